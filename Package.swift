@@ -1,0 +1,36 @@
+// swift-tools-version:6.1
+// llmrec: fine-tune a small language model into a generative recommender and serve it.
+// Modules follow the pipeline of the design brief; dependencies point downward:
+//   Support ← RecData ← (Tokenizers, CausalLM, Training, Decoding, Evaluation, Serving: later issues) ← LLMRecCLI
+import PackageDescription
+
+let package = Package(
+    name: "llmrec",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "llmrec", targets: ["LLMRecCLI"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Shared plumbing: errors, atomic output directories, seeded RNG, progress bar, asset paths.
+        .target(name: "Support"),
+        // Data: readers for every interaction format, catalog, samples, splits, prompts, dataset directories.
+        .target(name: "RecData", dependencies: ["Support"]),
+        // The `llmrec` command line: thin, one file per command group.
+        .executableTarget(
+            name: "LLMRecCLI",
+            dependencies: [
+                "Support", "RecData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "RecDataTests", dependencies: ["RecData", "Support"], exclude: ["Fixtures"]),
+        .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,260 @@
+// `llmrec data prepare` and `llmrec data show`: turn interaction logs into a prepared
+// dataset directory, and show what the model will be trained on.
+import ArgumentParser
+import Foundation
+import RecData
+import Support
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Prepare datasets and look at their samples.",
+        subcommands: [Prepare.self, Show.self]
+    )
+}
+
+extension DataFormat: ExpressibleByArgument {}
+extension TextEncoding: ExpressibleByArgument {}
+extension SplitMethod: ExpressibleByArgument {}
+extension SplitName: ExpressibleByArgument {}
+
+extension DataCommand {
+    struct Prepare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build the catalog and train/valid/test samples from an interaction log.",
+            discussion: """
+                Every interaction after a user's first becomes a sample: the previous items (up to --history, \
+                oldest first) and the next item. Titles are trimmed, whitespace is collapsed, HTML character \
+                references are unescaped (Amazon), and items with the same title become one catalog entry. \
+                The output directory holds dataset.json (how it was made), stats.json, catalog.jsonl and \
+                train/valid/test.jsonl; it is written completely or not at all.
+
+                Formats (--format, detected when auto):
+                  movielens-100k  u.data + u.item, Latin-1
+                  movielens-1m    ratings.dat + movies.dat, Latin-1
+                  recbole         NAME.inter + NAME.item (RecBole atomic files)
+                  amazon-2018     reviews JSON lines + meta_NAME.json
+                  amazon-2023     reviews JSON lines + meta_NAME.jsonl (timestamps in ms)
+                  csv             user,item,timestamp + item,title (CSV or TSV, header optional)
+
+                Example:
+                  llmrec data prepare --dataset ml-100k --out data/ml-100k
+                """
+        )
+
+        @Option(help: ArgumentHelp(
+            "The interactions: ml-1m or ml-100k (embedded default), a directory, or an interactions file.",
+            valueName: "alias|path"))
+        var dataset: String
+
+        @Option(help: ArgumentHelp(
+            "The item titles file, when it is not found next to the interactions by the format's naming.",
+            valueName: "path"))
+        var items: String?
+
+        @Option(help: ArgumentHelp("The input format.", valueName: DataFormat.allCases.map(\.rawValue).joined(separator: "|")))
+        var format: DataFormat = .auto
+
+        @Option(help: ArgumentHelp("Text encoding of delimited files: auto (UTF-8 when valid, else Latin-1), utf8 or latin1."))
+        var encoding: TextEncoding = .auto
+
+        @Option(help: ArgumentHelp("The dataset directory to write.", valueName: "dir"))
+        var out: String
+
+        @Option(help: "How samples are split: time (8:1:1 by target time, as in the IGD and D3 papers) or loo (leave one out per user).")
+        var split: SplitMethod = .time
+
+        @Option(help: "Most previous items in a sample's history.")
+        var history: Int = 10
+
+        @Option(help: "Keep only users and items with at least this many interactions, repeatedly (0 = no filter).")
+        var kcore: Int = 0
+
+        @Option(help: "Keep at most this many training samples, chosen at random with --seed.")
+        var maxTrain: Int?
+
+        @Option(help: "Keep at most this many validation samples, chosen at random with --seed.")
+        var maxValid: Int?
+
+        @Option(help: "Keep at most this many test samples, chosen at random with --seed.")
+        var maxTest: Int?
+
+        @Option(help: "Seed of the random subsampling.")
+        var seed: UInt64 = 42
+
+        @Option(help: "Singular item noun in the prompt (default: movie for MovieLens, item otherwise).")
+        var itemNoun: String?
+
+        @Option(help: "Plural item noun in the prompt (default: the noun with an s).")
+        var itemPlural: String?
+
+        @Option(help: "What the user has done with the items, in the prompt (default: watched for MovieLens, interacted with otherwise).")
+        var itemVerb: String?
+
+        @Flag(help: "Drop items without a title, and their interactions, instead of stopping with an error.")
+        var dropUntitled = false
+
+        @Flag(help: "Replace the output directory if it exists.")
+        var force = false
+
+        @Flag(help: "Print stats.json instead of the summary table.")
+        var json = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if history < 1 { throw ValidationError("--history must be at least 1, got \(history).") }
+            if kcore < 0 { throw ValidationError("--kcore must be 0 (off) or more, got \(kcore).") }
+            for (name, value) in [("--max-train", maxTrain), ("--max-valid", maxValid), ("--max-test", maxTest)] {
+                if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value).") }
+            }
+            for (name, value) in [("--item-noun", itemNoun), ("--item-plural", itemPlural), ("--item-verb", itemVerb)] {
+                if let value, value.trimmingCharacters(in: .whitespaces).isEmpty {
+                    throw ValidationError("\(name) must not be empty.")
+                }
+            }
+        }
+
+        func run() throws {
+            let log = global.bootstrapLogging()
+            let source = try DataSource.resolve(dataset: dataset, items: items, format: format)
+            log.info("reading \(source.format.rawValue): \(source.interactions) + \(source.items)")
+            var options = BuildOptions()
+            options.historyLength = history
+            options.split = split
+            options.kCore = kcore
+            options.dropUntitled = dropUntitled
+            options.maxTrain = maxTrain
+            options.maxValid = maxValid
+            options.maxTest = maxTest
+            options.seed = seed
+            let result = try DatasetPreparation.run(
+                source: source, encoding: encoding, options: options, vocabulary: vocabulary(for: source),
+                out: URL(fileURLWithPath: out), replace: force)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(result.stats), as: UTF8.self))
+            } else {
+                print(summaryTable(result, out: out), terminator: "")
+            }
+        }
+
+        private func vocabulary(for source: DataSource) -> PromptVocabulary? {
+            guard itemNoun != nil || itemPlural != nil || itemVerb != nil else { return nil }
+            let base = source.defaultVocabulary
+            let noun = itemNoun ?? base.noun
+            return PromptVocabulary(
+                noun: noun, plural: itemPlural ?? (itemNoun == nil ? base.plural : noun + "s"), verb: itemVerb ?? base.verb)
+        }
+    }
+}
+
+/// The summary `data prepare` prints.
+func summaryTable(_ r: PreparationResult, out: String) -> String {
+    let s = r.stats
+    var rows: [(String, String)] = [
+        ("users", grouped(s.users)),
+        ("items", grouped(s.items)
+            + (s.duplicateTitlesMerged > 0
+                ? " (\(grouped(s.catalogItems)) distinct titles; \(grouped(s.duplicateTitlesMerged)) duplicate titles merged)"
+                : " (no duplicate titles)")),
+        ("interactions", grouped(s.interactions)),
+        ("samples train", grouped(s.samples.train) + subsampled(s.samples.train, s.samplesBeforeSubsampling.train)),
+        ("samples valid", grouped(s.samples.valid) + subsampled(s.samples.valid, s.samplesBeforeSubsampling.valid)),
+        ("samples test", grouped(s.samples.test) + subsampled(s.samples.test, s.samplesBeforeSubsampling.test)),
+        ("mean history", String(format: "%.2f items", s.meanHistoryLength)),
+        ("mean title", String(format: "%.1f characters", s.meanTitleCharacters)),
+    ]
+    if s.raw.interactions != s.interactions || s.raw.users != s.users {
+        rows.insert(("as read", "\(grouped(s.raw.users)) users, \(grouped(s.raw.items)) items, \(grouped(s.raw.interactions)) interactions"), at: 0)
+    }
+    if s.untitledItemsDropped > 0 { rows.append(("untitled dropped", "\(grouped(s.untitledItemsDropped)) items")) }
+    if s.usersWithoutSamples > 0 { rows.append(("users w/o samples", "\(grouped(s.usersWithoutSamples)) (one interaction only)")) }
+    rows.append(("split", r.manifest.options.split.rawValue))
+    rows.append(("seconds", String(format: "%.2f (read %.2f, build %.2f, write %.2f)",
+                                   r.readSeconds + r.buildSeconds + r.writeSeconds, r.readSeconds, r.buildSeconds, r.writeSeconds)))
+    rows.append(("written to", out))
+    let width = rows.map(\.0.count).max() ?? 0
+    return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+}
+
+private func subsampled(_ kept: Int, _ before: Int) -> String {
+    kept == before ? "" : " (of \(grouped(before)))"
+}
+
+/// 1000209 → "1,000,209".
+func grouped(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return n < 0 ? "-" + out : out
+}
+
+extension DataCommand {
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print samples of a prepared dataset with their rendered prompts and responses.",
+            discussion: """
+                Shows exactly the text the model is trained on: the prompt, then the response it learns \
+                to write (the tokenizer appends the end-of-sequence token).
+
+                Example:
+                  llmrec data show data/ml-100k --split test --count 2
+                """
+        )
+
+        @Argument(help: ArgumentHelp("A dataset directory written by `llmrec data prepare`.", valueName: "dir"),
+                  completion: .directory)
+        var directory: String
+
+        @Option(help: "Which split: train, valid or test.")
+        var split: SplitName = .train
+
+        @Option(help: "How many samples to show.")
+        var count: Int = 3
+
+        @Option(help: "Show only this user's samples (the user id as in the source data).")
+        var user: String?
+
+        @Flag(help: "Print the catalog size and the stats instead of samples.")
+        var stats = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if count < 1 { throw ValidationError("--count must be at least 1, got \(count).") }
+        }
+
+        func run() throws {
+            _ = global.bootstrapLogging()
+            let dataset = try DatasetReader.open(URL(fileURLWithPath: directory))
+            if stats {
+                print(String(decoding: try Data(contentsOf: dataset.directory.appendingPathComponent(DatasetFile.stats)), as: UTF8.self))
+                return
+            }
+            let samples: [StoredSample]
+            if let user {
+                samples = Array(try DatasetReader.samples(split, of: dataset).filter { $0.user == user }.prefix(count))
+                if samples.isEmpty { print("user '\(user)' has no \(split.rawValue) samples in \(directory)") }
+            } else {
+                samples = try DatasetReader.samples(split, of: dataset, limit: count)
+            }
+            print(renderSamples(samples, of: dataset, split: split), terminator: "")
+        }
+    }
+}
+
+/// The text `data show` prints for samples: a rule with the user and target, the prompt, the response.
+func renderSamples(_ samples: [StoredSample], of dataset: PreparedDataset, split: SplitName) -> String {
+    var out = ""
+    for (i, s) in samples.enumerated() {
+        out += "──── \(split.rawValue) sample \(i + 1) · user \(s.user) · \(s.history.count) history items · target #\(s.target) ────\n"
+        out += dataset.prompt(for: s)
+        out += dataset.response(for: s) + "<EOS>\n\n"
+    }
+    return out
+}

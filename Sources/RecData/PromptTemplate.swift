@@ -1,0 +1,47 @@
+// The BIGRec/D3-style instruction prompt and the response the model learns to write,
+// byte for byte as the design brief gives them. The item nouns and verb are configurable
+// ("movies the user has watched", "video games the user has played").
+
+/// The words the prompt uses for items.
+public struct PromptVocabulary: Sendable, Codable, Equatable {
+    /// Singular noun, e.g. "movie".
+    public var noun: String
+    /// Plural noun, e.g. "movies".
+    public var plural: String
+    /// Past participle after "the user has", e.g. "watched".
+    public var verb: String
+
+    public init(noun: String, plural: String? = nil, verb: String) {
+        self.noun = noun
+        self.plural = plural ?? noun + "s"
+        self.verb = verb
+    }
+
+    public static let movies = PromptVocabulary(noun: "movie", verb: "watched")
+    public static let items = PromptVocabulary(noun: "item", verb: "interacted with")
+}
+
+public struct PromptTemplate: Sendable, Codable, Equatable {
+    public var vocabulary: PromptVocabulary
+
+    public init(vocabulary: PromptVocabulary) { self.vocabulary = vocabulary }
+
+    public static let header =
+        "Below is an instruction that describes a task, paired with an input that provides further context. "
+        + "Write a response that appropriately completes the request.\n\n"
+
+    /// The prompt for a user whose history (oldest first) has these titles. Ends with one newline.
+    public func prompt(history: [String]) -> String {
+        let v = vocabulary
+        let quoted = history.map { "\"" + $0 + "\"" }.joined(separator: ", ")
+        return Self.header
+            + "### Instruction:\n"
+            + "Given a list of \(v.plural) the user has \(v.verb) before, please recommend a new \(v.noun) that the user likes to the user.\n\n"
+            + "### Input:\n"
+            + "The user has \(v.verb) the following \(v.plural) before: \(quoted)\n\n"
+            + "### Response:\n"
+    }
+
+    /// The response text for a target title; the tokenizer appends the EOS token after it.
+    public func response(title: String) -> String { "\"" + title + "\"" }
+}

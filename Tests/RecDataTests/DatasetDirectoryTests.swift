@@ -1,0 +1,73 @@
+// A prepared directory reads back to what was built, and its files are what users can parse.
+import Foundation
+import Testing
+@testable import RecData
+
+@Suite("Dataset directory")
+struct DatasetDirectoryTests {
+    @Test func writesAndReadsBack() throws {
+        let out = scratchDirectory().appendingPathComponent("ds")
+        let source = try DataSource.resolve(dataset: fixture("csv/interactions.csv"), items: fixture("csv/items.csv"), format: .auto)
+        let result = try DatasetPreparation.run(source: source, options: BuildOptions(), out: out, replace: false)
+        let ds = try DatasetReader.open(out)
+        #expect(ds.catalog == result.dataset.catalog)
+        #expect(ds.manifest == result.manifest)
+        #expect(ds.stats.users == 4 && ds.stats.catalogItems == 4 && ds.stats.duplicateTitlesMerged == 1)
+        for (split, built) in [(SplitName.train, result.dataset.train), (.valid, result.dataset.valid), (.test, result.dataset.test)] {
+            let stored = try DatasetReader.samples(split, of: ds)
+            #expect(stored.map(\.target) == built.map { Int($0.target) })
+            #expect(stored.map(\.history) == built.map { $0.history.map(Int.init) })
+            #expect(stored.map(\.user) == built.map { result.dataset.userNames[Int($0.user)] })
+            #expect(stored.map(\.timestamp) == built.map(\.timestamp))
+        }
+        // The files are plain JSON lines: one line per catalog entry, JSONSerialization parses each.
+        let catalogText = try String(contentsOf: out.appendingPathComponent("catalog.jsonl"), encoding: .utf8)
+        let lines = catalogText.split(separator: "\n")
+        #expect(lines.count == 4)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any]
+        #expect(first?["title"] as? String == "Misérables, Les (1995)")
+        // The rendered prompt of the test sample uses catalog titles.
+        let test = try DatasetReader.samples(.test, of: ds)
+        #expect(ds.prompt(for: test[0]).contains("before: \"Misérables, Les (1995)\", \"Heat (1995)\", \"Toy Story (1995)\"\n"))
+        #expect(ds.response(for: test[0]) == "\"Jumanji (1995)\"")
+    }
+
+    @Test func jsonEscapingRoundTrips() throws {
+        var w = JSONLinesWriter()
+        let tricky = "quote \" backslash \\ tab \t newline \n bell \u{07} é 🎬"
+        w.string(tricky)
+        w.raw(" ")
+        w.int(-1_234_567)
+        w.raw(" ")
+        w.number(1.5)
+        let text = String(decoding: w.bytes, as: UTF8.self)
+        let parts = "[" + text.replacingOccurrences(of: "\" -1234567 1.5", with: "\", -1234567, 1.5") + "]"
+        let decoded = try JSONSerialization.jsonObject(with: Data(parts.utf8)) as! [Any]
+        #expect(decoded[0] as? String == tricky)
+        #expect((decoded[1] as? NSNumber)?.intValue == -1_234_567)
+        #expect((decoded[2] as? NSNumber)?.doubleValue == 1.5)
+    }
+
+    @Test func openingSomethingElseSaysHowToMakeADataset() {
+        let dir = scratchDirectory()
+        #expect {
+            try DatasetReader.open(dir)
+        } throws: { error in
+            String(describing: error).contains("llmrec data prepare")
+        }
+    }
+
+    @Test func aCorruptSampleLineIsNamed() throws {
+        let out = scratchDirectory().appendingPathComponent("ds")
+        let source = try DataSource.resolve(dataset: fixture("ml-1m"), items: nil, format: .auto)
+        _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: out, replace: false)
+        let test = out.appendingPathComponent("test.jsonl")
+        try Data("{\"user\":\"1\",\"history\":[0],\"target\":99,\"timestamp\":1}\n".utf8).write(to: test)
+        let ds = try DatasetReader.open(out)
+        #expect {
+            try DatasetReader.samples(.test, of: ds)
+        } throws: { error in
+            String(describing: error).contains("test.jsonl: line 1: expected item ids in 0..<4")
+        }
+    }
+}

@@ -1,0 +1,69 @@
+// The prompt byte for byte as the design brief gives it, title cleaning, and timestamps.
+import Testing
+@testable import RecData
+
+@Suite("Prompt, titles, timestamps")
+struct PromptAndTitleTests {
+    @Test func promptIsByteExact() {
+        let prompt = PromptTemplate(vocabulary: .movies).prompt(history: ["T1", "T2", "T3"])
+        let expected = """
+            Below is an instruction that describes a task, paired with an input that provides further context. \
+            Write a response that appropriately completes the request.
+
+            ### Instruction:
+            Given a list of movies the user has watched before, please recommend a new movie that the user likes to the user.
+
+            ### Input:
+            The user has watched the following movies before: "T1", "T2", "T3"
+
+            ### Response:
+
+            """
+        #expect(prompt == expected)
+        #expect(prompt.hasSuffix("### Response:\n") && !prompt.hasSuffix("\n\n"), "ends with exactly one newline")
+        #expect(Array(prompt.utf8).count == 384, "counted independently with Python")
+    }
+
+    @Test func responseIsTheQuotedTitle() {
+        #expect(PromptTemplate(vocabulary: .movies).response(title: "Heat (1995)") == "\"Heat (1995)\"")
+    }
+
+    @Test func vocabularyIsConfigurable() {
+        let p = PromptTemplate(vocabulary: PromptVocabulary(noun: "video game", verb: "played")).prompt(history: ["A"])
+        #expect(p.contains("Given a list of video games the user has played before, please recommend a new video game that the user likes to the user.\n"))
+        #expect(p.contains("The user has played the following video games before: \"A\"\n"))
+    }
+
+    @Test(arguments: [
+        ("  Heat\t (1995) ", false, "Heat (1995)"),
+        ("Line\nbreak\r\nhere", false, "Line break here"),
+        ("Tom &amp; Jerry", true, "Tom & Jerry"),
+        ("Tom &amp; Jerry", false, "Tom &amp; Jerry"),
+        ("Mis&eacute;rables &#39;95&#x21;", true, "Misérables '95!"),
+        ("&quot;Quoted&quot; &apos;x&apos;", true, "\"Quoted\" 'x'"),
+        ("AT&T &unknown; &#0; & done", true, "AT&T &unknown; &#0; & done"),
+        ("&nbsp;padded&nbsp;", true, "padded"),
+        ("   ", false, ""),
+    ])
+    func titleCleaning(_ raw: String, _ html: Bool, _ expected: String) {
+        #expect(TitleCleaning.clean(raw, unescapeHTML: html) == expected)
+    }
+
+    @Test(arguments: [
+        ("978300760", 978_300_760.0),
+        ("881250949.5", 881_250_949.5),
+        ("1970-01-02", 86_400.0),
+        ("2000-03-01T12:30:15Z", 951_913_815.0),
+        ("2000-03-01 12:30", 951_913_800.0),
+        ("2000-03-01T12:30:15+01:00", 951_910_215.0),
+        ("2000-02-29", 951_782_400.0),
+    ])
+    func timestampsParse(_ text: String, _ seconds: Double) {
+        #expect(parseTimestamp(Substring(text)) == seconds)
+    }
+
+    @Test(arguments: ["", "abc", "2001-02-29", "2000-13-01", "12:30", "1e400", "nan", "2000-01-01T25:00"])
+    func badTimestampsDoNotParse(_ text: String) {
+        #expect(parseTimestamp(Substring(text)) == nil)
+    }
+}
