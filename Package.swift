@@ -9,7 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +20,8 @@ let package = Package(
         .target(name: "Support"),
         // Data: readers for every interaction format, catalog, samples, splits, prompts, dataset directories.
         .target(name: "RecData", dependencies: ["Support"]),
+        // Model files: GGUF (with ggml dequantisation), safetensors, Hugging Face config.json.
+        .target(name: "ModelFormats"),
         // The `llmrec` command line: thin, one file per command group.
         .executableTarget(
             name: "LLMRecCLI",
@@ -30,6 +32,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RecDataTests", dependencies: ["RecData", "Support"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support"]),
     ],
     swiftLanguageModes: [.v6]
