@@ -9,7 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "RecData", dependencies: ["Support"]),
         // Model files: GGUF (with ggml dequantisation), safetensors, Hugging Face config.json.
         .target(name: "ModelFormats"),
+        // Byte-level BPE: pre-tokenizer splits per model family, merges, added tokens, chat prompt.
+        .target(name: "Tokenizers", dependencies: ["ModelFormats"]),
         // The `llmrec` command line: thin, one file per command group.
         .executableTarget(
             name: "LLMRecCLI",
@@ -33,6 +35,7 @@ let package = Package(
         ),
         .testTarget(name: "RecDataTests", dependencies: ["RecData", "Support"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support"]),
     ],
     swiftLanguageModes: [.v6]
