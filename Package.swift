@@ -9,7 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +24,12 @@ let package = Package(
         .target(name: "ModelFormats"),
         // Byte-level BPE: pre-tokenizer splits per model family, merges, added tokens, chat prompt.
         .target(name: "Tokenizers", dependencies: ["ModelFormats"]),
+        // OpenBLAS from Debian (libopenblas-dev): matrix products.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
+        .target(name: "Kernels", dependencies: ["COpenBLAS"]),
+        // The decoder-only language model: config, flat weights, loading, forward pass, KV cache.
+        .target(name: "CausalLM", dependencies: ["Kernels", "ModelFormats", "Tokenizers", "Support"]),
         // The `llmrec` command line: thin, one file per command group.
         .executableTarget(
             name: "LLMRecCLI",
@@ -36,6 +42,7 @@ let package = Package(
         .testTarget(name: "RecDataTests", dependencies: ["RecData", "Support"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], exclude: ["Fixtures"]),
+        .testTarget(name: "CausalLMTests", dependencies: ["CausalLM", "Kernels", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support"]),
     ],
     swiftLanguageModes: [.v6]

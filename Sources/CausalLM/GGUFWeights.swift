@@ -1,0 +1,69 @@
+// Loading a model's weights from GGUF into the flat buffer: every expected tensor must be
+// there with exactly the expected shape, and none may be left over. Quantised tensors are
+// dequantised to Float32, in parallel over tensors. llama.cpp stores the q and k rows of
+// Llama models permuted for its rotary layout; they are put back in Hugging Face order here.
+import Dispatch
+import Foundation
+import ModelFormats
+
+extension DecoderModel {
+    /// Tensors a GGUF may hold that the forward pass does not use.
+    static let ignoredGGUFTensors: Set<String> = ["rope_freqs.weight"]
+
+    public convenience init(gguf: GGUFFile) throws {
+        let config = try ModelConfig(gguf: gguf)
+        self.init(config: config)
+        var jobs: [(GGUFTensorInfo, TensorSlot, permuteHeads: Int?)] = []
+        var used = Set<String>()
+        func take(_ name: String, _ slot: TensorSlot, permuteHeads: Int? = nil) throws {
+            guard let t = gguf.tensor(name) else {
+                throw FormatError.missing(path: gguf.path, what: "tensor '\(name)'", hint: "The file does not hold a complete \(config.architecture.rawValue) model.")
+            }
+            let expected = Array(slot.shape.reversed())
+            guard t.dims == expected else {
+                throw FormatError.invalid(path: gguf.path, what: "tensor '\(name)' has shape \(t.dims)", expected: "\(expected) (ggml order)")
+            }
+            used.insert(name)
+            jobs.append((t, slot, permuteHeads))
+        }
+        for (g, slot) in layout.globals { try take(WeightNames.gguf(g), slot) }
+        let permute = config.architecture == .llama
+        for (i, layer) in layout.layers.enumerated() {
+            for (t, slot) in layer {
+                let heads: Int? = !permute ? nil : t == .wq ? config.heads : t == .wk ? config.kvHeads : nil
+                try take(WeightNames.gguf(t, layer: i), slot, permuteHeads: heads)
+            }
+        }
+        let leftover = gguf.tensors.map(\.name).filter { !used.contains($0) && !Self.ignoredGGUFTensors.contains($0) }
+        guard leftover.isEmpty else {
+            throw FormatError.invalid(path: gguf.path, what: "unexpected tensors \(leftover.prefix(5))", expected: "only the tensors of a \(config.architecture.rawValue) model")
+        }
+        // Largest first so the two cores finish together.
+        let ordered = jobs.sorted { $0.0.byteCount > $1.0.byteCount }
+        let buffer = parameters
+        let D = config.headDim
+        DispatchQueue.concurrentPerform(iterations: ordered.count) { j in
+            let (t, slot, heads) = ordered[j]
+            let dst = buffer.view(slot)
+            dequantize(t.type, gguf.bytes(of: t), into: dst, count: slot.count)
+            if let heads { unpermuteRotaryRows(dst, heads: heads, headDim: D, columns: slot.shape[1]) }
+        }
+    }
+}
+
+/// Inverts convert_hf_to_gguf.py's `permute`: within each head, GGUF row 2i + j holds
+/// Hugging Face row j·D/2 + i (j ∈ {0, 1}).
+func unpermuteRotaryRows(_ w: UnsafeMutablePointer<Float>, heads: Int, headDim D: Int, columns: Int) {
+    let half = D / 2
+    let tmp = UnsafeMutablePointer<Float>.allocate(capacity: D * columns)
+    defer { tmp.deallocate() }
+    for h in 0..<heads {
+        let head = w + h * D * columns
+        tmp.update(from: head, count: D * columns)
+        for i in 0..<half {
+            for j in 0..<2 {
+                (head + (j * half + i) * columns).update(from: tmp + (2 * i + j) * columns, count: columns)
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+// Keys and values of every layer for a number of sequence slots, so decoding one more token
+// costs one row instead of the whole prefix. Layout per layer: (slots, capacity, KVH·D).
+
+public final class KVCache: @unchecked Sendable {
+    public let slots: Int
+    public let capacity: Int
+    let keys: [UnsafeMutablePointer<Float>]
+    let values: [UnsafeMutablePointer<Float>]
+    /// Positions filled in each slot.
+    public internal(set) var lengths: [Int]
+
+    public init(config: ModelConfig, slots: Int, capacity: Int) {
+        self.slots = slots
+        self.capacity = min(capacity, config.maxPositions)
+        let size = slots * self.capacity * config.kvHeads * config.headDim
+        keys = (0..<config.layers).map { _ in .allocate(capacity: max(size, 1)) }
+        values = (0..<config.layers).map { _ in .allocate(capacity: max(size, 1)) }
+        lengths = Array(repeating: 0, count: slots)
+    }
+
+    deinit {
+        for p in keys { p.deallocate() }
+        for p in values { p.deallocate() }
+    }
+
+    /// Forgets slot `s` (its memory is reused).
+    public func reset(_ s: Int) { lengths[s] = 0 }
+    public func resetAll() { lengths = Array(repeating: 0, count: slots) }
+}

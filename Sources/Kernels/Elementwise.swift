@@ -1,0 +1,65 @@
+// Row-wise kernels of the decoder: RMSNorm, SwiGLU, residual add, softmax.
+// Legend: N = rows, C = channels, H = hidden (MLP) channels.
+import Foundation
+
+/// out (N, C) = inp / sqrt(mean(inp²) + eps) · weight (C).
+public func rmsNormForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                           N: Int, C: Int, eps: Float) {
+    for n in 0..<N {
+        let x = inp + n * C, y = out + n * C
+        let ss = dot(x, x, C)
+        let scale = 1 / (ss / Float(C) + eps).squareRoot()
+        for c in 0..<C { y[c] = x[c] * scale * weight[c] }
+    }
+}
+
+/// out (N, H) = silu(gate) · up, silu(x) = x · σ(x).
+public func swigluForward(_ out: UnsafeMutablePointer<Float>, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count {
+        let g = gate[i]
+        out[i] = g / (1 + expf(-g)) * up[i]
+    }
+}
+
+/// x += y.
+public func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { x[i] += y[i] }
+}
+
+/// Σ a·b with eight independent accumulators so the loop vectorises.
+@inline(__always)
+public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>()
+    var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    while i + 8 <= n {
+        acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { s += a[i] * b[i]; i += 1 }
+    return s
+}
+
+/// y += alpha · x.
+@inline(__always)
+public func axpy(_ y: UnsafeMutablePointer<Float>, _ alpha: Float, _ x: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    let a = SIMD8<Float>(repeating: alpha)
+    let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+    while i + 8 <= n {
+        let v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + a * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n { y[i] += alpha * x[i]; i += 1 }
+}
+
+/// log Σ exp(x), stable.
+public func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var m = -Float.infinity
+    for i in 0..<n { m = max(m, x[i]) }
+    var s: Double = 0
+    for i in 0..<n { s += Double(expf(x[i] - m)) }
+    return m + Float(log(s))
+}

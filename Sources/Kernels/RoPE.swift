@@ -1,0 +1,72 @@
+// Rotary position embedding in Hugging Face's "rotate half" layout: channel i of a head pairs
+// with channel i + D/2, rotated by angle pos · θ^(−2i/D) (Llama 3 frequency scaling applied to
+// the inverse frequencies when the model asks for it). Legend: D = head dimension.
+import Foundation
+
+public struct RoPETable: Sendable {
+    public let headDim: Int
+    public let maxPositions: Int
+    /// (maxPositions, D/2) cosines and sines.
+    let cos: [Float]
+    let sin: [Float]
+
+    /// Llama 3 "rope_scaling" (rope_type llama3): long wavelengths slowed down by `factor`.
+    public struct Llama3Scaling: Sendable, Equatable {
+        public var factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositions: Double
+        public init(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositions: Double) {
+            self.factor = factor
+            self.lowFreqFactor = lowFreqFactor
+            self.highFreqFactor = highFreqFactor
+            self.originalMaxPositions = originalMaxPositions
+        }
+    }
+
+    public init(headDim D: Int, theta: Double, maxPositions: Int, llama3Scaling: Llama3Scaling? = nil) {
+        headDim = D
+        self.maxPositions = maxPositions
+        let half = D / 2
+        var invFreq = (0..<half).map { 1 / pow(theta, Double(2 * $0) / Double(D)) }
+        if let s = llama3Scaling {
+            // transformers' _compute_llama3_parameters.
+            let lowWavelen = s.originalMaxPositions / s.lowFreqFactor
+            let highWavelen = s.originalMaxPositions / s.highFreqFactor
+            invFreq = invFreq.map { f in
+                let wavelen = 2 * Double.pi / f
+                if wavelen < highWavelen { return f }
+                if wavelen > lowWavelen { return f / s.factor }
+                let smooth = (s.originalMaxPositions / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor)
+                return (1 - smooth) * f / s.factor + smooth * f
+            }
+        }
+        // Angles in Float32 as transformers computes them (inv_freq float32 · position float32).
+        var c = [Float](repeating: 0, count: maxPositions * half), sn = c
+        for p in 0..<maxPositions {
+            for i in 0..<half {
+                let angle = Float(p) * Float(invFreq[i])
+                c[p * half + i] = Foundation.cos(angle)
+                sn[p * half + i] = Foundation.sin(angle)
+            }
+        }
+        cos = c
+        sin = sn
+    }
+
+    /// Rotates `heads` heads of one token at position `pos`, in place: x (heads, D).
+    @inline(__always)
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, pos: Int) {
+        let half = headDim / 2
+        cos.withUnsafeBufferPointer { cb in
+            sin.withUnsafeBufferPointer { sb in
+                let c = cb.baseAddress! + pos * half, s = sb.baseAddress! + pos * half
+                for h in 0..<heads {
+                    let v = x + h * headDim
+                    for i in 0..<half {
+                        let a = v[i], b = v[i + half]
+                        v[i] = a * c[i] - b * s[i]
+                        v[i + half] = b * c[i] + a * s[i]
+                    }
+                }
+            }
+        }
+    }
+}
