@@ -4,6 +4,10 @@
 //   Support ← RecData ← (Tokenizers, CausalLM, Training, Decoding, Evaluation, Serving: later issues) ← LLMRecCLI
 import PackageDescription
 
+// Numeric code is compiled optimised even in debug builds: unoptimised, the model's loops run
+// 30–50× slower and the tests against the real model would take minutes.
+let optimizedAlways: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
 let package = Package(
     name: "llmrec",
     platforms: [.macOS(.v14)],
@@ -21,15 +25,15 @@ let package = Package(
         // Data: readers for every interaction format, catalog, samples, splits, prompts, dataset directories.
         .target(name: "RecData", dependencies: ["Support"]),
         // Model files: GGUF (with ggml dequantisation), safetensors, Hugging Face config.json.
-        .target(name: "ModelFormats"),
+        .target(name: "ModelFormats", swiftSettings: optimizedAlways),
         // Byte-level BPE: pre-tokenizer splits per model family, merges, added tokens, chat prompt.
         .target(name: "Tokenizers", dependencies: ["ModelFormats"]),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
-        .target(name: "Kernels", dependencies: ["COpenBLAS"]),
+        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: optimizedAlways),
         // The decoder-only language model: config, flat weights, loading, forward pass, KV cache.
-        .target(name: "CausalLM", dependencies: ["Kernels", "ModelFormats", "Tokenizers", "Support"]),
+        .target(name: "CausalLM", dependencies: ["Kernels", "ModelFormats", "Tokenizers", "Support"], swiftSettings: optimizedAlways),
         // The `llmrec` command line: thin, one file per command group.
         .executableTarget(
             name: "LLMRecCLI",
