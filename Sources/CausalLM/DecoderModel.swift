@@ -8,6 +8,7 @@
 // Legend: N = packed rows, C = hidden, H = MLP width, V = vocabulary, NH/KVH/D as in Attention.
 import Foundation
 import Kernels
+import Synchronization
 
 public enum ModelError: Error, CustomStringConvertible {
     case tokenOutOfRange(Int32, vocabulary: Int)
@@ -29,12 +30,13 @@ public final class DecoderModel: @unchecked Sendable {
     public let layout: ParameterLayout
     public let parameters: ParameterBuffer
     let rope: RoPETable
+    let workspaces = Mutex<Workspace?>(nil)
 
-    /// A model with zero weights; loaders fill `parameters`.
-    public init(config: ModelConfig) {
+    /// A model whose weights are zero, or left for a loader to fill (`zeroed: false`).
+    public init(config: ModelConfig, zeroed: Bool = true) {
         self.config = config
         layout = ParameterLayout(config)
-        parameters = ParameterBuffer(count: layout.count)
+        parameters = ParameterBuffer(count: layout.count, zeroed: zeroed)
         rope = RoPETable(headDim: config.headDim, theta: config.ropeTheta, maxPositions: config.maxPositions,
                          llama3Scaling: config.ropeScaling)
     }
@@ -54,8 +56,9 @@ public final class DecoderModel: @unchecked Sendable {
         let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         let slots = slots ?? Array(sequences.indices)
         precondition(slots.count == sequences.count, "one slot per sequence")
-        // Packed rows: slot and absolute position of each.
+        // Packed rows: slot and absolute position of each; one attention segment per sequence.
         var rows: [QueryRow] = []
+        var segments: [AttentionSegment] = []
         var tokens: [Int32] = []
         var lastRow: [Int] = []
         for (b, seq) in sequences.enumerated() where !seq.isEmpty {
@@ -65,6 +68,7 @@ public final class DecoderModel: @unchecked Sendable {
             guard past + seq.count <= cache.capacity, past + seq.count <= cfg.maxPositions else {
                 throw ModelError.contextFull(slot: slot, needed: past + seq.count, capacity: min(cache.capacity, cfg.maxPositions))
             }
+            segments.append(AttentionSegment(firstRow: rows.count, rows: seq.count, slot: slot, firstPosition: past))
             for (t, id) in seq.enumerated() {
                 guard id >= 0, Int(id) < V else { throw ModelError.tokenOutOfRange(id, vocabulary: V) }
                 rows.append(QueryRow(slot: slot, position: past + t))
@@ -75,39 +79,38 @@ public final class DecoderModel: @unchecked Sendable {
         let N = rows.count
         guard N > 0 else { return [] }
 
-        let ws = Workspace(N: N, C: C, H: H, q: NH * D, kv: KVH * D, S: cache.capacity)
-        defer { ws.free() }
-        let x = ws.x, xn = ws.xn, q = ws.q, k = ws.k, v = ws.v, att = ws.att, gate = ws.gate, up = ws.up
+        let ws = workspace(N: N, maxSegmentRows: segments.map(\.rows).max()!, S: cache.capacity)
+        defer { workspaces.withLock { $0 = ws } }
+        let x = ws.x, xn = ws.xn, qkv = ws.qkv, att = ws.att, gateUp = ws.gateUp, hidden = ws.hidden
         // x = E[tokens]
         let E = g(.embedding)
         for r in 0..<N { (x + r * C).update(from: E + Int(tokens[r]) * C, count: C) }
 
+        // Wq, Wk, Wv (and their biases) are adjacent in the layout, as are Wgate and Wup: each
+        // pair or triple runs as one product, so the input is packed once instead of 2–3 times.
+        let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
         let shape = AttentionShape(NH: NH, KVH: KVH, D: D)
         for l in 0..<cfg.layers {
             rmsNormForward(xn, x, w(.attnNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
-            matmulForward(q, xn, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: NH * D)
-            matmulForward(k, xn, w(.wk, l), wOpt(.bk, l), N: N, C: C, OC: KVH * D)
-            matmulForward(v, xn, w(.wv, l), wOpt(.bv, l), N: N, C: C, OC: KVH * D)
+            matmulForward(qkv, xn, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV)
             let kc = cache.keys[l], vc = cache.values[l]
             for r in 0..<N {
                 let pos = Int(rows[r].position)
-                rope.apply(q + r * NH * D, heads: NH, pos: pos)
-                rope.apply(k + r * KVH * D, heads: KVH, pos: pos)
-                let at = (Int(rows[r].slot) * cache.capacity + pos) * KVH * D
-                (kc + at).update(from: k + r * KVH * D, count: KVH * D)
-                (vc + at).update(from: v + r * KVH * D, count: KVH * D)
+                let row = qkv + r * QKV
+                rope.apply(row, heads: NH, pos: pos)
+                rope.apply(row + qw, heads: KVH, pos: pos)
+                let at = (Int(rows[r].slot) * cache.capacity + pos) * kvw
+                (kc + at).update(from: row + qw, count: kvw)
+                (vc + at).update(from: row + qw + kvw, count: kvw)
             }
-            rows.withUnsafeBufferPointer { rp in
-                attentionForward(att, q, kc, vc, rows: rp.baseAddress!, R: N, S: cache.capacity, shape: shape, scratch: ws.scores)
-            }
-            matmulForward(xn, att, w(.wo, l), nil, N: N, C: NH * D, OC: C)
+            attentionForward(att, qkv, qStride: QKV, kc, vc, segments: segments, S: cache.capacity, shape: shape, scratch: ws.scores)
+            matmulForward(xn, att, w(.wo, l), nil, N: N, C: qw, OC: C)
             addInPlace(x, xn, count: N * C)
 
             rmsNormForward(xn, x, w(.mlpNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
-            matmulForward(gate, xn, w(.wGate, l), nil, N: N, C: C, OC: H)
-            matmulForward(up, xn, w(.wUp, l), nil, N: N, C: C, OC: H)
-            swigluForward(gate, gate, up, count: N * H)
-            matmulForward(xn, gate, w(.wDown, l), nil, N: N, C: H, OC: C)
+            matmulForward(gateUp, xn, w(.wGate, l), nil, N: N, C: C, OC: 2 * H)
+            swigluForward(hidden, gateUp, rows: N, H: H)
+            matmulForward(xn, hidden, w(.wDown, l), nil, N: N, C: H, OC: C)
             addInPlace(x, xn, count: N * C)
         }
         for (b, seq) in sequences.enumerated() where !seq.isEmpty { cache.lengths[slots[b]] += seq.count }
@@ -122,21 +125,37 @@ public final class DecoderModel: @unchecked Sendable {
     }
 }
 
-/// Activations of one forward call, allocated once per call (never inside the layer loop).
-private struct Workspace {
-    let x, xn, q, k, v, att, gate, up, scores: UnsafeMutablePointer<Float>
+extension DecoderModel {
+    /// The activations of the last call, reused when large enough: a fresh 30 MB each call costs
+    /// page faults (4% of the forward pass in perf). Taken out while in use, so calls on several
+    /// threads each get their own.
+    func workspace(N: Int, maxSegmentRows: Int, S: Int) -> Workspace {
+        let need = Workspace.Size(N: N, scratch: Parallel.workers * maxSegmentRows * S)
+        if let ws = workspaces.withLock({ w -> Workspace? in defer { w = nil }; return w }), ws.size.covers(need) { return ws }
+        return Workspace(config: config, size: need)
+    }
+}
 
-    init(N: Int, C: Int, H: Int, q qw: Int, kv: Int, S: Int) {
-        x = .allocate(capacity: N * C)
-        xn = .allocate(capacity: N * max(C, H))
-        q = .allocate(capacity: N * qw)
-        k = .allocate(capacity: N * kv)
-        v = .allocate(capacity: N * kv)
+/// Activations of a forward call, allocated outside the layer loop.
+final class Workspace: @unchecked Sendable {
+    struct Size {
+        var N: Int, scratch: Int
+        func covers(_ o: Size) -> Bool { N >= o.N && scratch >= o.scratch }
+    }
+    let size: Size
+    let x, xn, qkv, att, gateUp, hidden, scores: UnsafeMutablePointer<Float>
+
+    init(config c: ModelConfig, size: Size) {
+        self.size = size
+        let N = size.N, qw = c.heads * c.headDim, kv = c.kvHeads * c.headDim
+        x = .allocate(capacity: N * c.hiddenSize)
+        xn = .allocate(capacity: N * c.hiddenSize)
+        qkv = .allocate(capacity: N * (qw + 2 * kv))
         att = .allocate(capacity: N * qw)
-        gate = .allocate(capacity: N * H)
-        up = .allocate(capacity: N * H)
-        scores = .allocate(capacity: max(1, ProcessInfo.processInfo.activeProcessorCount) * S)
+        gateUp = .allocate(capacity: N * 2 * c.intermediateSize)
+        hidden = .allocate(capacity: N * c.intermediateSize)
+        scores = .allocate(capacity: max(size.scratch, 1))
     }
 
-    func free() { for p in [x, xn, q, k, v, att, gate, up, scores] { p.deallocate() } }
+    deinit { for p in [x, xn, qkv, att, gateUp, hidden, scores] { p.deallocate() } }
 }

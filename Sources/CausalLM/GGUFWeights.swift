@@ -12,7 +12,7 @@ extension DecoderModel {
 
     public convenience init(gguf: GGUFFile) throws {
         let config = try ModelConfig(gguf: gguf)
-        self.init(config: config)
+        self.init(config: config, zeroed: false)
         var jobs: [(GGUFTensorInfo, TensorSlot, permuteHeads: Int?)] = []
         var used = Set<String>()
         func take(_ name: String, _ slot: TensorSlot, permuteHeads: Int? = nil) throws {

@@ -100,7 +100,7 @@ extension DecoderModel {
     public convenience init(huggingFace dir: URL) throws {
         let config = try ModelConfig(huggingFace: dir)
         let tensors = try Safetensors.readDirectory(dir)
-        self.init(config: config)
+        self.init(config: config, zeroed: false)
         var used = Set<String>()
         var jobs: [(SafetensorsTensor, TensorSlot)] = []
         func take(_ name: String, _ slot: TensorSlot) throws {

@@ -29,6 +29,7 @@ public struct ParameterLayout: Sendable {
         for _ in 0..<cfg.layers {
             var l: [LayerTensor: TensorSlot] = [:]
             l[.attnNorm] = add([C])
+            // Wq, Wk, Wv adjacent (and bq, bk, bv): the forward pass runs them as one (q+2kv, C) product.
             l[.wq] = add([q, C])
             l[.wk] = add([kv, C])
             l[.wv] = add([kv, C])
@@ -39,6 +40,7 @@ public struct ParameterLayout: Sendable {
             }
             l[.wo] = add([C, q])
             l[.mlpNorm] = add([C])
+            // Wgate, Wup adjacent: one (2H, C) product.
             l[.wGate] = add([H, C])
             l[.wUp] = add([H, C])
             l[.wDown] = add([C, H])
@@ -55,15 +57,16 @@ public struct ParameterLayout: Sendable {
     }
 }
 
-/// The parameter buffer: one allocation, zero-initialised, freed with the model.
+/// The parameter buffer: one allocation, freed with the model. Loaders write every tensor
+/// (they check that each is present), so it is not zeroed first: that would touch 0.5 GB twice.
 public final class ParameterBuffer: @unchecked Sendable {
     public let count: Int
     public let data: UnsafeMutablePointer<Float>
 
-    public init(count: Int) {
+    public init(count: Int, zeroed: Bool) {
         self.count = count
         data = .allocate(capacity: max(count, 1))
-        data.initialize(repeating: 0, count: count)
+        if zeroed { data.initialize(repeating: 0, count: count) }
     }
 
     deinit { data.deallocate() }

@@ -2,6 +2,7 @@
 // Query row r belongs to sequence b at absolute position p; it attends to cache positions
 // 0...p of sequence b. Query head h reads KV head h / (NH / KVH).
 // Legend: NH = query heads, KVH = key/value heads, D = head dimension, S = cache capacity (positions).
+import COpenBLAS
 import Dispatch
 import Foundation
 
@@ -17,9 +18,71 @@ public struct QueryRow: Sendable {
     public init(slot: Int, position: Int) { self.slot = Int32(slot); self.position = Int32(position) }
 }
 
-/// out (R, NH·D) = softmax(q kᵀ / √D) v for each row and head, with
-/// q (R, NH·D), kCache/vCache (slots, S, KVH·D), scratch ≥ threads · S floats.
+/// A run of packed rows of one sequence at consecutive positions.
+public struct AttentionSegment: Sendable {
+    public var firstRow: Int, rows: Int, slot: Int, firstPosition: Int
+    public init(firstRow: Int, rows: Int, slot: Int, firstPosition: Int) {
+        self.firstRow = firstRow; self.rows = rows; self.slot = slot; self.firstPosition = firstPosition
+    }
+}
+
+/// out (R, NH·D) = softmax(q kᵀ / √D) v, one (segment, head) block at a time: scores = Q·Kᵀ
+/// and out = P·V as two single-threaded sgemm calls on strided views, the blocks spread over
+/// the workers. Computes the masked upper triangle too (then discards it): still several times
+/// faster than row-by-row dot products. scratch ≥ workers · (max segment rows) · S floats.
+/// `qStride` is the distance between query rows (NH·D, or wider when q sits in a fused qkv buffer).
 public func attentionForward(
+    _ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, qStride: Int,
+    _ kCache: UnsafePointer<Float>, _ vCache: UnsafePointer<Float>,
+    segments: [AttentionSegment], S: Int, shape: AttentionShape, scratch: UnsafeMutablePointer<Float>
+) {
+    let (NH, KVH, D) = (shape.NH, shape.KVH, shape.D)
+    let group = NH / KVH
+    let scale = 1 / Float(D).squareRoot()
+    let kvStride = KVH * D, outStride = NH * D
+    let maxRows = segments.map(\.rows).max() ?? 0
+    let tasks = segments.count * NH
+    let shared = Shared((out: out, q: q, k: kCache, v: vCache, scratch: scratch))
+    let workers = min(Parallel.workers, tasks)
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let (out, q, kCache, vCache) = (shared.value.out, shared.value.q, shared.value.k, shared.value.v)
+        let scores = shared.value.scratch + w * maxRows * S
+        var task = w
+        while task < tasks {
+            let seg = segments[task / NH], h = task % NH
+            let m = seg.rows, n = seg.firstPosition + seg.rows  // keys 0..<n
+            let qBlock = q + seg.firstRow * qStride + h * D
+            let kvBase = seg.slot * S * kvStride + (h / group) * D
+            // scores (m, n) = scale · Q (m, D) · K (n, D)ᵀ
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(D),
+                        scale, qBlock, Int32(qStride), kCache + kvBase, Int32(kvStride), 0, scores, Int32(n))
+            for i in 0..<m {
+                let row = scores + i * n
+                let visible = seg.firstPosition + i + 1  // causal: keys 0...position
+                var mx = -Float.infinity
+                for s in 0..<visible { mx = max(mx, row[s]) }
+                var sum: Float = 0
+                for s in 0..<visible {
+                    let e = expf(row[s] - mx)
+                    row[s] = e
+                    sum += e
+                }
+                let inv = 1 / sum
+                for s in 0..<visible { row[s] *= inv }
+                for s in visible..<n { row[s] = 0 }
+            }
+            // out (m, D) = P (m, n) · V (n, D)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(D), Int32(n),
+                        1, scores, Int32(n), vCache + kvBase, Int32(kvStride), 0,
+                        out + seg.firstRow * outStride + h * D, Int32(outStride))
+            task += workers
+        }
+    }
+}
+
+/// The reference: row by row, head by head, with plain dot products.
+/// q (R, NH·D), kCache/vCache (slots, S, KVH·D), scratch ≥ workers · S floats.
+public func attentionForwardNaive(
     _ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>,
     _ kCache: UnsafePointer<Float>, _ vCache: UnsafePointer<Float>,
     rows: UnsafePointer<QueryRow>, R: Int, S: Int, shape: AttentionShape, scratch: UnsafeMutablePointer<Float>
@@ -29,7 +92,7 @@ public func attentionForward(
     let scale = 1 / Float(D).squareRoot()
     let kvStride = KVH * D
     let tasks = R * NH
-    let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(1, tasks / 4))
+    let workers = min(Parallel.workers, max(1, tasks / 4))
     let shared = Shared((out: out, q: q, k: kCache, v: vCache, rows: rows, scratch: scratch))
     DispatchQueue.concurrentPerform(iterations: workers) { w in
         let (out, q, kCache, vCache, rows) = (shared.value.out, shared.value.q, shared.value.k, shared.value.v, shared.value.rows)

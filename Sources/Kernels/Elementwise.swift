@@ -5,19 +5,27 @@ import Foundation
 /// out (N, C) = inp / sqrt(mean(inp²) + eps) · weight (C).
 public func rmsNormForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            N: Int, C: Int, eps: Float) {
-    for n in 0..<N {
-        let x = inp + n * C, y = out + n * C
-        let ss = dot(x, x, C)
-        let scale = 1 / (ss / Float(C) + eps).squareRoot()
-        for c in 0..<C { y[c] = x[c] * scale * weight[c] }
+    let p = Shared((out: out, inp: inp, weight: weight))
+    Parallel.chunks(N, minChunk: 16) { rows in
+        let (out, inp, weight) = p.value
+        for n in rows {
+            let x = inp + n * C, y = out + n * C
+            let ss = dot(x, x, C)
+            let scale = 1 / (ss / Float(C) + eps).squareRoot()
+            for c in 0..<C { y[c] = x[c] * scale * weight[c] }
+        }
     }
 }
 
-/// out (N, H) = silu(gate) · up, silu(x) = x · σ(x).
-public func swigluForward(_ out: UnsafeMutablePointer<Float>, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count {
-        let g = gate[i]
-        out[i] = g / (1 + expf(-g)) * up[i]
+/// out (N, H) = silu(gate) · up, silu(x) = x · σ(x), from gateUp (N, 2H) = [gate | up] per row.
+public func swigluForward(_ out: UnsafeMutablePointer<Float>, _ gateUp: UnsafePointer<Float>, rows N: Int, H: Int) {
+    let p = Shared((out: out, gateUp: gateUp))
+    Parallel.chunks(N, minChunk: 4) { rows in
+        let (out, gateUp) = p.value
+        for r in rows {
+            let g = gateUp + r * 2 * H, u = g + H, o = out + r * H
+            for i in 0..<H { o[i] = g[i] / (1 + expf(-g[i])) * u[i] }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 // The `llmrec` command: a thin layer over the libraries. One file per command group;
 // each command parses and checks its options, calls a library function, and prints.
 import ArgumentParser
+import Kernels
 import Logging
 import Support
 import Synchronization
@@ -16,7 +17,10 @@ struct LLMRec: AsyncParsableCommand {
             default assets (fetch them once with scripts/fetch-assets.sh): --dataset ml-1m, ml-100k.
             """,
         version: LLMRecVersion.current,
-        subcommands: [DataCommand.self, AssetsCommand.self]
+        subcommands: [
+            DataCommand.self, TokenizeCommand.self, LogitsCommand.self, GenerateCommand.self, ModelCommand.self,
+            BenchCommand.self, AssetsCommand.self,
+        ]
     )
 }
 
@@ -36,6 +40,14 @@ struct GlobalOptions: ParsableArguments {
             }
         }
         return Logger(label: "llmrec")
+    }
+
+    /// For commands that run the model: logging, and OpenBLAS on the right CPU kernels.
+    func prepareForCompute() -> Logger {
+        BLASSetup.ensureCoreType()
+        let log = bootstrapLogging()
+        log.debug("OpenBLAS core: \(BLASSetup.detectedCore)")
+        return log
     }
 }
 

@@ -1,0 +1,34 @@
+// The one thread pool of the numeric code. OpenBLAS runs single-threaded and we split each
+// product ourselves: with OpenBLAS's own threads, its idle workers spin in sched_yield while
+// our kernels run, and on two cores that costs about a sixth of the forward pass (perf).
+import COpenBLAS
+import Dispatch
+import Foundation
+
+public enum Parallel {
+    /// Workers used for every parallel loop.
+    public static let workers: Int = {
+        openblas_set_num_threads(1)
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
+
+    /// Calls `body` on disjoint chunks covering 0..<count, at most one chunk per worker,
+    /// each at least `minChunk` long (small work stays on one thread).
+    @inline(__always)
+    public static func chunks(_ count: Int, minChunk: Int = 1, align: Int = 1, _ body: (Range<Int>) -> Void) {
+        let n = min(workers, max(1, count / max(minChunk, 1)))
+        if n <= 1 {
+            body(0..<count)
+            return
+        }
+        let step = (count + n - 1) / n
+        let aligned = (step + align - 1) / align * align
+        withoutActuallyEscaping(body) { body in
+            let shared = Shared(body)
+            DispatchQueue.concurrentPerform(iterations: n) { i in
+                let lo = i * aligned, hi = min(count, lo + aligned)
+                if lo < hi { shared.value(lo..<hi) }
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+// `llmrec bench forward`: the numbers of the model issue's speed targets, measured here —
+// load time, forward throughput on a batch, single-token decode latency with the KV cache,
+// peak memory. scripts/bench/forward.sh runs it beside the same measurements in PyTorch.
+import ArgumentParser
+import CausalLM
+import Foundation
+import Kernels
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure speed on this machine.", subcommands: [Forward.self])
+
+    struct Forward: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time model loading, a batched forward pass and single-token decoding.",
+            discussion: """
+                The forward pass runs --batch sequences of --tokens tokens (last-position logits, as \
+                in evaluation); decoding feeds one token at a time after a --tokens prompt. The best of \
+                --runs is reported. Compare with PyTorch: scripts/bench/forward.sh.
+
+                Example:
+                  llmrec bench forward --model smollm2 --batch 8 --tokens 128
+                """)
+
+        @OptionGroup var modelOptions: ModelOptions
+
+        @Option(help: "Sequences in the forward batch.")
+        var batch: Int = 8
+
+        @Option(help: "Tokens per sequence (and prompt length for decoding).")
+        var tokens: Int = 128
+
+        @Option(help: "Single-token decoding steps to time.")
+        var decodeSteps: Int = 32
+
+        @Option(help: "Timed repetitions; the best is reported.")
+        var runs: Int = 3
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            for (name, v) in [("--batch", batch), ("--tokens", tokens), ("--decode-steps", decodeSteps), ("--runs", runs)] where v < 1 {
+                throw ValidationError("\(name) must be at least 1, got \(v).")
+            }
+        }
+
+        func run() throws {
+            _ = global.prepareForCompute()
+            let t0 = now()
+            let (model, tokenizer) = try modelOptions.source().load()
+            let loadSeconds = now() - t0
+            guard tokens + decodeSteps <= model.config.maxPositions else {
+                throw ValidationError("--tokens + --decode-steps must fit the context (\(model.config.maxPositions)).")
+            }
+            // Real text, tiled to length: a MovieLens prompt.
+            var text = tokenizer.encode("The user has watched the following movies before: \"Toy Story (1995)\", \"Heat (1995)\", \"Casino (1995)\". ")
+            while text.count < tokens + decodeSteps { text += text }
+            let seqs = (0..<batch).map { b in Array(text[b % 7..<(b % 7 + tokens)]) }
+
+            var forwardBest = Double.infinity
+            let cache = KVCache(config: model.config, slots: batch, capacity: tokens)
+            _ = try model.forward(seqs, cache: cache)  // warm-up
+            for _ in 0..<runs {
+                cache.resetAll()
+                let t = now()
+                _ = try model.forward(seqs, cache: cache)
+                forwardBest = min(forwardBest, now() - t)
+            }
+            var decodeBest = Double.infinity
+            let decodeCache = KVCache(config: model.config, slots: 1, capacity: tokens + decodeSteps)
+            for _ in 0..<runs {
+                decodeCache.resetAll()
+                _ = try model.forward([Array(text[0..<tokens])], cache: decodeCache)
+                let t = now()
+                for s in 0..<decodeSteps { _ = try model.forward([[text[tokens + s]]], cache: decodeCache) }
+                decodeBest = min(decodeBest, (now() - t) / Double(decodeSteps))
+            }
+            let result: [(String, String)] = [
+                ("model", model.config.architecture.rawValue + " \(grouped(model.config.parameterCount)) parameters"),
+                ("threads", "\(ProcessInfo.processInfo.activeProcessorCount) (OpenBLAS \(BLASSetup.detectedCore))"),
+                ("load_s", String(format: "%.3f", loadSeconds)),
+                ("forward_tokens_per_s", String(format: "%.1f", Double(batch * tokens) / forwardBest)),
+                ("forward_batch", "\(batch)x\(tokens)"),
+                ("decode_ms_per_token", String(format: "%.2f", decodeBest * 1000)),
+                ("peak_rss_mb", String(format: "%.0f", peakRSSMegabytes())),
+            ]
+            if json {
+                print("{" + result.map { "\"\($0.0)\":" + (Double($0.1) != nil ? $0.1 : jsonString($0.1)) }.joined(separator: ",") + "}")
+            } else {
+                for (k, v) in result { print(k.padding(toLength: 22, withPad: " ", startingAt: 0) + v) }
+            }
+        }
+    }
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// Peak resident memory of this process.
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+}

@@ -1,0 +1,100 @@
+// Fast kernels against their plain-loop references, and small cases worked out by hand.
+import Foundation
+import Testing
+@testable import Kernels
+
+/// Deterministic pseudo-random floats in [-1, 1).
+func randomFloats(_ n: Int, seed: UInt64) -> [Float] {
+    var s = seed
+    return (0..<n).map { _ in
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: s) >> 40) / Float(1 << 23)
+    }
+}
+
+func maxDiff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
+
+@Suite("Kernels")
+struct KernelTests {
+    @Test(arguments: [(1, 7, 5), (2, 64, 960), (3, 33, 17), (17, 576, 192), (64, 96, 1000)])
+    func matmulMatchesNaive(_ shape: (Int, Int, Int)) {
+        let (N, C, OC) = shape
+        let inp = randomFloats(N * C, seed: 1), w = randomFloats(OC * C, seed: 2), b = randomFloats(OC, seed: 3)
+        for useBias in [false, true] {
+            var fast = [Float](repeating: .nan, count: N * OC), slow = fast
+            b.withUnsafeBufferPointer { bp in
+                let bias = useBias ? bp.baseAddress : nil
+                matmulForward(&fast, inp, w, bias, N: N, C: C, OC: OC)
+                matmulForwardNaive(&slow, inp, w, bias, N: N, C: C, OC: OC)
+            }
+            #expect(maxDiff(fast, slow) < 1e-4, "N=\(N) C=\(C) OC=\(OC) bias=\(useBias): \(maxDiff(fast, slow))")
+        }
+    }
+
+    @Test func attentionBlocksMatchRowByRow() {
+        // Two slots: slot 0 continues after 5 cached positions (4 new rows), slot 1 starts fresh (7 rows),
+        // plus a single decoding row for slot 0; grouped-query heads (NH 6, KVH 2).
+        let shape = AttentionShape(NH: 6, KVH: 2, D: 8)
+        let S = 16, kv = shape.KVH * shape.D, qw = shape.NH * shape.D
+        let kCache = randomFloats(2 * S * kv, seed: 4), vCache = randomFloats(2 * S * kv, seed: 5)
+        let segments = [AttentionSegment(firstRow: 0, rows: 4, slot: 0, firstPosition: 5),
+                        AttentionSegment(firstRow: 4, rows: 7, slot: 1, firstPosition: 0),
+                        AttentionSegment(firstRow: 11, rows: 1, slot: 0, firstPosition: 9)]
+        var rows: [QueryRow] = []
+        for s in segments { for i in 0..<s.rows { rows.append(QueryRow(slot: s.slot, position: s.firstPosition + i)) } }
+        let R = rows.count
+        let q = randomFloats(R * qw, seed: 6)
+        var fast = [Float](repeating: .nan, count: R * qw), slow = fast
+        var scratch = [Float](repeating: 0, count: Parallel.workers * 7 * S)
+        attentionForward(&fast, q, qStride: qw, kCache, vCache, segments: segments, S: S, shape: shape, scratch: &scratch)
+        attentionForwardNaive(&slow, q, kCache, vCache, rows: rows, R: R, S: S, shape: shape, scratch: &scratch)
+        #expect(maxDiff(fast, slow) < 1e-5)
+        // By hand for one row and head: softmax over positions 0...5 of slot 0, KV head 0.
+        let r = 0, h = 1, D = shape.D
+        let scores = (0...5).map { s in (0..<D).reduce(Float(0)) { $0 + q[r * qw + h * D + $1] * kCache[s * kv + $1] } / Float(D).squareRoot() }
+        let e = scores.map { exp($0 - scores.max()!) }
+        let p = e.map { $0 / e.reduce(0, +) }
+        let want = (0..<D).map { d in (0...5).reduce(Float(0)) { $0 + p[$1] * vCache[$1 * kv + d] } }
+        #expect(maxDiff(Array(fast[(r * qw + h * D)..<(r * qw + h * D + D)]), want) < 1e-5)
+    }
+
+    @Test func ropeRotatesHalvesByPositionTimesFrequency() {
+        let D = 8, theta = 10_000.0
+        let table = RoPETable(headDim: D, theta: theta, maxPositions: 10)
+        var x = randomFloats(2 * D, seed: 7)
+        let original = x
+        table.apply(&x, heads: 2, pos: 3)
+        for h in 0..<2 {
+            for i in 0..<D / 2 {
+                let angle = 3 * pow(theta, -Double(2 * i) / Double(D))
+                let (a, b) = (Double(original[h * D + i]), Double(original[h * D + i + D / 2]))
+                #expect(abs(Double(x[h * D + i]) - (a * cos(angle) - b * sin(angle))) < 1e-5)
+                #expect(abs(Double(x[h * D + i + D / 2]) - (b * cos(angle) + a * sin(angle))) < 1e-5)
+            }
+        }
+        var y = original
+        table.apply(&y, heads: 2, pos: 0)
+        #expect(y == original, "position 0 is the identity")
+    }
+
+    @Test func rmsNormAndSwiGLUByHand() {
+        var out = [Float](repeating: 0, count: 2)
+        rmsNormForward(&out, [3, 4], [1, 2], N: 1, C: 2, eps: 0)
+        // rms = sqrt((9 + 16) / 2) = 3.5355
+        #expect(abs(out[0] - 3 / 3.5355339) < 1e-5 && abs(out[1] - 2 * 4 / 3.5355339) < 1e-5)
+        var h = [Float](repeating: 0, count: 2)
+        swigluForward(&h, [0, 2, 5, -1], rows: 1, H: 2)
+        #expect(h[0] == 0)
+        #expect(abs(h[1] - 2 / (1 + exp(-2)) * -1) < 1e-6)
+        #expect(abs(logSumExp([1, 2, 3], 3) - log(exp(1) + exp(2) + exp(3))) < 1e-6)
+    }
+
+    @Test func blasCoreCheck() {
+        let modern: Set<String> = ["avx", "avx2", "fma", "avx512f"]
+        #expect(BLASSetup.recommendedCore(detected: "Prescott", cpuFlags: modern) == "SkylakeX")
+        #expect(BLASSetup.recommendedCore(detected: "Prescott", cpuFlags: ["avx2", "fma"]) == "Haswell")
+        #expect(BLASSetup.recommendedCore(detected: "Cooperlake", cpuFlags: modern) == nil)
+        #expect(BLASSetup.recommendedCore(detected: "Prescott", cpuFlags: ["sse4_2"]) == nil, "an old CPU keeps its core")
+        #expect(!BLASSetup.detectedCore.isEmpty)
+    }
+}
