@@ -1,6 +1,7 @@
 // `llmrec data prepare` and `llmrec data show`: turn interaction logs into a prepared
 // dataset directory, and show what the model will be trained on.
 import ArgumentParser
+import CausalLM
 import Foundation
 import RecData
 import Support
@@ -91,6 +92,11 @@ extension DataCommand {
         @Option(help: "What the user has done with the items, in the prompt (default: watched for MovieLens, interacted with otherwise).")
         var itemVerb: String?
 
+        @Option(help: ArgumentHelp(
+            "A model whose tokenizer measures the responses (quoted title + EOS) in tokens for stats.json: smollm2, a .gguf file or a Hugging Face directory.",
+            valueName: "model"))
+        var model: String?
+
         @Flag(help: "Drop items without a title, and their interactions, instead of stopping with an error.")
         var dropUntitled = false
 
@@ -128,9 +134,15 @@ extension DataCommand {
             options.maxValid = maxValid
             options.maxTest = maxTest
             options.seed = seed
+            var counter: DatasetPreparation.TokenCounter?
+            if let model {
+                let modelSource = try ModelSource.resolve(model)
+                let tokenizer = try modelSource.loadTokenizer()
+                counter = (modelSource.path, { tokenizer.encode($0).count + 1 })
+            }
             let result = try DatasetPreparation.run(
                 source: source, encoding: encoding, options: options, vocabulary: vocabulary(for: source),
-                out: URL(fileURLWithPath: out), replace: force)
+                tokenCounter: counter, out: URL(fileURLWithPath: out), replace: force)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -164,7 +176,8 @@ func summaryTable(_ r: PreparationResult, out: String) -> String {
         ("samples valid", grouped(s.samples.valid) + subsampled(s.samples.valid, s.samplesBeforeSubsampling.valid)),
         ("samples test", grouped(s.samples.test) + subsampled(s.samples.test, s.samplesBeforeSubsampling.test)),
         ("mean history", String(format: "%.2f items", s.meanHistoryLength)),
-        ("mean title", String(format: "%.1f characters", s.meanTitleCharacters)),
+        ("mean title", String(format: "%.1f characters", s.meanTitleCharacters)
+            + (s.responseTokens.map { String(format: "; response %.1f tokens (max %d) with EOS", $0.mean, $0.max) } ?? "")),
     ]
     if s.raw.interactions != s.interactions || s.raw.users != s.users {
         rows.insert(("as read", "\(grouped(s.raw.users)) users, \(grouped(s.raw.items)) items, \(grouped(s.raw.interactions)) interactions"), at: 0)

@@ -48,8 +48,14 @@ public struct DatasetStats: Sendable, Codable, Equatable {
     public var raw: RawCounts
     public var meanHistoryLength: Double
     public var meanTitleCharacters: Double
-    /// Mean title length in tokens, filled in when a tokenizer is given (issue: models).
-    public var meanTitleTokens: Double?
+    /// Response length in tokens (the quoted title plus EOS, as the item trie holds it), when
+    /// `data prepare` is given a model whose tokenizer to use.
+    public var responseTokens: TokenLengths?
+
+    public struct TokenLengths: Sendable, Codable, Equatable {
+        public var mean: Double, max: Int
+        public var tokenizer: String
+    }
 
     public struct SplitCounts: Sendable, Codable, Equatable {
         public var train: Int, valid: Int, test: Int
@@ -67,7 +73,7 @@ public struct DatasetStats: Sendable, Codable, Equatable {
         case untitledItemsDropped = "untitled_items_dropped"
         case meanHistoryLength = "mean_history_length"
         case meanTitleCharacters = "mean_title_characters"
-        case meanTitleTokens = "mean_title_tokens"
+        case responseTokens = "response_tokens"
     }
 
     public init(_ data: BuiltDataset) {
@@ -88,7 +94,7 @@ public struct DatasetStats: Sendable, Codable, Equatable {
         meanHistoryLength = all.isEmpty ? 0 : Double(historyTotal) / Double(all.count)
         let chars = data.catalog.titles.reduce(0) { $0 + $1.count }
         meanTitleCharacters = data.catalog.count == 0 ? 0 : Double(chars) / Double(data.catalog.count)
-        meanTitleTokens = nil
+        responseTokens = nil
     }
 }
 
@@ -105,12 +111,12 @@ public enum SplitName: String, Sendable, CaseIterable, Codable {
 
 public enum DatasetWriter {
     /// Writes the dataset directory atomically; an existing directory is replaced only when `replace`.
-    public static func write(_ data: BuiltDataset, manifest: DatasetManifest, to url: URL, replace: Bool) throws {
+    public static func write(_ data: BuiltDataset, manifest: DatasetManifest, stats: DatasetStats, to url: URL, replace: Bool) throws {
         try AtomicDirectory.write(to: url, replace: replace) { dir in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try writeFile(encoder.encode(manifest), dir.file(DatasetFile.manifest))
-            try writeFile(encoder.encode(DatasetStats(data)), dir.file(DatasetFile.stats))
+            try writeFile(encoder.encode(stats), dir.file(DatasetFile.stats))
 
             var out = JSONLinesWriter()
             for (id, title) in data.catalog.titles.enumerated() {

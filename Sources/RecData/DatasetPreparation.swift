@@ -11,9 +11,12 @@ public struct PreparationResult: Sendable {
 }
 
 public enum DatasetPreparation {
+    /// Counts the tokens of a response text (EOS included), with the name of the tokenizer.
+    public typealias TokenCounter = (name: String, count: @Sendable (String) -> Int)
+
     public static func run(
         source: DataSource, encoding: TextEncoding = .auto, options: BuildOptions,
-        vocabulary: PromptVocabulary? = nil, out: URL, replace: Bool
+        vocabulary: PromptVocabulary? = nil, tokenCounter: TokenCounter? = nil, out: URL, replace: Bool
     ) throws -> PreparationResult {
         let t0 = Date()
         let log = try source.read(encoding: encoding)
@@ -28,10 +31,16 @@ public enum DatasetPreparation {
         let manifest = DatasetManifest(
             source: source, encoding: encoding, options: options,
             prompt: PromptTemplate(vocabulary: vocabulary ?? source.defaultVocabulary))
-        try DatasetWriter.write(built, manifest: manifest, to: out, replace: replace)
+        var stats = DatasetStats(built)
+        if let counter = tokenCounter, built.catalog.count > 0 {
+            let lengths = built.catalog.titles.map { counter.count(manifest.prompt.response(title: $0)) }
+            stats.responseTokens = DatasetStats.TokenLengths(
+                mean: Double(lengths.reduce(0, +)) / Double(lengths.count), max: lengths.max()!, tokenizer: counter.name)
+        }
+        try DatasetWriter.write(built, manifest: manifest, stats: stats, to: out, replace: replace)
         let t3 = Date()
         return PreparationResult(
-            dataset: built, stats: DatasetStats(built), manifest: manifest,
+            dataset: built, stats: stats, manifest: manifest,
             readSeconds: t1.timeIntervalSince(t0), buildSeconds: t2.timeIntervalSince(t1), writeSeconds: t3.timeIntervalSince(t2))
     }
 }

@@ -32,6 +32,17 @@ struct DatasetDirectoryTests {
         #expect(ds.response(for: test[0]) == "\"Jumanji (1995)\"")
     }
 
+    @Test func responseTokenLengthsWhenACounterIsGiven() throws {
+        let out = scratchDirectory().appendingPathComponent("ds")
+        let source = try DataSource.resolve(dataset: fixture("ml-1m"), items: nil, format: .auto)
+        // A stand-in tokenizer: one token per character, plus EOS.
+        let counter: DatasetPreparation.TokenCounter = ("characters", { $0.count + 1 })
+        let result = try DatasetPreparation.run(source: source, options: BuildOptions(), tokenCounter: counter, out: out, replace: false)
+        // Responses: "Heat (1995)" 13 + 1, "Toy Story (1995)" 18 + 1, "Misérables, Les (1995)" 24 + 1, "Jumanji (1995)" 16 + 1.
+        #expect(result.stats.responseTokens == DatasetStats.TokenLengths(mean: (14 + 19 + 25 + 17) / 4, max: 25, tokenizer: "characters"))
+        #expect(try DatasetReader.open(out).stats.responseTokens == result.stats.responseTokens)
+    }
+
     @Test func jsonEscapingRoundTrips() throws {
         var w = JSONLinesWriter()
         let tricky = "quote \" backslash \\ tab \t newline \n bell \u{07} é 🎬"
