@@ -90,7 +90,7 @@ struct BenchCommand: ParsableCommand {
             if json {
                 print("{" + result.map { "\"\($0.0)\":" + (Double($0.1) != nil ? $0.1 : jsonString($0.1)) }.joined(separator: ",") + "}")
             } else {
-                for (k, v) in result { print(k.padding(toLength: 22, withPad: " ", startingAt: 0) + v) }
+                print(alignedRows(result), terminator: "")
             }
         }
     }

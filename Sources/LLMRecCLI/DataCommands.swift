@@ -188,6 +188,11 @@ func summaryTable(_ r: PreparationResult, out: String) -> String {
     rows.append(("seconds", String(format: "%.2f (read %.2f, build %.2f, write %.2f)",
                                    r.readSeconds + r.buildSeconds + r.writeSeconds, r.readSeconds, r.buildSeconds, r.writeSeconds)))
     rows.append(("written to", out))
+    return alignedRows(rows)
+}
+
+/// Key/value rows with the values in one column, one per line.
+func alignedRows(_ rows: [(String, String)]) -> String {
     let width = rows.map(\.0.count).max() ?? 0
     return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
 }

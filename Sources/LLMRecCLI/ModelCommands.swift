@@ -16,6 +16,17 @@ struct ModelOptions: ParsableArguments {
     func source() throws -> ModelSource { try ModelSource.resolve(model) }
 }
 
+/// The prompt of `logits` and `generate`.
+struct PromptOptions: ParsableArguments {
+    @Option(help: "The prompt text.")
+    var prompt: String
+
+    @Flag(help: "Wrap the prompt in the model's chat template as one user message.")
+    var chat = false
+
+    func encode(_ tokenizer: BPETokenizer) throws -> [Int32] { try encodePrompt(prompt, chat: chat, tokenizer: tokenizer) }
+}
+
 /// The prompt as token ids: optionally wrapped in the model's chat template, BOS first where the model wants it.
 func encodePrompt(_ text: String, chat: Bool, tokenizer: BPETokenizer) throws -> [Int32] {
     var prompt = text
@@ -88,15 +99,10 @@ struct LogitsCommand: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: "The prompt text.")
-    var prompt: String
+    @OptionGroup var promptOptions: PromptOptions
 
     @Option(help: "How many tokens to show.")
     var top: Int = 20
-
-    @Flag(help: "Wrap the prompt in the model's chat template as one user message.")
-    var chat = false
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
@@ -110,7 +116,7 @@ struct LogitsCommand: ParsableCommand {
     func run() throws {
         _ = global.prepareForCompute()
         let (model, tokenizer) = try modelOptions.source().load()
-        let ids = try encodePrompt(prompt, chat: chat, tokenizer: tokenizer)
+        let ids = try promptOptions.encode(tokenizer)
         let logits = try model.forward([ids], cache: KVCache(config: model.config, slots: 1, capacity: ids.count))
         let lse = logits.withUnsafeBufferPointer { logSumExp($0.baseAddress!, $0.count) }
         let best = topIndices(logits, min(top, logits.count))
@@ -142,12 +148,7 @@ struct GenerateCommand: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: "The prompt text.")
-    var prompt: String
-
-    @Flag(help: "Wrap the prompt in the model's chat template as one user message.")
-    var chat = false
+    @OptionGroup var promptOptions: PromptOptions
 
     @Option(help: "Most new tokens to generate.")
     var maxTokens: Int = 64
@@ -161,7 +162,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         _ = global.prepareForCompute()
         let (model, tokenizer) = try modelOptions.source().load()
-        let ids = try encodePrompt(prompt, chat: chat, tokenizer: tokenizer)
+        let ids = try promptOptions.encode(tokenizer)
         let capacity = min(ids.count + maxTokens, model.config.maxPositions)
         guard ids.count < capacity else {
             throw ValidationError("The prompt has \(ids.count) tokens; the model's context holds \(model.config.maxPositions).")
@@ -236,8 +237,7 @@ struct ModelCommand: ParsableCommand {
                 ("tokenizer", "byte-level BPE, \(tokenizer.family.rawValue) pre-tokenizer, \(tokenizer.vocabularySize) tokens, EOS \(tokenizer.eosTokenID)"
                     + (tokenizer.chatTemplate != nil ? ", chat template" : "")),
             ]
-            let width = rows.map(\.0.count).max() ?? 0
-            for (k, v) in rows { print(k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v) }
+            print(alignedRows(rows), terminator: "")
         }
     }
 }
