@@ -24,7 +24,15 @@ public func swigluForward(_ out: UnsafeMutablePointer<Float>, _ gateUp: UnsafePo
         let (out, gateUp) = p.value
         for r in rows {
             let g = gateUp + r * 2 * H, u = g + H, o = out + r * H
-            for i in 0..<H { o[i] = g[i] / (1 + expf(-g[i])) * u[i] }
+            let rg = UnsafeRawPointer(g), ru = UnsafeRawPointer(u), ro = UnsafeMutableRawPointer(o)
+            var i = 0
+            while i + 8 <= H {
+                let gv = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                let uv = ru.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                ro.storeBytes(of: gv / (1 + exp8(-gv)) * uv, toByteOffset: i * 4, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < H { o[i] = g[i] / (1 + expf(-g[i])) * u[i]; i += 1 }
         }
     }
 }

@@ -89,6 +89,29 @@ struct KernelTests {
         #expect(abs(logSumExp([1, 2, 3], 3) - log(exp(1) + exp(2) + exp(3))) < 1e-6)
     }
 
+    @Test func vectorExpMatchesLibm() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let v = SIMD8<Float>((0..<8).map { x + Float($0) * 0.0137 })
+            let got = exp8(v)
+            for k in 0..<8 {
+                let want = expf(v[k])
+                worst = max(worst, abs(got[k] - want) / want)
+            }
+            x += 0.1
+        }
+        #expect(worst < 2.5e-7, "max relative error \(worst) (2 ulp is 2.4e-7)")
+        #expect(exp8(SIMD8(repeating: 0)) == SIMD8(repeating: 1))
+        #expect(exp8(SIMD8(repeating: -200)).max() < 1e-37, "underflow goes to (nearly) zero, not garbage")
+        // SwiGLU's vector path and its scalar tail agree with the formula (H = 11: 8 + 3).
+        let gu = randomFloats(22, seed: 9).map { $0 * 6 }
+        var out = [Float](repeating: 0, count: 11)
+        swigluForward(&out, gu, rows: 1, H: 11)
+        let want = (0..<11).map { gu[$0] / (1 + exp(-gu[$0])) * gu[11 + $0] }
+        #expect(maxDiff(out, want) < 1e-5)
+    }
+
     @Test func blasCoreCheck() {
         let modern: Set<String> = ["avx", "avx2", "fma", "avx512f"]
         #expect(BLASSetup.recommendedCore(detected: "Prescott", cpuFlags: modern) == "SkylakeX")
