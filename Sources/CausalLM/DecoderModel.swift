@@ -38,7 +38,7 @@ public final class DecoderModel: @unchecked Sendable {
         layout = ParameterLayout(config)
         parameters = ParameterBuffer(count: layout.count, zeroed: zeroed)
         rope = RoPETable(headDim: config.headDim, theta: config.ropeTheta, maxPositions: config.maxPositions,
-                         llama3Scaling: config.ropeScaling)
+                         llama3Scaling: config.ropeScaling, frequencyFactors: config.ropeFrequencyFactors)
     }
 
     func w(_ t: LayerTensor, _ l: Int) -> UnsafeMutablePointer<Float> { parameters.view(layout.layers[l][t]!) }

@@ -24,6 +24,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var vocabSize: Int
     public var ropeTheta: Double
     public var ropeScaling: RoPETable.Llama3Scaling?
+    /// GGUF Llama 3 files hold their RoPE scaling as per-frequency divisors (rope_freqs.weight).
+    public var ropeFrequencyFactors: [Float]? = nil
     public var rmsNormEps: Float
     public var maxPositions: Int
     public var tieWordEmbeddings: Bool
@@ -59,6 +61,13 @@ extension ModelConfig {
             rmsNormEps: Float(gguf.metadata["\(arch).attention.layer_norm_rms_epsilon"]?.doubleValue ?? 1e-6),
             maxPositions: gguf.metadata["\(arch).context_length"]?.intValue ?? 2048,
             tieWordEmbeddings: gguf.tensor("output.weight") == nil)
+        if let freqs = gguf.tensor("rope_freqs.weight") {
+            guard freqs.elementCount == headDim / 2 else {
+                throw FormatError.invalid(path: gguf.path, what: "tensor 'rope_freqs.weight' has \(freqs.elementCount) values",
+                                          expected: "one per rotated pair (\(headDim / 2))")
+            }
+            ropeFrequencyFactors = gguf.floats(freqs)
+        }
         try validate(path: gguf.path)
     }
 

@@ -13,6 +13,25 @@ public struct RoPETable: Sendable {
     /// Llama 3 "rope_scaling" (rope_type llama3): long wavelengths slowed down by `factor`.
     public struct Llama3Scaling: Sendable, Equatable {
         public var factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositions: Double
+        /// The divisor of each inverse frequency this scaling amounts to (what GGUF's rope_freqs holds).
+        public func frequencyFactors(headDim D: Int, theta: Double) -> [Float] {
+            return (0..<D / 2).map { i in
+                let f = 1 / pow(theta, Double(2 * i) / Double(D))
+                return Float(f / scaled(f))
+            }
+        }
+
+        /// transformers' _compute_llama3_parameters for one inverse frequency.
+        func scaled(_ f: Double) -> Double {
+            let lowWavelen = originalMaxPositions / lowFreqFactor
+            let highWavelen = originalMaxPositions / highFreqFactor
+            let wavelen = 2 * Double.pi / f
+            if wavelen < highWavelen { return f }
+            if wavelen > lowWavelen { return f / factor }
+            let smooth = (originalMaxPositions / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor)
+            return (1 - smooth) * f / factor + smooth * f
+        }
+
         public init(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositions: Double) {
             self.factor = factor
             self.lowFreqFactor = lowFreqFactor
@@ -21,22 +40,18 @@ public struct RoPETable: Sendable {
         }
     }
 
-    public init(headDim D: Int, theta: Double, maxPositions: Int, llama3Scaling: Llama3Scaling? = nil) {
+    /// - Parameter frequencyFactors: per-frequency divisors (D/2), as GGUF Llama 3 files store the
+    ///   llama3 scaling in `rope_freqs.weight` (llama.cpp's freq_factors); applied after `llama3Scaling`.
+    public init(headDim D: Int, theta: Double, maxPositions: Int, llama3Scaling: Llama3Scaling? = nil,
+                frequencyFactors: [Float]? = nil) {
         headDim = D
         self.maxPositions = maxPositions
         let half = D / 2
         var invFreq = (0..<half).map { 1 / pow(theta, Double(2 * $0) / Double(D)) }
-        if let s = llama3Scaling {
-            // transformers' _compute_llama3_parameters.
-            let lowWavelen = s.originalMaxPositions / s.lowFreqFactor
-            let highWavelen = s.originalMaxPositions / s.highFreqFactor
-            invFreq = invFreq.map { f in
-                let wavelen = 2 * Double.pi / f
-                if wavelen < highWavelen { return f }
-                if wavelen > lowWavelen { return f / s.factor }
-                let smooth = (s.originalMaxPositions / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor)
-                return (1 - smooth) * f / s.factor + smooth * f
-            }
+        if let s = llama3Scaling { invFreq = invFreq.map(s.scaled) }
+        if let f = frequencyFactors {
+            precondition(f.count == half, "one frequency factor per rotated pair")
+            invFreq = zip(invFreq, f).map { $0 / Double($1) }
         }
         // Angles in Float32 as transformers computes them (inv_freq float32 · position float32).
         var c = [Float](repeating: 0, count: maxPositions * half), sn = c

@@ -2,6 +2,7 @@
 // as sharded float16 safetensors (scripts/fixtures/make_model_fixtures.py), all-position logits.
 import Foundation
 import ModelFormats
+import Tokenizers
 import Testing
 @testable import CausalLM
 
@@ -60,5 +61,19 @@ struct TinyQwen2Tests {
         data.append(Data(count: 32))
         try data.write(to: lie)
         #expect { try Safetensors.read(path: lie.path) } throws: { "\($0)".contains("tensor 'w' holds 32 bytes") }
+    }
+}
+
+@Suite("Model loading errors")
+struct ModelLoadingErrorTests {
+    /// tiny.gguf (ModelFormats fixtures) says it is a llama model but holds no model keys or tokenizer.
+    let tinyGGUF = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("ModelFormatsTests/Fixtures/tiny.gguf").path
+
+    @Test func missingKeysAndTokenizerAreNamed() throws {
+        let file = try GGUFFile(path: tinyGGUF)
+        #expect { try DecoderModel(gguf: file) } throws: { "\($0)".contains("metadata key 'llama.embedding_length' is missing") }
+        #expect { try ModelSource.gguf(tinyGGUF).loadTokenizer() } throws: { "\($0)".contains("tokenizer.ggml.model") }
+        #expect { try ModelSource.resolve("/no/such/model") } throws: { "\($0)".contains("/no/such/model") }
     }
 }

@@ -77,6 +77,22 @@ struct KernelTests {
         #expect(y == original, "position 0 is the identity")
     }
 
+    @Test func llama3ScalingEqualsItsGGUFFrequencyFactors() {
+        // Llama 3.2's rope_scaling; the GGUF form divides each inverse frequency by a factor.
+        let s = RoPETable.Llama3Scaling(factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192)
+        let scaled = RoPETable(headDim: 64, theta: 500_000, maxPositions: 300, llama3Scaling: s)
+        let factors = s.frequencyFactors(headDim: 64, theta: 500_000)
+        #expect(factors.first == 1 && factors.last == 32, "high frequencies kept, low ones divided by the factor")
+        let viaFactors = RoPETable(headDim: 64, theta: 500_000, maxPositions: 300, frequencyFactors: factors)
+        var a = randomFloats(64, seed: 8), b = a
+        scaled.apply(&a, heads: 1, pos: 299)
+        viaFactors.apply(&b, heads: 1, pos: 299)
+        #expect(maxDiff(a, b) < 1e-4)
+        var plain = randomFloats(64, seed: 8)
+        RoPETable(headDim: 64, theta: 500_000, maxPositions: 300).apply(&plain, heads: 1, pos: 299)
+        #expect(maxDiff(a, plain) > 1e-2, "the scaling changes the rotation")
+    }
+
     @Test func rmsNormAndSwiGLUByHand() {
         var out = [Float](repeating: 0, count: 2)
         rmsNormForward(&out, [3, 4], [1, 2], N: 1, C: 2, eps: 0)

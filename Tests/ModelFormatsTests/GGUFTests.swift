@@ -138,6 +138,20 @@ struct GGUFTests {
         #expect { try GGUFFile(path: "/nonexistent.gguf") } throws: { "\($0)".contains("/nonexistent.gguf: cannot open") }
     }
 
+    @Test func unsupportedTensorTypeNamesTheTensor() throws {
+        let f = try GGUFFile(path: modelFixture("tiny.gguf").path)
+        var bytes = [UInt8](try Data(contentsOf: modelFixture("tiny.gguf")))
+        // The type field of the first tensor info follows its name and dims; find it by the name.
+        let name = Array("a.f32".utf8)
+        let at = try #require((0..<(bytes.count - name.count)).first { Array(bytes[$0..<($0 + name.count)]) == name })
+        let dims = f.tensor("a.f32")!.dims.count
+        let typeOffset = at + name.count + 4 + 8 * dims
+        bytes[typeOffset] = 99
+        let url = scratchFile("type.gguf")
+        try Data(bytes).write(to: url)
+        #expect { try GGUFFile(path: url.path) } throws: { "\($0)".contains("tensor 'a.f32' of ggml type 99 is not supported") }
+    }
+
     @Test(.enabled(if: FileManager.default.fileExists(atPath: smolLM2Path), "needs SmolLM2; run scripts/fetch-assets.sh"))
     func realSmolLM2() throws {
         let f = try GGUFFile(path: smolLM2Path)
