@@ -14,6 +14,7 @@ public enum ModelError: Error, CustomStringConvertible {
     case tokenOutOfRange(Int32, vocabulary: Int)
     case contextFull(slot: Int, needed: Int, capacity: Int)
     case badSlot(Int, slots: Int)
+    case duplicateSlots([Int])
 
     public var description: String {
         switch self {
@@ -21,6 +22,7 @@ public enum ModelError: Error, CustomStringConvertible {
         case .contextFull(let slot, let needed, let capacity):
             "sequence \(slot) needs \(needed) positions but the cache holds \(capacity); shorten the input or raise the context size"
         case .badSlot(let s, let slots): "cache slot \(s) does not exist (0..<\(slots))"
+        case .duplicateSlots(let slots): "cache slots \(slots) repeat; each sequence of a batch needs its own slot"
         }
     }
 }
@@ -56,6 +58,7 @@ public final class DecoderModel: @unchecked Sendable {
         let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         let slots = slots ?? Array(sequences.indices)
         precondition(slots.count == sequences.count, "one slot per sequence")
+        guard Set(slots).count == slots.count else { throw ModelError.duplicateSlots(slots) }
         // Packed rows: slot and absolute position of each; one attention segment per sequence.
         var rows: [QueryRow] = []
         var segments: [AttentionSegment] = []

@@ -184,10 +184,13 @@ public enum DatasetBuilder {
         counts.trainBeforeSubsampling = train.count
         counts.validBeforeSubsampling = valid.count
         counts.testBeforeSubsampling = test.count
-        var rng = SeededGenerator(seed: options.seed)
-        train = subsample(train, options.maxTrain, &rng)
-        valid = subsample(valid, options.maxValid, &rng)
-        test = subsample(test, options.maxTest, &rng)
+        // One stream per split, so that the test samples depend only on the seed, never on
+        // whether (or how much) the training split was subsampled.
+        var trainRNG = SeededGenerator(seed: options.seed), validRNG = SeededGenerator(seed: options.seed &+ 1)
+        var testRNG = SeededGenerator(seed: options.seed &+ 2)
+        train = subsample(train, options.maxTrain, &trainRNG)
+        valid = subsample(valid, options.maxValid, &validRNG)
+        test = subsample(test, options.maxTest, &testRNG)
         return BuiltDataset(catalog: catalog, userNames: log.users.names, train: train, valid: valid, test: test, counts: counts)
     }
 

@@ -36,6 +36,17 @@ struct TinyQwen2Tests {
         }
     }
 
+    @Test func badInputsToForward() throws {
+        let model = try DecoderModel(huggingFace: tinyQwen2Dir)
+        let cache = KVCache(config: model.config, slots: 2, capacity: 8)
+        #expect(throws: ModelError.self) { try model.forward([[1], [2]], cache: cache, slots: [0, 0]) }
+        #expect(throws: ModelError.self) { try model.forward([[1]], cache: cache, slots: [5]) }
+        #expect(throws: ModelError.self) { try model.forward([[420]], cache: cache) }
+        #expect(throws: ModelError.self) { try model.forward([Array(repeating: 1, count: 9)], cache: cache) }
+        #expect(cache.lengths == [0, 0], "nothing is written when the input is refused")
+        #expect(try model.forward([], cache: cache).isEmpty)
+    }
+
     @Test func badCheckpointsAreNamed() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-badhf-\(UUID().uuidString.prefix(8))")
         try FileManager.default.copyItem(at: tinyQwen2Dir, to: dir)

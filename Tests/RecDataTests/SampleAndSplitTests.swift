@@ -122,6 +122,18 @@ struct SampleAndSplitTests {
         #expect(a.valid.count == a.counts.validBeforeSubsampling, "no --max-valid, nothing dropped")
     }
 
+    @Test func testSubsampleDoesNotDependOnTrainSubsample() throws {
+        let log = randomLog(users: 80, items: 30, perUser: 2...20, seed: 5)
+        var options = BuildOptions()
+        options.maxTest = 9
+        let a = try DatasetBuilder.build(log, options: options)
+        options.maxTrain = 40
+        options.maxValid = 5
+        let b = try DatasetBuilder.build(log, options: options)
+        #expect(a.test == b.test)
+        #expect(b.train.count == 40)
+    }
+
     @Test func seededGeneratorIsStableAcrossPlatforms() {
         // Fixed values pin the stream: a change here would silently change every subsample.
         var g = SeededGenerator(seed: 42)
