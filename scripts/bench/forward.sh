@@ -28,5 +28,7 @@ for label, key, higher in rows:
     a, b = float(o[key]), float(t[key])
     ratio = a / b if higher else b / a
     print(f"{label:24}{a:12.2f}{b:12.2f}{ratio:9.2f}x")
+a, b = float(o["forward_tokens_per_s"]), float(t["forward_all_logits_tokens_per_s"])
+print(f"{'forward vs default call':24}{a:12.2f}{b:12.2f}{a / b:9.2f}x   (PyTorch's model(ids): logits at every position)")
 print("ratio: how many times better llmrec is (higher is better for llmrec)")
 PY
