@@ -13,7 +13,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "ModelFormats", swiftSettings: optimizedAlways),
         // Byte-level BPE: pre-tokenizer splits per model family, merges, added tokens, chat prompt.
         .target(name: "Tokenizers", dependencies: ["ModelFormats"]),
+        // The catalog's token trie and each token's information gain (IGD).
+        .target(name: "ItemIndex", swiftSettings: optimizedAlways),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
@@ -38,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "LLMRecCLI",
             dependencies: [
-                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM",
+                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "ItemIndexTests", dependencies: ["ItemIndex"]),
         .testTarget(name: "CausalLMTests", dependencies: ["CausalLM", "Kernels", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support"]),
     ],

@@ -3,6 +3,7 @@
 import ArgumentParser
 import CausalLM
 import Foundation
+import RecData
 import Testing
 import Tokenizers
 @testable import LLMRecCLI
@@ -25,6 +26,25 @@ struct ModelCommandTests {
             var command = try LLMRec.parseAsRoot(args + ["--log-level", "error"])
             try command.run()
         }
+    }
+
+    @Test func igOnAFixtureDataset() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("RecDataTests/Fixtures")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-ig-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: out) }
+        var prepare = try LLMRec.parseAsRoot(["data", "prepare", "--dataset", fixtures.appendingPathComponent("ml-1m").path,
+                                              "--out", out.path, "--log-level", "error"])
+        try prepare.run()
+        for extra in [["--json"], []] {
+            var ig = try LLMRec.parseAsRoot(["ig", "--data", out.path, "--model", tinyModelDir, "--log-level", "error"] + extra)
+            try ig.run()
+        }
+        // The sequences end with EOS and start with the response's opening quote.
+        let tokenizer = try BPETokenizer(directory: URL(fileURLWithPath: tinyModelDir))
+        let seqs = catalogSequences(try DatasetReader.open(out), tokenizer: tokenizer)
+        #expect(seqs.count == 4 && seqs.allSatisfy { $0.last == tokenizer.eosTokenID })
+        #expect(tokenizer.decode(Array(seqs[0].dropLast())) == "\"Heat (1995)\"")
     }
 
     @Test func badModelsAndOptionsSayWhatIsWrong() throws {
