@@ -1,7 +1,10 @@
 // swift-tools-version:6.1
 // llmrec: fine-tune a small language model into a generative recommender and serve it.
-// Modules follow the pipeline of the design brief; dependencies point downward:
-//   Support ← RecData ← (Tokenizers, CausalLM, Training, Decoding, Evaluation, Serving: later issues) ← LLMRecCLI
+// Modules follow the pipeline of the design brief ("A ← B": B uses A):
+//   data:      Support ← RecData
+//   model:     ModelFormats ← Tokenizers ← CausalLM, and COpenBLAS ← Kernels ← CausalLM
+//   training:  ItemIndex ← Training
+//   all of them ← LLMRecCLI; Decoding, Evaluation and Serving join as their issues land.
 import PackageDescription
 
 // Numeric code is compiled optimised even in debug builds: unoptimised, the model's loops run
@@ -13,7 +16,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,6 +33,8 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["ModelFormats"]),
         // The catalog's token trie and each token's information gain (IGD).
         .target(name: "ItemIndex", swiftSettings: optimizedAlways),
+        // Fine-tuning: the CE / IGD / MSL / MSL+IGD losses and ATS (the backward pass and trainer follow).
+        .target(name: "Training", dependencies: ["ItemIndex"], swiftSettings: optimizedAlways),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
@@ -50,6 +55,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ItemIndexTests", dependencies: ["ItemIndex"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "CausalLMTests", dependencies: ["CausalLM", "Kernels", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support"]),
     ],

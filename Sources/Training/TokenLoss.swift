@@ -1,0 +1,112 @@
+// The fine-tuning losses over response positions, exactly as the design brief defines them,
+// each computing the loss and its gradient with respect to the logits in one pass per row:
+//   ce       ℓ_t = −log softmax(z)_y over the vocabulary; mean over positions
+//   igd      the same ℓ_t with weights w_t = β for zero-IG tokens (EOS included), else 1; Σ w ℓ / Σ w
+//   msl      ℓ_t = −z_y/τ + log Σ_{v∈V_t} exp(z_v/τ) over the valid next tokens V_t (sparse, never a
+//            dense position × vocabulary mask); mean over positions with |V_t| > 1; × τ under ATS
+//   msl+igd  the MSL token loss with IGD weights, over positions with |V_t| > 1
+// Legend: P = scored positions, V = vocabulary.
+import Foundation
+
+public enum LossKind: String, Sendable, Codable, CaseIterable {
+    case ce, igd, msl
+    case mslIGD = "msl+igd"
+
+    var masked: Bool { self == .msl || self == .mslIGD }
+    var weighted: Bool { self == .igd || self == .mslIGD }
+}
+
+/// One response position to score: the target token, the tokens the catalog trie allows
+/// after the target's prefix (sorted), and the position's IG.
+public struct ScoredPosition: Sendable {
+    public var target: Int32
+    public var valid: [Int32]
+    public var informationGain: Double
+    public var isEOS: Bool
+
+    public init(target: Int32, valid: [Int32], informationGain: Double, isEOS: Bool) {
+        self.target = target
+        self.valid = valid
+        self.informationGain = informationGain
+        self.isEOS = isEOS
+    }
+}
+
+public struct LossSettings: Sendable, Codable, Equatable {
+    public var kind: LossKind
+    /// IGD's weight of zero-IG tokens.
+    public var beta: Double = 0.1
+    /// MSL's temperature (fixed, or the current ATS value).
+    public var tau: Double = 1
+    /// Under ATS the loss (and gradient) is multiplied by τ.
+    public var scaleByTau = false
+
+    public init(kind: LossKind, beta: Double = 0.1, tau: Double = 1, scaleByTau: Bool = false) {
+        self.kind = kind
+        self.beta = beta
+        self.tau = tau
+        self.scaleByTau = scaleByTau
+    }
+}
+
+/// The IGD weight of a position: β for zero-IG tokens (EOS always), else 1.
+public func igdWeight(_ p: ScoredPosition, beta: Double) -> Double {
+    p.isEOS || p.informationGain <= 1e-12 ? beta : 1
+}
+
+/// The loss over `positions` with logits (P, V); writes d loss / d logits into `grad` (P, V).
+/// Rows that do not count (|V_t| = 1 under MSL) get a zero gradient.
+public func tokenLoss(
+    _ settings: LossSettings, logits: UnsafePointer<Float>, V: Int, positions: [ScoredPosition],
+    grad: UnsafeMutablePointer<Float>
+) -> Double {
+    let P = positions.count
+    grad.initialize(repeating: 0, count: P * V)
+    let kind = settings.kind
+    // Weights and the normaliser.
+    var weights = [Double](repeating: 0, count: P)
+    for (t, p) in positions.enumerated() {
+        if kind.masked && p.valid.count <= 1 { continue }
+        weights[t] = kind.weighted ? igdWeight(p, beta: settings.beta) : 1
+    }
+    let total = weights.reduce(0, +)
+    guard total > 0 else { return 0 }
+    let tau = kind.masked ? settings.tau : 1
+    let outer = (kind.masked && settings.scaleByTau) ? settings.tau : 1
+    var loss = 0.0
+    for (t, p) in positions.enumerated() where weights[t] > 0 {
+        let row = logits + t * V, g = grad + t * V
+        let scale = outer * weights[t] / total
+        if kind.masked {
+            loss += scale * maskedRow(row, valid: p.valid, target: p.target, tau: tau, grad: g, scale: scale)
+        } else {
+            loss += scale * fullRow(row, V: V, target: p.target, grad: g, scale: scale)
+        }
+    }
+    return loss
+}
+
+/// −log softmax(z)_y over the whole row; grad += scale · (softmax − onehot).
+private func fullRow(_ z: UnsafePointer<Float>, V: Int, target: Int32, grad: UnsafeMutablePointer<Float>, scale: Double) -> Double {
+    var m = -Float.infinity
+    for v in 0..<V { m = max(m, z[v]) }
+    var sum = 0.0
+    for v in 0..<V { sum += Double(expf(z[v] - m)) }
+    let lse = Double(m) + log(sum)
+    for v in 0..<V { grad[v] = Float(scale * exp(Double(z[v]) - lse)) }
+    grad[Int(target)] -= Float(scale)
+    return lse - Double(z[Int(target)])
+}
+
+/// −z_y/τ + log Σ_{v∈V} exp(z_v/τ); grad_v += scale · (softmax_τ(z_V)_v − 1[v = y]) / τ on the valid set only.
+private func maskedRow(_ z: UnsafePointer<Float>, valid: [Int32], target: Int32, tau: Double,
+                       grad: UnsafeMutablePointer<Float>, scale: Double) -> Double {
+    var m = -Double.infinity
+    for v in valid { m = max(m, Double(z[Int(v)]) / tau) }
+    var sum = 0.0
+    for v in valid { sum += exp(Double(z[Int(v)]) / tau - m) }
+    let lse = m + log(sum)
+    for v in valid { grad[Int(v)] = Float(scale * exp(Double(z[Int(v)]) / tau - lse) / tau) }
+    grad[Int(target)] -= Float(scale / tau)
+    return lse - Double(z[Int(target)]) / tau
+}
