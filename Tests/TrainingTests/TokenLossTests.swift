@@ -1,6 +1,7 @@
 // The losses against values worked out by hand, against each other where the brief says they
 // coincide, and their gradients against finite differences; the ATS update by hand.
 import Foundation
+import ItemIndex
 import Testing
 @testable import Training
 
@@ -125,5 +126,24 @@ struct AdaptiveTemperatureTests {
         var flat = AdaptiveTemperature()
         let s2 = update(&flat, [[Float](repeating: 1, count: 64)], [all], [0])
         #expect(s2.tauStar == 1.5)
+    }
+}
+
+@Suite("Response positions")
+struct ResponsePositionTests {
+    @Test func positionsFromTheTrie() throws {
+        // The catalog of the IG tests: A = [5, 1, 9], B = [5, 2, 9], C = [6, 9], D = [7, 8, 9]; EOS = 9.
+        let trie = try TokenTrie(sequences: [[5, 1, 9], [5, 2, 9], [6, 9], [7, 8, 9]])
+        let ig = InformationGain(trie: trie, targetCounts: [2, 1, 1, 0], eosTokenID: 9)
+        let a = ig.scoredPositions(ofItem: 0)
+        #expect(a.map(\.target) == [5, 1, 9])
+        #expect(a.map(\.valid) == [[5, 6, 7], [1, 2], [9]])
+        #expect(a.map(\.isEOS) == [false, false, true])
+        #expect(abs(a[0].informationGain - log(2.0) / 2) < 1e-12)
+        let d = ig.scoredPositions(ofItem: 3)
+        #expect(d.map(\.valid) == [[5, 6, 7], [8], [9]])
+        #expect(igdWeight(d[1], beta: 0.1) == 0.1, "8 is the only way on: zero IG, weight β")
+        // Under MSL only the first position of D counts (|V| > 1).
+        #expect(d.filter { $0.valid.count > 1 }.count == 1)
     }
 }
