@@ -1,0 +1,176 @@
+// The training forward pass, which keeps what the backward pass needs, and the backward pass
+// through the whole decoder, llm.c-style: the same kernel calls in reverse, each adding into
+// the gradient buffer (same layout as the parameters). The loss sits between the two, outside
+// this module: forward gives logits at the requested rows, backward takes d loss / d logits.
+// Sequences are packed and start at position 0 (no cache); only requested rows go through the head.
+import Foundation
+import Kernels
+
+/// The activations of one training batch.
+public final class TrainingTape: @unchecked Sendable {
+    let N: Int
+    let segments: [AttentionSegment]
+    let probOffset: [Int]
+    let positions: [Int]
+    let tokens: [Int32]
+    /// Packed row of each requested output, in order.
+    public let outputRows: [Int]
+    struct Layer {
+        var xIn, rstd1, xn1, qkv, probs, att, xMid, rstd2, xn2, gateUp, hidden: UnsafeMutablePointer<Float>
+    }
+    var layers: [Layer] = []
+    var xOut: UnsafeMutablePointer<Float>
+    var rstdF: UnsafeMutablePointer<Float>
+    var xnF: UnsafeMutablePointer<Float>
+    private var allocations: [UnsafeMutablePointer<Float>] = []
+
+    init(cfg: ModelConfig, segments: [AttentionSegment], positions: [Int], tokens: [Int32], outputRows: [Int]) {
+        N = tokens.count
+        self.segments = segments
+        self.positions = positions
+        self.tokens = tokens
+        self.outputRows = outputRows
+        var offsets: [Int] = []
+        var total = 0
+        for s in segments { offsets.append(total); total += cfg.heads * s.rows * s.rows }
+        probOffset = offsets
+        let (C, H) = (cfg.hiddenSize, cfg.intermediateSize)
+        let qw = cfg.heads * cfg.headDim, QKV = qw + 2 * cfg.kvHeads * cfg.headDim
+        var allocs: [UnsafeMutablePointer<Float>] = []
+        func alloc(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+            allocs.append(p)
+            return p
+        }
+        let n = tokens.count
+        for _ in 0..<cfg.layers {
+            layers.append(Layer(xIn: alloc(n * C), rstd1: alloc(n), xn1: alloc(n * C), qkv: alloc(n * QKV), probs: alloc(total),
+                                att: alloc(n * qw), xMid: alloc(n * C), rstd2: alloc(n), xn2: alloc(n * C),
+                                gateUp: alloc(n * 2 * H), hidden: alloc(n * H)))
+        }
+        xOut = alloc(n * C)
+        rstdF = alloc(outputRows.count)
+        xnF = alloc(outputRows.count * C)
+        allocations = allocs
+    }
+
+    deinit { for p in allocations { p.deallocate() } }
+}
+
+extension DecoderModel {
+    /// Runs `sequences` (each from position 0) and returns the logits (R, V) of the rows
+    /// `outputs[b]` (positions within sequence b, in order), and the tape for `backward`.
+    public func trainForward(_ sequences: [[Int32]], outputs: [[Int]]) throws -> (logits: [Float], tape: TrainingTape) {
+        let cfg = config
+        let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
+        precondition(outputs.count == sequences.count, "one list of output positions per sequence")
+        var segments: [AttentionSegment] = [], positions: [Int] = [], tokens: [Int32] = [], outRows: [Int] = []
+        for (b, seq) in sequences.enumerated() {
+            guard seq.count <= cfg.maxPositions else {
+                throw ModelError.contextFull(slot: b, needed: seq.count, capacity: cfg.maxPositions)
+            }
+            let first = tokens.count
+            if !seq.isEmpty { segments.append(AttentionSegment(firstRow: first, rows: seq.count, slot: b, firstPosition: 0)) }
+            for (t, id) in seq.enumerated() {
+                guard id >= 0, Int(id) < V else { throw ModelError.tokenOutOfRange(id, vocabulary: V) }
+                positions.append(t)
+                tokens.append(id)
+            }
+            for p in outputs[b] {
+                precondition(p >= 0 && p < seq.count, "output position \(p) outside sequence \(b)")
+                outRows.append(first + p)
+            }
+        }
+        let tape = TrainingTape(cfg: cfg, segments: segments, positions: positions, tokens: tokens, outputRows: outRows)
+        let N = tokens.count
+        let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
+        let shape = AttentionShape(NH: NH, KVH: KVH, D: D)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: max(N * C, 1))
+        defer { x.deallocate() }
+        let E = g(.embedding)
+        for r in 0..<N { (x + r * C).update(from: E + Int(tokens[r]) * C, count: C) }
+        for l in 0..<cfg.layers {
+            let a = tape.layers[l]
+            a.xIn.update(from: x, count: N * C)
+            rmsNormForward(a.xn1, rstd: a.rstd1, x, w(.attnNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
+            matmulForward(a.qkv, a.xn1, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV)
+            for r in 0..<N {
+                rope.apply(a.qkv + r * QKV, heads: NH, pos: positions[r])
+                rope.apply(a.qkv + r * QKV + qw, heads: KVH, pos: positions[r])
+            }
+            attentionTrainForward(a.att, probs: a.probs, qkv: a.qkv, QKV: QKV, segments: segments, probOffset: tape.probOffset, shape: shape)
+            matmulForward(a.xMid, a.att, w(.wo, l), nil, N: N, C: qw, OC: C)
+            addInPlace(a.xMid, x, count: N * C)  // xMid = x + o(att)
+            rmsNormForward(a.xn2, rstd: a.rstd2, a.xMid, w(.mlpNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
+            matmulForward(a.gateUp, a.xn2, w(.wGate, l), nil, N: N, C: C, OC: 2 * H)
+            swigluForward(a.hidden, a.gateUp, rows: N, H: H)
+            matmulForward(x, a.hidden, w(.wDown, l), nil, N: N, C: H, OC: C)
+            addInPlace(x, a.xMid, count: N * C)  // x = xMid + mlp
+        }
+        tape.xOut.update(from: x, count: N * C)
+        let R = outRows.count
+        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(R * C, 1))
+        defer { gathered.deallocate() }
+        for (i, r) in outRows.enumerated() { (gathered + i * C).update(from: x + r * C, count: C) }
+        rmsNormForward(tape.xnF, rstd: tape.rstdF, gathered, g(.finalNorm), N: R, C: C, eps: cfg.rmsNormEps)
+        var logits = [Float](repeating: 0, count: R * V)
+        logits.withUnsafeMutableBufferPointer { matmulForward($0.baseAddress!, tape.xnF, outputHead, nil, N: R, C: C, OC: V) }
+        return (logits, tape)
+    }
+
+    /// Adds d loss / d parameters into `grads` (same layout as `parameters`), given d loss / d logits (R, V).
+    public func backward(_ tape: TrainingTape, dlogits: UnsafePointer<Float>, grads: ParameterBuffer) {
+        let cfg = config
+        let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
+        let N = tape.N, R = tape.outputRows.count
+        let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
+        let shape = AttentionShape(NH: NH, KVH: KVH, D: D)
+        func gl(_ t: LayerTensor, _ l: Int) -> UnsafeMutablePointer<Float> { grads.view(layout.layers[l][t]!) }
+        func gg(_ t: GlobalTensor) -> UnsafeMutablePointer<Float> { grads.view(layout.globals[t]!) }
+        func zeros(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: n)
+            return p
+        }
+        let dx = zeros(N * C), dxnF = zeros(R * C), dxF = zeros(R * C), gathered = zeros(R * C)
+        let dh = zeros(N * H), dgateUp = zeros(N * 2 * H), dxn = zeros(N * C), datt = zeros(N * qw), dqkv = zeros(N * QKV)
+        let maxRows = tape.segments.map(\.rows).max() ?? 0
+        let scratch = zeros(Parallel.workers * maxRows * maxRows)
+        defer { for p in [dx, dxnF, dxF, gathered, dh, dgateUp, dxn, datt, dqkv, scratch] { p.deallocate() } }
+
+        // Head and final norm, at the output rows only.
+        let dHead = cfg.tieWordEmbeddings ? gg(.embedding) : gg(.lmHead)
+        matmulBackward(dinp: dxnF, dweight: dHead, dbias: nil, dout: dlogits, inp: tape.xnF, weight: outputHead, N: R, C: C, OC: V)
+        for (i, r) in tape.outputRows.enumerated() { (gathered + i * C).update(from: tape.xOut + r * C, count: C) }
+        rmsNormBackward(dinp: dxF, dweight: gg(.finalNorm), dout: dxnF, inp: gathered, weight: g(.finalNorm), rstd: tape.rstdF, N: R, C: C)
+        for (i, r) in tape.outputRows.enumerated() { addInPlace(dx + r * C, dxF + i * C, count: C) }
+
+        for l in stride(from: cfg.layers - 1, through: 0, by: -1) {
+            let a = tape.layers[l]
+            // x = xMid + down(swiglu(gateUp(norm(xMid))))
+            dh.initialize(repeating: 0, count: N * H)
+            matmulBackward(dinp: dh, dweight: gl(.wDown, l), dbias: nil, dout: dx, inp: a.hidden, weight: w(.wDown, l), N: N, C: H, OC: C)
+            swigluBackward(dgateUp: dgateUp, dout: dh, gateUp: a.gateUp, rows: N, H: H)
+            dxn.initialize(repeating: 0, count: N * C)
+            matmulBackward(dinp: dxn, dweight: gl(.wGate, l), dbias: nil, dout: dgateUp, inp: a.xn2, weight: w(.wGate, l), N: N, C: C, OC: 2 * H)
+            rmsNormBackward(dinp: dx, dweight: gl(.mlpNorm, l), dout: dxn, inp: a.xMid, weight: w(.mlpNorm, l), rstd: a.rstd2, N: N, C: C)
+            // xMid = xIn + o(attention(rope(qkv(norm(xIn)))))
+            datt.initialize(repeating: 0, count: N * qw)
+            matmulBackward(dinp: datt, dweight: gl(.wo, l), dbias: nil, dout: dx, inp: a.att, weight: w(.wo, l), N: N, C: qw, OC: C)
+            dqkv.initialize(repeating: 0, count: N * QKV)
+            attentionTrainBackward(dqkv: dqkv, dout: datt, probs: a.probs, qkv: a.qkv, QKV: QKV, segments: tape.segments,
+                                   probOffset: tape.probOffset, shape: shape, scratch: scratch)
+            for r in 0..<N {
+                rope.applyInverse(dqkv + r * QKV, heads: NH, pos: tape.positions[r])
+                rope.applyInverse(dqkv + r * QKV + qw, heads: KVH, pos: tape.positions[r])
+            }
+            dxn.initialize(repeating: 0, count: N * C)
+            let dBias = layout.layers[l][.bq].map { grads.view($0) }
+            matmulBackward(dinp: dxn, dweight: gl(.wq, l), dbias: dBias, dout: dqkv, inp: a.xn1, weight: w(.wq, l), N: N, C: C, OC: QKV)
+            rmsNormBackward(dinp: dx, dweight: gl(.attnNorm, l), dout: dxn, inp: a.xIn, weight: w(.attnNorm, l), rstd: a.rstd1, N: N, C: C)
+        }
+        // Embedding: each row's gradient goes to its token's row.
+        let dE = gg(.embedding)
+        for r in 0..<N { addInPlace(dE + Int(tape.tokens[r]) * C, dx + r * C, count: C) }
+    }
+}

@@ -1,0 +1,71 @@
+// The backward pass against PyTorch autograd (scripts/fixtures/make_model_fixtures.py): mean
+// cross-entropy over chosen positions of a packed two-sequence batch, and the gradient of every
+// parameter, for a tiny Qwen2 (biases, separate head) and a tiny Llama (tied embeddings).
+import Foundation
+import Testing
+@testable import CausalLM
+
+let causalFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+struct GradientFixture: Decodable {
+    struct Entry: Decodable { let offset: Int; let shape: [Int] }
+    let loss: Double
+    let sequences: [[Int32]]
+    let outputs: [[Int]]
+    let tensors: [String: Entry]
+}
+
+/// Mean cross-entropy of rows (R, V) against targets, and its gradient.
+func meanCrossEntropy(_ logits: [Float], V: Int, targets: [Int32]) -> (Double, [Float]) {
+    let R = targets.count
+    var grad = [Float](repeating: 0, count: logits.count)
+    var loss = 0.0
+    for r in 0..<R {
+        let row = logits[(r * V)..<((r + 1) * V)]
+        let m = Double(row.max()!)
+        let lse = m + log(row.reduce(0.0) { $0 + exp(Double($1) - m) })
+        loss += lse - Double(logits[r * V + Int(targets[r])])
+        for v in 0..<V { grad[r * V + v] = Float(exp(Double(logits[r * V + v]) - lse) / Double(R)) }
+        grad[r * V + Int(targets[r])] -= Float(1.0 / Double(R))
+    }
+    return (loss / Double(R), grad)
+}
+
+@Suite("Backward pass against PyTorch")
+struct BackwardTests {
+    @Test(arguments: ["tiny_qwen2", "tiny_llama"])
+    func gradientsOfEveryParameter(_ name: String) throws {
+        let fixture = try JSONDecoder().decode(GradientFixture.self, from: Data(contentsOf: causalFixtures.appendingPathComponent("\(name)_grads.json")))
+        let reference = try Data(contentsOf: causalFixtures.appendingPathComponent("\(name)_grads.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let model = try DecoderModel(huggingFace: causalFixtures.appendingPathComponent(name.replacingOccurrences(of: "_", with: "-")))
+        let (logits, tape) = try model.trainForward(fixture.sequences, outputs: fixture.outputs)
+        let targets = zip(fixture.sequences, fixture.outputs).flatMap { seq, outs in outs.map { seq[$0 + 1] } }
+        let (loss, dlogits) = meanCrossEntropy(logits, V: model.config.vocabSize, targets: targets)
+        #expect(abs(loss - fixture.loss) < 1e-4 * fixture.loss, "loss \(loss) vs \(fixture.loss)")
+
+        let grads = ParameterBuffer(count: model.layout.count, zeroed: true)
+        dlogits.withUnsafeBufferPointer { model.backward(tape, dlogits: $0.baseAddress!, grads: grads) }
+
+        var slots: [(String, TensorSlot)] = model.layout.globals.map { (WeightNames.huggingFace($0.key), $0.value) }
+        for (i, layer) in model.layout.layers.enumerated() {
+            slots += layer.map { (WeightNames.huggingFace($0.key, layer: i), $0.value) }
+        }
+        #expect(slots.count == fixture.tensors.count, "every parameter has a reference gradient")
+        for (tensor, slot) in slots.sorted(by: { $0.0 < $1.0 }) {
+            let entry = try #require(fixture.tensors[tensor], "no reference for \(tensor)")
+            #expect(entry.shape == slot.shape)
+            let want = reference[entry.offset..<(entry.offset + slot.count)]
+            let got = UnsafeBufferPointer(start: grads.view(slot), count: slot.count)
+            // Norm-wise relative error, the usual measure for a tensor (element-wise relative
+            // error is meaningless for entries near zero).
+            var diff2 = 0.0, ref2 = 0.0
+            for (a, b) in zip(got, want) { diff2 += Double(a - b) * Double(a - b); ref2 += Double(b) * Double(b) }
+            let relative = (diff2 / max(ref2, 1e-30)).squareRoot()
+            // The k-projection bias shifts every score of a softmax row nearly equally, and a softmax
+            // ignores such a shift: its exact gradient is a near-cancellation of large terms, where
+            // float32 round-off (ours and any float32 implementation's) is relatively largest.
+            let tolerance = tensor.hasSuffix("k_proj.bias") ? 5e-4 : 1e-4
+            #expect(relative <= tolerance, "\(name) \(tensor): relative error \(relative); first \(Array(got.prefix(3))) vs \(Array(want.prefix(3)))")
+        }
+    }
+}
