@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ItemIndexTests", dependencies: ["ItemIndex"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "ItemIndex"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ItemIndex", "CausalLM"], exclude: ["Fixtures"]),
         .testTarget(name: "CausalLMTests", dependencies: ["CausalLM", "Kernels", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support"]),
     ],

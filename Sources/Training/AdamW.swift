@@ -1,0 +1,72 @@
+// AdamW over flat buffers (one loop over the whole parameter vector, as llm.c's gpt2_update),
+// with PyTorch's torch.optim.AdamW semantics: decoupled weight decay p ← p·(1 − lr·λ), then
+//   m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²,  p ← p − lr/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε).
+// Also clipping by global norm, as torch.nn.utils.clip_grad_norm_.
+import Foundation
+
+public struct AdamWSettings: Sendable, Codable, Equatable {
+    public var beta1 = 0.9
+    public var beta2 = 0.999
+    public var eps = 1e-8
+    public var weightDecay = 0.0
+    public init(beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+    }
+}
+
+/// The optimiser state: first and second moments, mirroring the trainable parameters, and the step.
+public final class AdamW: @unchecked Sendable {
+    public let settings: AdamWSettings
+    public let count: Int
+    public let m: UnsafeMutablePointer<Float>
+    public let v: UnsafeMutablePointer<Float>
+    public private(set) var step = 0
+
+    public init(count: Int, settings: AdamWSettings) {
+        self.count = count
+        self.settings = settings
+        m = .allocate(capacity: max(count, 1))
+        v = .allocate(capacity: max(count, 1))
+        m.initialize(repeating: 0, count: count)
+        v.initialize(repeating: 0, count: count)
+    }
+
+    deinit {
+        m.deallocate()
+        v.deallocate()
+    }
+
+    /// One update of `params` (count) with `grads` (count) at learning rate `lr`.
+    public func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, lr: Double) {
+        step += 1
+        let s = settings
+        let bc1 = 1 - pow(s.beta1, Double(step)), bc2 = 1 - pow(s.beta2, Double(step))
+        let stepSize = Float(lr / bc1), bc2Root = Float(bc2.squareRoot())
+        let decay = Float(1 - lr * s.weightDecay)
+        let (b1, b2, eps) = (Float(s.beta1), Float(s.beta2), Float(s.eps))
+        for i in 0..<count {
+            let g = grads[i]
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            params[i] = params[i] * decay - stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+        }
+    }
+}
+
+/// Scales `grads` so that their global L2 norm is at most `maxNorm`; returns the norm before clipping.
+/// As clip_grad_norm_: coefficient maxNorm / (norm + 1e-6), applied only when below 1.
+@discardableResult
+public func clipGradientNorm(_ grads: UnsafeMutablePointer<Float>, count: Int, maxNorm: Double) -> Double {
+    var sum = 0.0
+    for i in 0..<count { sum += Double(grads[i]) * Double(grads[i]) }
+    let norm = sum.squareRoot()
+    let coefficient = maxNorm / (norm + 1e-6)
+    if coefficient < 1 {
+        let c = Float(coefficient)
+        for i in 0..<count { grads[i] *= c }
+    }
+    return norm
+}
