@@ -3,7 +3,7 @@
 // Modules follow the pipeline of the design brief ("A ← B": B uses A):
 //   data:      Support ← RecData
 //   model:     ModelFormats ← Tokenizers ← CausalLM, and COpenBLAS ← Kernels ← CausalLM
-//   training:  ItemIndex ← Training
+//   training:  ItemIndex, CausalLM, RecData ← Training
 //   all of them ← LLMRecCLI; Decoding, Evaluation and Serving join as their issues land.
 import PackageDescription
 
@@ -34,7 +34,7 @@ let package = Package(
         // The catalog's token trie and each token's information gain (IGD).
         .target(name: "ItemIndex", swiftSettings: optimizedAlways),
         // Fine-tuning: the CE / IGD / MSL / MSL+IGD losses and ATS (the backward pass and trainer follow).
-        .target(name: "Training", dependencies: ["ItemIndex"], swiftSettings: optimizedAlways),
+        .target(name: "Training", dependencies: ["ItemIndex", "CausalLM", "RecData", "Tokenizers", "Support"], swiftSettings: optimizedAlways),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "LLMRecCLI",
             dependencies: [
-                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex",
+                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -15,6 +15,7 @@ public enum ModelError: Error, CustomStringConvertible {
     case contextFull(slot: Int, needed: Int, capacity: Int)
     case badSlot(Int, slots: Int)
     case duplicateSlots([Int])
+    case sequenceTooLong(index: Int, length: Int, context: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +24,7 @@ public enum ModelError: Error, CustomStringConvertible {
             "sequence \(slot) needs \(needed) positions but the cache holds \(capacity); shorten the input or raise the context size"
         case .badSlot(let s, let slots): "cache slot \(s) does not exist (0..<\(slots))"
         case .duplicateSlots(let slots): "cache slots \(slots) repeat; each sequence of a batch needs its own slot"
+        case .sequenceTooLong(let i, let n, let c): "sequence \(i) has \(n) tokens but the model's context holds \(c); shorten the histories (data prepare --history)"
         }
     }
 }

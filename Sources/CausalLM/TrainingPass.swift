@@ -67,7 +67,7 @@ extension DecoderModel {
         var segments: [AttentionSegment] = [], positions: [Int] = [], tokens: [Int32] = [], outRows: [Int] = []
         for (b, seq) in sequences.enumerated() {
             guard seq.count <= cfg.maxPositions else {
-                throw ModelError.contextFull(slot: b, needed: seq.count, capacity: cfg.maxPositions)
+                throw ModelError.sequenceTooLong(index: b, length: seq.count, context: cfg.maxPositions)
             }
             let first = tokens.count
             if !seq.isEmpty { segments.append(AttentionSegment(firstRow: first, rows: seq.count, slot: b, firstPosition: 0)) }

@@ -39,6 +39,9 @@ public final class AdamW: @unchecked Sendable {
         v.deallocate()
     }
 
+    /// Sets the step count when resuming from a checkpoint (the moments are read into m and v).
+    public func restore(step: Int) { self.step = step }
+
     /// One update of `params` (count) with `grads` (count) at learning rate `lr`.
     public func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, lr: Double) {
         step += 1

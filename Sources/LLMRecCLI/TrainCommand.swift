@@ -1,0 +1,162 @@
+// `llmrec train`: fine-tune a model on a prepared dataset with one of the four losses.
+import ArgumentParser
+import CausalLM
+import Foundation
+import RecData
+import Support
+import Training
+
+extension LossKind: ExpressibleByArgument {}
+extension LRSchedule: ExpressibleByArgument {}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fine-tune a model on a prepared dataset (full fine-tuning).",
+        discussion: """
+            Each training sample is its prompt followed by the target's response ("Title" then EOS); \
+            only response tokens are scored. Losses: ce (cross-entropy over the vocabulary), igd (zero-IG \
+            tokens weighted by --beta), msl (softmax over the tokens the catalog allows, temperature --tau \
+            or --ats), msl+igd. The run directory gets config.json, log.jsonl, checkpoint-latest/ (for \
+            --resume) and checkpoint-best/ (lowest validation loss). LoRA and export are not built yet.
+
+            Example:
+              llmrec train --model smollm2 --data data/ml-100k --out runs/igd --loss igd --max-steps 100
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: ArgumentHelp("A dataset directory written by `llmrec data prepare`.", valueName: "dir"))
+    var data: String
+
+    @Option(help: ArgumentHelp("The run directory to write.", valueName: "dir"))
+    var out: String
+
+    @Option(help: "The loss: ce, igd, msl or msl+igd.")
+    var loss: LossKind = .ce
+
+    @Option(help: "IGD's weight of zero-IG tokens (EOS included).")
+    var beta: Double = 0.1
+
+    @Option(help: "MSL's fixed temperature.")
+    var tau: Double = 1.0
+
+    @Flag(help: "MSL's adaptive temperature (starts at 1.5; the loss is multiplied by τ).")
+    var ats = false
+
+    @Option(help: "Peak learning rate.")
+    var lr: Double = 1e-4
+
+    @Option(help: "Linear warm-up steps.")
+    var warmup: Int = 10
+
+    @Option(help: "Schedule after warm-up: cosine (to 0) or constant.")
+    var schedule: LRSchedule = .cosine
+
+    @Option(help: "Passes over the training split.")
+    var epochs: Int = 1
+
+    @Option(help: "Stop after this many optimiser steps.")
+    var maxSteps: Int?
+
+    @Option(help: "Samples per micro-batch.")
+    var batch: Int = 8
+
+    @Option(help: "Micro-batches per optimiser step.")
+    var gradAccum: Int = 1
+
+    @Option(help: "Clip the gradient to this global norm.")
+    var clip: Double = 1.0
+
+    @Option(help: "AdamW's decoupled weight decay.")
+    var weightDecay: Double = 0
+
+    @Option(help: "Validate and checkpoint every this many steps (0: only at the end).")
+    var evalEvery: Int = 50
+
+    @Option(help: "Validation samples (from the start of the valid split).")
+    var validSamples: Int = 200
+
+    @Option(help: "Seed of the batch order.")
+    var seed: UInt64 = 42
+
+    @Flag(help: "Continue the run in --out from its latest checkpoint (the settings must be the same).")
+    var resume = false
+
+    @Flag(help: "Skip steps whose loss or gradient is NaN or Inf instead of stopping.")
+    var skipNonfinite = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        for (name, v) in [("--warmup", warmup), ("--eval-every", evalEvery), ("--valid-samples", validSamples)] where v < 0 {
+            throw ValidationError("\(name) must be 0 or more, got \(v).")
+        }
+        for (name, v) in [("--epochs", epochs), ("--batch", batch), ("--grad-accum", gradAccum), ("--max-steps", maxSteps ?? 1)] where v < 1 {
+            throw ValidationError("\(name) must be at least 1, got \(v).")
+        }
+        for (name, v) in [("--lr", lr), ("--tau", tau), ("--clip", clip)] where !(v > 0) {
+            throw ValidationError("\(name) must be positive, got \(v).")
+        }
+        if !(0...1).contains(beta) { throw ValidationError("--beta must be in [0, 1], got \(beta).") }
+        if ats, loss != .msl, loss != .mslIGD { throw ValidationError("--ats applies to the msl losses only; use --loss msl or msl+igd.") }
+    }
+
+    var parameters: TrainingParameters {
+        var p = TrainingParameters()
+        p.loss = loss
+        p.beta = beta
+        p.tau = tau
+        p.ats = ats
+        p.learningRate = lr
+        p.warmup = warmup
+        p.schedule = schedule
+        p.epochs = epochs
+        p.maxSteps = maxSteps
+        p.batch = batch
+        p.gradAccum = gradAccum
+        p.clipNorm = clip
+        p.weightDecay = weightDecay
+        p.seed = seed
+        p.evalEvery = evalEvery
+        p.validSamples = validSamples
+        p.skipNonFinite = skipNonfinite
+        return p
+    }
+
+    func run() throws {
+        let log = global.prepareForCompute()
+        let source = try modelOptions.source()
+        let dataset = try DatasetReader.open(URL(fileURLWithPath: data))
+        let config = RunConfig(parameters: parameters, model: source.path, modelFingerprint: fingerprint(source.path),
+                               data: dataset.directory.path, dataFingerprint: fingerprint(dataset.directory.appendingPathComponent(DatasetFile.manifest).path)
+                                   + "-" + fingerprint(dataset.directory.appendingPathComponent(DatasetFile.split(.train)).path))
+        let runDir = RunDirectory(URL(fileURLWithPath: out))
+        try runDir.prepare(config, resume: resume)
+        let (model, tokenizer) = try source.load()
+        let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: validSamples)
+        guard !corpus.train.isEmpty else { throw ValidationError("\(data): the train split is empty.") }
+        let trainer = Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir)
+        log.info("training \(model.config.architecture.rawValue) on \(corpus.train.count) samples: \(trainer.totalSteps) steps of \(batch * gradAccum), loss \(loss.rawValue)")
+        let bar = ProgressBar(label: "train", total: trainer.totalSteps)
+        let terminal = isatty(STDERR_FILENO) == 1
+        try trainer.train(resume: resume) { event in
+            switch event {
+            case .step(let step, let total, let loss, let lr, let tau, let tps, let norm):
+                bar.update(step)
+                if !terminal || step == total {
+                    print(String(format: "step %d/%d: loss %.4f, lr %.2e, %.0f tokens/s, grad norm %.3f", step, total, loss, lr, tps, norm)
+                          + (tau.map { String(format: ", tau %.3f", $0) } ?? ""))
+                }
+            case .skipped(let step, let reason):
+                log.warning("step \(step) skipped: \(reason)")
+            case .validation(let step, let loss, let best):
+                print(String(format: "step %d: valid loss %.4f%@", step, loss, best ? " (best)" : ""))
+            case .checkpoint:
+                break
+            }
+        }
+        bar.finish()
+        print("run written to \(out): config.json, log.jsonl, checkpoint-latest/, checkpoint-best/")
+    }
+}

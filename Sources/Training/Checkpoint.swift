@@ -1,0 +1,156 @@
+// A run directory: config.json (every setting, and fingerprints of the model and data, so a
+// run can be repeated and a resume checked), log.jsonl (one line per step and per validation),
+// checkpoint-latest/ (weights, AdamW moments and the loop's state, for an exact resume) and
+// checkpoint-best/ (the weights with the lowest validation loss — never chosen on test).
+// Checkpoints are written to a temporary directory and renamed, so a kill leaves the last whole one.
+import Foundation
+import Support
+
+public struct TrainingParameters: Sendable, Codable, Equatable {
+    /// The loss and its settings.
+    public var loss = LossKind.ce
+    /// IGD's weight of zero-IG tokens.
+    public var beta = 0.1
+    /// MSL's fixed temperature (ignored with `ats`).
+    public var tau = 1.0
+    /// MSL's adaptive temperature.
+    public var ats = false
+    public var learningRate = 1e-4
+    public var warmup = 10
+    public var schedule = LRSchedule.cosine
+    public var epochs = 1
+    /// Stop after this many optimiser steps (nil: the epochs decide).
+    public var maxSteps: Int?
+    /// Samples per micro-batch, and micro-batches per optimiser step.
+    public var batch = 8
+    public var gradAccum = 1
+    public var clipNorm = 1.0
+    public var weightDecay = 0.0
+    public var seed: UInt64 = 42
+    /// Validation (and checkpoint) every this many steps; 0 = only at the end.
+    public var evalEvery = 50
+    /// Validation samples used (from the start of the valid split).
+    public var validSamples = 200
+    /// Skip a step whose loss or gradient is NaN/Inf instead of stopping.
+    public var skipNonFinite = false
+
+    public init() {}
+}
+
+public struct RunConfig: Sendable, Codable, Equatable {
+    public var parameters: TrainingParameters
+    public var model: String
+    public var modelFingerprint: String
+    public var data: String
+    public var dataFingerprint: String
+    public var llmrec = LLMRecVersion.current
+
+    public init(parameters: TrainingParameters, model: String, modelFingerprint: String, data: String, dataFingerprint: String) {
+        self.parameters = parameters
+        self.model = model
+        self.modelFingerprint = modelFingerprint
+        self.data = data
+        self.dataFingerprint = dataFingerprint
+    }
+}
+
+public struct LoopState: Sendable, Codable, Equatable {
+    public var step = 0
+    public var tau = 1.5
+    public var bestValidLoss: Double?
+    public var bestStep: Int?
+}
+
+public enum RunError: Error, CustomStringConvertible {
+    case exists(String)
+    case configMismatch(String, differences: [String])
+    case noCheckpoint(String)
+    case nonFinite(step: Int, what: String)
+    case corrupt(String, expected: String)
+
+    public var description: String {
+        switch self {
+        case .exists(let p): "\(p) already holds a run; pass --resume to continue it, or choose another --out"
+        case .configMismatch(let p, let d): "\(p)/config.json: the run was started with other settings (\(d.joined(separator: "; "))); resume with the same options, or use another --out"
+        case .noCheckpoint(let p): "\(p) has no checkpoint-latest to resume from"
+        case .nonFinite(let step, let what): "step \(step): the \(what) is not finite (NaN or Inf); the last good checkpoint is kept. Lower --lr, or pass --skip-nonfinite to skip such steps"
+        case .corrupt(let p, let e): "\(p): expected \(e); the checkpoint is damaged"
+        }
+    }
+}
+
+public struct RunDirectory: Sendable {
+    public let url: URL
+    public init(_ url: URL) { self.url = url }
+
+    var configURL: URL { url.appendingPathComponent("config.json") }
+    var logURL: URL { url.appendingPathComponent("log.jsonl") }
+    public var latest: URL { url.appendingPathComponent("checkpoint-latest") }
+    public var best: URL { url.appendingPathComponent("checkpoint-best") }
+
+    /// Starts a new run, or checks that a resumed one has the same config.
+    public func prepare(_ config: RunConfig, resume: Bool) throws {
+        let fm = FileManager.default
+        if resume {
+            guard fm.fileExists(atPath: latest.path) else { throw RunError.noCheckpoint(url.path) }
+            let stored = try JSONDecoder().decode(RunConfig.self, from: Data(contentsOf: configURL))
+            if stored != config { throw RunError.configMismatch(url.path, differences: Self.differences(stored, config)) }
+            return
+        }
+        if fm.fileExists(atPath: configURL.path) { throw RunError.exists(url.path) }
+        try fm.createDirectory(at: url, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeFileAtomically(encoder.encode(config), to: configURL)
+        fm.createFile(atPath: logURL.path, contents: nil)
+    }
+
+    static func differences(_ a: RunConfig, _ b: RunConfig) -> [String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func flat(_ c: RunConfig) -> [String: String] {
+            guard let data = try? encoder.encode(c), let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            var out: [String: String] = [:]
+            for (k, v) in obj {
+                if let d = v as? [String: Any] { for (k2, v2) in d { out["\(k).\(k2)"] = "\(v2)" } } else { out[k] = "\(v)" }
+            }
+            return out
+        }
+        let fa = flat(a), fb = flat(b)
+        return Set(fa.keys).union(fb.keys).sorted().compactMap { k in
+            fa[k] == fb[k] ? nil : "\(k): was \(fa[k] ?? "unset"), now \(fb[k] ?? "unset")"
+        }
+    }
+
+    /// Appends one JSON line to log.jsonl.
+    public func log(_ object: [String: Any]) {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+            let handle = try? FileHandle(forWritingTo: logURL)
+        else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        handle.write(data + Data("\n".utf8))
+    }
+
+    /// Writes a checkpoint directory atomically: raw float32 buffers and the loop state.
+    public func save(to url: URL, buffers: [(String, UnsafeMutablePointer<Float>, Int)], state: LoopState) throws {
+        try AtomicDirectory.write(to: url, replace: true) { dir in
+            for (name, p, n) in buffers {
+                try Data(bytes: p, count: n * 4).write(to: dir.file(name))
+            }
+            try JSONEncoder().encode(state).write(to: dir.file("state.json"))
+        }
+    }
+
+    /// Reads a buffer written by `save` into `p` (n floats), checking its size.
+    public func load(_ name: String, from url: URL, into p: UnsafeMutablePointer<Float>, count n: Int) throws {
+        let file = url.appendingPathComponent(name)
+        let data = try Data(contentsOf: file)
+        guard data.count == n * 4 else { throw RunError.corrupt(file.path, expected: "\(n * 4) bytes, found \(data.count)") }
+        data.withUnsafeBytes { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: n * 4) }
+    }
+
+    public func loadState(from url: URL) throws -> LoopState {
+        try JSONDecoder().decode(LoopState.self, from: Data(contentsOf: url.appendingPathComponent("state.json")))
+    }
+}

@@ -1,0 +1,140 @@
+// The training loop: micro-batches of (prompt, response) sequences, the chosen loss at the
+// response positions only, backward, clipping, AdamW, the schedule; validation and checkpoints
+// every `evalEvery` steps; an exact resume from checkpoint-latest (same batches, moments, τ).
+import CausalLM
+import Foundation
+
+public enum TrainingEvent: Sendable {
+    case step(step: Int, total: Int, loss: Double, lr: Double, tau: Double?, tokensPerSecond: Double, gradNorm: Double)
+    case skipped(step: Int, reason: String)
+    case validation(step: Int, loss: Double, best: Bool)
+    case checkpoint(step: Int)
+}
+
+public final class Trainer {
+    public let model: DecoderModel
+    public let corpus: TrainingCorpus
+    public let parameters: TrainingParameters
+    public let run: RunDirectory
+
+    public init(model: DecoderModel, corpus: TrainingCorpus, parameters: TrainingParameters, run: RunDirectory) {
+        self.model = model
+        self.corpus = corpus
+        self.parameters = parameters
+        self.run = run
+    }
+
+    /// Micro-batches per epoch, and optimiser steps in the whole run.
+    public var batchesPerEpoch: Int { (corpus.train.count + parameters.batch - 1) / parameters.batch }
+    public var totalSteps: Int {
+        let perEpoch = max(1, batchesPerEpoch / parameters.gradAccum)
+        return min(parameters.maxSteps ?? Int.max, perEpoch * parameters.epochs)
+    }
+
+    var lossSettings: LossSettings {
+        LossSettings(kind: parameters.loss, beta: parameters.beta, tau: parameters.tau, scaleByTau: parameters.ats)
+    }
+
+    /// Trains from the start, or from checkpoint-latest with `resume`; reports each event.
+    public func train(resume: Bool, report: (TrainingEvent) throws -> Void) throws {
+        let p = parameters
+        let count = model.layout.count
+        let opt = AdamW(count: count, settings: AdamWSettings(weightDecay: p.weightDecay))
+        let grads = ParameterBuffer(count: count, zeroed: true)
+        var state = LoopState()
+        if resume {
+            state = try run.loadState(from: run.latest)
+            try run.load("model.bin", from: run.latest, into: model.parameters.data, count: count)
+            try run.load("adam_m.bin", from: run.latest, into: opt.m, count: count)
+            try run.load("adam_v.bin", from: run.latest, into: opt.v, count: count)
+            opt.restore(step: state.step)
+        }
+        var ats = AdaptiveTemperature(start: state.tau)
+        var epochBatches: (epoch: Int, batches: [[Int]]) = (-1, [])
+        let V = model.config.vocabSize
+        let total = totalSteps
+        var step = state.step
+        while step < total {
+            let start = Date()
+            let lr = p.schedule.rate(step: step, peak: p.learningRate, warmup: p.warmup, total: total)
+            grads.data.initialize(repeating: 0, count: count)
+            var lossSum = 0.0, tokens = 0
+            for micro in 0..<p.gradAccum {
+                let index = step * p.gradAccum + micro
+                let epoch = index / batchesPerEpoch
+                if epoch != epochBatches.epoch { epochBatches = (epoch, corpus.batches(epoch: epoch, batchSize: p.batch, seed: p.seed)) }
+                let batch = epochBatches.batches[index % batchesPerEpoch].map { corpus.train[$0] }
+                let (sequences, outputs, positions, firsts) = corpus.assemble(batch)
+                tokens += sequences.reduce(0) { $0 + $1.count }
+                let (logits, tape) = try model.trainForward(sequences, outputs: outputs)
+                var settings = lossSettings
+                if p.ats, settings.kind == .msl || settings.kind == .mslIGD {
+                    logits.withUnsafeBufferPointer { l in
+                        let rows = firsts.compactMap { $0 }.map { (l.baseAddress! + $0 * V, positions[$0].valid, positions[$0].target) }
+                        ats.update(firstPositions: rows)
+                    }
+                    settings.tau = ats.tau
+                }
+                var dlogits = [Float](repeating: 0, count: logits.count)
+                let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: positions, grad: &dlogits) }
+                lossSum += loss / Double(p.gradAccum)
+                if p.gradAccum > 1 { for i in dlogits.indices { dlogits[i] /= Float(p.gradAccum) } }
+                dlogits.withUnsafeBufferPointer { model.backward(tape, dlogits: $0.baseAddress!, grads: grads) }
+            }
+            let norm = clipGradientNorm(grads.data, count: count, maxNorm: p.clipNorm)
+            guard lossSum.isFinite, norm.isFinite else {
+                let what = lossSum.isFinite ? "gradient norm" : "loss"
+                if p.skipNonFinite {
+                    try report(.skipped(step: step + 1, reason: "\(what) is not finite"))
+                    run.log(["step": step + 1, "skipped": "\(what) not finite"])
+                    step += 1
+                    continue
+                }
+                throw RunError.nonFinite(step: step + 1, what: what)
+            }
+            opt.update(params: model.parameters.data, grads: grads.data, lr: lr)
+            step += 1
+            let seconds = Date().timeIntervalSince(start)
+            let tau: Double? = p.ats ? ats.tau : nil
+            try report(.step(step: step, total: total, loss: lossSum, lr: lr, tau: tau, tokensPerSecond: Double(tokens) / seconds, gradNorm: norm))
+            var line: [String: Any] = ["step": step, "loss": lossSum, "lr": lr, "tokens_per_s": Double(tokens) / seconds, "grad_norm": norm]
+            if let tau { line["tau"] = tau }
+            run.log(line)
+
+            if (p.evalEvery > 0 && step % p.evalEvery == 0) || step == total {
+                let valid = try validationLoss(tau: ats.tau)
+                let isBest = state.bestValidLoss.map { valid < $0 } ?? true
+                if isBest {
+                    state.bestValidLoss = valid
+                    state.bestStep = step
+                    try run.save(to: run.best, buffers: [("model.bin", model.parameters.data, count)], state: state)
+                }
+                try report(.validation(step: step, loss: valid, best: isBest))
+                run.log(["step": step, "valid_loss": valid, "best": isBest])
+                state.step = step
+                state.tau = ats.tau
+                try run.save(to: run.latest, buffers: [("model.bin", model.parameters.data, count), ("adam_m.bin", opt.m, count),
+                                                       ("adam_v.bin", opt.v, count)], state: state)
+                try report(.checkpoint(step: step))
+            }
+        }
+    }
+
+    /// The training loss on the first validation samples (no gradients), at temperature `tau`.
+    public func validationLoss(tau: Double) throws -> Double {
+        let V = model.config.vocabSize
+        var settings = lossSettings
+        if parameters.ats { settings.tau = tau }
+        var sum = 0.0, n = 0
+        for start in stride(from: 0, to: corpus.valid.count, by: parameters.batch) {
+            let batch = Array(corpus.valid[start..<min(corpus.valid.count, start + parameters.batch)])
+            let (sequences, outputs, positions, _) = corpus.assemble(batch)
+            let (logits, _) = try model.trainForward(sequences, outputs: outputs)
+            var scratch = [Float](repeating: 0, count: logits.count)
+            let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: positions, grad: &scratch) }
+            sum += loss * Double(batch.count)
+            n += batch.count
+        }
+        return n > 0 ? sum / Double(n) : .nan
+    }
+}

@@ -1,0 +1,79 @@
+// Training examples from a prepared dataset: each sample's prompt (tokenized when its batch is
+// built: the prompts are long and most runs see only part of them) followed by its target
+// item's response tokens. Batches group samples of similar length to limit padding-free but
+// uneven work, in an order fixed by the seed and the epoch, so a resumed run sees the same batches.
+import Foundation
+import ItemIndex
+import RecData
+import Support
+import Tokenizers
+
+public struct TrainingExample: Sendable {
+    public var history: [Int]
+    public var item: Int
+    /// Characters of the prompt: a cheap stand-in for its token count when grouping by length.
+    public var lengthHint: Int
+}
+
+public struct TrainingCorpus: Sendable {
+    public let dataset: PreparedDataset
+    public let tokenizer: BPETokenizer
+    public let ig: InformationGain
+    public let train: [TrainingExample]
+    public let valid: [TrainingExample]
+
+    public init(dataset: PreparedDataset, tokenizer: BPETokenizer, maxValid: Int) throws {
+        self.dataset = dataset
+        self.tokenizer = tokenizer
+        let sequences = dataset.catalog.titles.map {
+            tokenizer.encode(dataset.manifest.prompt.response(title: $0)) + [tokenizer.eosTokenID]
+        }
+        let trie = try TokenTrie(sequences: sequences)
+        func examples(_ split: SplitName, limit: Int?) throws -> [TrainingExample] {
+            try DatasetReader.samples(split, of: dataset, limit: limit).map { s in
+                TrainingExample(history: s.history, item: s.target,
+                                lengthHint: s.history.reduce(0) { $0 + dataset.catalog.titles[$1].count + 4 })
+            }
+        }
+        train = try examples(.train, limit: nil)
+        valid = try examples(.valid, limit: maxValid)
+        var counts = [Int](repeating: 0, count: dataset.catalog.count)
+        for e in train { counts[e.item] += 1 }
+        ig = InformationGain(trie: trie, targetCounts: counts, eosTokenID: tokenizer.eosTokenID)
+    }
+
+    /// The batches of one epoch: indices into `train`, shuffled with (seed, epoch), grouped by length.
+    public func batches(epoch: Int, batchSize: Int, seed: UInt64) -> [[Int]] {
+        var rng = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
+        var order = Array(train.indices)
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
+        // Sort within windows of 32 batches, then shuffle the batches.
+        let window = 32 * batchSize
+        var batches: [[Int]] = []
+        for start in stride(from: 0, to: order.count, by: window) {
+            let chunk = order[start..<min(order.count, start + window)].sorted { train[$0].lengthHint < train[$1].lengthHint }
+            for b in stride(from: 0, to: chunk.count, by: batchSize) {
+                batches.append(Array(chunk[(chunk.startIndex + b)..<min(chunk.endIndex, chunk.startIndex + b + batchSize)]))
+            }
+        }
+        for i in stride(from: batches.count - 1, to: 0, by: -1) { batches.swapAt(i, rng.below(i + 1)) }
+        return batches
+    }
+
+    /// Token sequences, the output positions of each, and the scored positions, for examples.
+    public func assemble(_ examples: [TrainingExample]) -> (sequences: [[Int32]], outputs: [[Int]], positions: [ScoredPosition], firstScored: [Int?]) {
+        var sequences: [[Int32]] = [], outputs: [[Int]] = [], positions: [ScoredPosition] = [], firsts: [Int?] = []
+        for e in examples {
+            var prompt = tokenizer.encode(dataset.manifest.prompt.prompt(history: e.history.map { dataset.catalog.titles[$0] }))
+            if tokenizer.addsBOS, let bos = tokenizer.bosTokenID { prompt.insert(bos, at: 0) }
+            let response = ig.trie.sequences[e.item]
+            let scored = ig.scoredPositions(ofItem: e.item)
+            // The logits at the last prompt token predict the first response token, and so on.
+            sequences.append(prompt + response.dropLast())
+            outputs.append(Array((prompt.count - 1)..<(prompt.count - 1 + response.count)))
+            firsts.append(scored.firstIndex { $0.valid.count > 1 }.map { positions.count + $0 })
+            positions += scored
+        }
+        return (sequences, outputs, positions, firsts)
+    }
+}

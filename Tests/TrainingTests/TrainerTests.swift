@@ -1,0 +1,91 @@
+// The training loop on the tiny Llama and the fixture dataset: losses fall, a killed run
+// resumes to exactly the weights of an uninterrupted one, and bad resumes are refused.
+import CausalLM
+import Foundation
+import RecData
+import Testing
+import Tokenizers
+@testable import Training
+
+struct SimulatedKill: Error {}
+
+@Suite("Trainer", .serialized)
+struct TrainerTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A prepared copy of the MovieLens-1M-format fixture (4 titles, 5 train samples).
+    static let dataset: URL = {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-trainer-data-\(UUID().uuidString.prefix(8))")
+        let source = try! DataSource.resolve(dataset: fixtures.appendingPathComponent("RecDataTests/Fixtures/ml-1m").path, items: nil, format: .auto)
+        _ = try! DatasetPreparation.run(source: source, options: BuildOptions(), out: out, replace: false)
+        return out
+    }()
+
+    func makeTrainer(_ runDir: URL, _ p: TrainingParameters, resume: Bool) throws -> Trainer {
+        let (model, tokenizer) = try ModelSource.resolve(tinyLlama.path).load()
+        let corpus = try TrainingCorpus(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer, maxValid: 10)
+        let run = RunDirectory(runDir)
+        try run.prepare(RunConfig(parameters: p, model: tinyLlama.path, modelFingerprint: "m", data: Self.dataset.path, dataFingerprint: "d"), resume: resume)
+        return Trainer(model: model, corpus: corpus, parameters: p, run: run)
+    }
+
+    var params: TrainingParameters {
+        var p = TrainingParameters()
+        p.loss = .mslIGD
+        p.ats = true
+        p.batch = 2
+        p.epochs = 4
+        p.learningRate = 3e-3
+        p.warmup = 2
+        p.evalEvery = 2
+        return p
+    }
+
+    func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-run-\(UUID().uuidString.prefix(8))") }
+
+    @Test func resumeAfterAKillGivesTheSameWeights() throws {
+        // Uninterrupted.
+        let a = scratch()
+        let full = try makeTrainer(a, params, resume: false)
+        var losses: [Double] = []
+        try full.train(resume: false) { if case .step(_, _, let loss, _, _, _, _) = $0 { losses.append(loss) } }
+        #expect(full.totalSteps == 12)
+        #expect(losses.count == 12 && losses.last! < losses.first!, "\(losses)")
+        // Killed one step after the checkpoint at step 4, then resumed from it.
+        let b = scratch()
+        let first = try makeTrainer(b, params, resume: false)
+        #expect(throws: SimulatedKill.self) {
+            try first.train(resume: false) { if case .step(5, _, _, _, _, _, _) = $0 { throw SimulatedKill() } }
+        }
+        let second = try makeTrainer(b, params, resume: true)
+        try second.train(resume: true) { _ in }
+        let n = full.model.layout.count
+        let same = (0..<n).allSatisfy { full.model.parameters.data[$0] == second.model.parameters.data[$0] }
+        #expect(same, "resumed weights differ from the uninterrupted run")
+        let log = try String(contentsOf: b.appendingPathComponent("log.jsonl"), encoding: .utf8)
+        #expect(log.contains("\"valid_loss\""))
+        #expect(FileManager.default.fileExists(atPath: b.appendingPathComponent("checkpoint-best/model.bin").path))
+    }
+
+    @Test func badStartsAndResumesAreRefused() throws {
+        let dir = scratch()
+        let t = try makeTrainer(dir, params, resume: false)
+        #expect { try t.run.prepare(RunConfig(parameters: params, model: "m", modelFingerprint: "m", data: "d", dataFingerprint: "d"), resume: false) }
+            throws: { "\($0)".contains("already holds a run") }
+        #expect { try makeTrainer(dir, params, resume: true) } throws: { "\($0)".contains("no checkpoint-latest") }
+        try t.train(resume: false) { _ in }
+        var other = params
+        other.learningRate = 1e-2
+        #expect { try makeTrainer(dir, other, resume: true) } throws: { "\($0)".contains("learningRate") }
+    }
+
+    @Test func nonFiniteLossStopsWithTheStep() throws {
+        var p = params
+        p.learningRate = 1e30  // diverges at once
+        p.evalEvery = 0
+        p.ats = false
+        p.loss = .ce
+        let t = try makeTrainer(scratch(), p, resume: false)
+        #expect { try t.train(resume: false) { _ in } } throws: { "\($0)".contains("is not finite") && "\($0)".contains("step ") }
+    }
+}
