@@ -34,7 +34,7 @@ let package = Package(
         // The catalog's token trie and each token's information gain (IGD).
         .target(name: "ItemIndex", swiftSettings: optimizedAlways),
         // Fine-tuning: the CE / IGD / MSL / MSL+IGD losses and ATS (the backward pass and trainer follow).
-        .target(name: "Training", dependencies: ["ItemIndex", "CausalLM", "RecData", "Tokenizers", "Support"], swiftSettings: optimizedAlways),
+        .target(name: "Training", dependencies: ["ItemIndex", "CausalLM", "Kernels", "RecData", "Tokenizers", "Support"], swiftSettings: optimizedAlways),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.

@@ -35,6 +35,7 @@ public final class DecoderModel: @unchecked Sendable {
     public let parameters: ParameterBuffer
     let rope: RoPETable
     let workspaces = Mutex<Workspace?>(nil)
+    let tapes = Mutex<TrainingTape?>(nil)
 
     /// A model whose weights are zero, or left for a loader to fill (`zeroed: false`).
     public init(config: ModelConfig, zeroed: Bool = true) {

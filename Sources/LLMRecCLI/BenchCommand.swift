@@ -5,10 +5,12 @@ import ArgumentParser
 import CausalLM
 import Foundation
 import Kernels
+import RecData
+import Training
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure speed on this machine.", subcommands: [Forward.self])
+        commandName: "bench", abstract: "Measure speed on this machine.", subcommands: [Forward.self, Train.self])
 
     struct Forward: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -91,6 +93,76 @@ struct BenchCommand: ParsableCommand {
                 print("{" + result.map { "\"\($0.0)\":" + (Double($0.1) != nil ? $0.1 : jsonString($0.1)) }.joined(separator: ",") + "}")
             } else {
                 print(alignedRows(result), terminator: "")
+            }
+        }
+    }
+}
+
+extension BenchCommand {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time full fine-tuning steps on a prepared dataset.",
+            discussion: """
+                Runs --steps optimiser steps of --batch training samples (forward, loss on the response                 tokens, backward, AdamW) in a temporary run directory and reports the median tokens/s of                 the steps after the first, and peak memory. Compare with PyTorch: scripts/bench/train.sh.
+
+                Example:
+                  llmrec bench train --model smollm2 --data data/ml-100k --batch 8 --steps 4
+                """)
+
+        @OptionGroup var modelOptions: ModelOptions
+
+        @Option(help: ArgumentHelp("A dataset directory written by `llmrec data prepare`.", valueName: "dir"))
+        var data: String
+
+        @Option(help: "Samples per step.")
+        var batch: Int = 8
+
+        @Option(help: "Steps to run (the first is not timed).")
+        var steps: Int = 4
+
+        @Option(help: "The loss: ce, igd, msl or msl+igd.")
+        var loss: LossKind = .ce
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch).") }
+            if steps < 2 { throw ValidationError("--steps must be at least 2 (the first is not timed), got \(steps).") }
+        }
+
+        func run() throws {
+            _ = global.prepareForCompute()
+            let (model, tokenizer) = try modelOptions.source().load()
+            let dataset = try DatasetReader.open(URL(fileURLWithPath: data))
+            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: 0)
+            var p = TrainingParameters()
+            p.loss = loss
+            p.batch = batch
+            p.maxSteps = steps
+            p.evalEvery = 0
+            p.warmup = 0
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-bench-train-\(UUID().uuidString.prefix(8))")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let runDir = RunDirectory(dir)
+            try runDir.prepare(RunConfig(parameters: p, model: "bench", modelFingerprint: "", data: data, dataFingerprint: ""), resume: false)
+            var rates: [Double] = []
+            try Trainer(model: model, corpus: corpus, parameters: p, run: runDir).train(resume: false) { event in
+                if case .step(let step, _, _, _, _, let tps, _) = event, step > 1 { rates.append(tps) }
+            }
+            let median = rates.sorted()[rates.count / 2]
+            let rows: [(String, String)] = [
+                ("train_tokens_per_s", String(format: "%.1f", median)),
+                ("batch", "\(batch)"),
+                ("loss", loss.rawValue),
+                ("peak_rss_mb", String(format: "%.0f", peakRSSMegabytes())),
+            ]
+            if json {
+                print("{" + rows.map { "\"\($0.0)\":" + (Double($0.1) != nil ? $0.1 : jsonString($0.1)) }.joined(separator: ",") + "}")
+            } else {
+                print(alignedRows(rows), terminator: "")
             }
         }
     }

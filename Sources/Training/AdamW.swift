@@ -3,6 +3,7 @@
 //   m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²,  p ← p − lr/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε).
 // Also clipping by global norm, as torch.nn.utils.clip_grad_norm_.
 import Foundation
+import Kernels
 
 public struct AdamWSettings: Sendable, Codable, Equatable {
     public var beta1 = 0.9
@@ -50,11 +51,15 @@ public final class AdamW: @unchecked Sendable {
         let stepSize = Float(lr / bc1), bc2Root = Float(bc2.squareRoot())
         let decay = Float(1 - lr * s.weightDecay)
         let (b1, b2, eps) = (Float(s.beta1), Float(s.beta2), Float(s.eps))
-        for i in 0..<count {
-            let g = grads[i]
-            m[i] = b1 * m[i] + (1 - b1) * g
-            v[i] = b2 * v[i] + (1 - b2) * g * g
-            params[i] = params[i] * decay - stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+        let p = Shared((params: params, grads: grads, m: m, v: v))
+        Parallel.chunks(count, minChunk: 1 << 16) { r in
+            let (params, grads, m, v) = p.value
+            for i in r {
+                let g = grads[i]
+                m[i] = b1 * m[i] + (1 - b1) * g
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+                params[i] = params[i] * decay - stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+            }
         }
     }
 }

@@ -80,6 +80,7 @@ public final class Trainer {
                 lossSum += loss / Double(p.gradAccum)
                 if p.gradAccum > 1 { for i in dlogits.indices { dlogits[i] /= Float(p.gradAccum) } }
                 dlogits.withUnsafeBufferPointer { model.backward(tape, dlogits: $0.baseAddress!, grads: grads) }
+                model.recycle(tape)
             }
             let norm = clipGradientNorm(grads.data, count: count, maxNorm: p.clipNorm)
             guard lossSum.isFinite, norm.isFinite else {
@@ -129,7 +130,8 @@ public final class Trainer {
         for start in stride(from: 0, to: corpus.valid.count, by: parameters.batch) {
             let batch = Array(corpus.valid[start..<min(corpus.valid.count, start + parameters.batch)])
             let (sequences, outputs, positions, _) = corpus.assemble(batch)
-            let (logits, _) = try model.trainForward(sequences, outputs: outputs)
+            let (logits, tape) = try model.trainForward(sequences, outputs: outputs)
+            model.recycle(tape)
             var scratch = [Float](repeating: 0, count: logits.count)
             let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: positions, grad: &scratch) }
             sum += loss * Double(batch.count)

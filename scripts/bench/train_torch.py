@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""The PyTorch side of scripts/bench/train.sh: full fine-tuning steps of SmolLM2 (float32,
+transformers, torch.optim.AdamW) on the same training samples and prompts as `llmrec bench train`
+(read from the prepared dataset directory), cross-entropy on the response tokens only, padded
+batches with an attention mask as one would write it. Prints one JSON object.
+usage: train_torch.py GGUF_PATH DATA_DIR BATCH STEPS THREADS"""
+import json
+import os
+import resource
+import sys
+import time
+
+gguf_path, data_dir = sys.argv[1], sys.argv[2]
+batch, steps, threads = map(int, sys.argv[3:6])
+import torch
+
+torch.set_num_threads(threads)
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+d, f = os.path.dirname(gguf_path), os.path.basename(gguf_path)
+model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, torch_dtype=torch.float32)
+tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
+model.train()
+manifest = json.load(open(os.path.join(data_dir, "dataset.json")))
+v = manifest["prompt"]["vocabulary"]
+titles = [json.loads(l)["title"] for l in open(os.path.join(data_dir, "catalog.jsonl"))]
+samples = [json.loads(l) for l in open(os.path.join(data_dir, "train.jsonl"))][: batch * steps]
+
+
+def prompt(history):
+    quoted = ", ".join(f'"{titles[h]}"' for h in history)
+    return ("Below is an instruction that describes a task, paired with an input that provides further context. "
+            "Write a response that appropriately completes the request.\n\n### Instruction:\n"
+            f"Given a list of {v['plural']} the user has {v['verb']} before, please recommend a new {v['noun']} that the user likes to the user.\n\n"
+            f"### Input:\nThe user has {v['verb']} the following {v['plural']} before: {quoted}\n\n### Response:\n")
+
+
+opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+rates = []
+for s in range(steps):
+    chunk = samples[s * batch:(s + 1) * batch]
+    seqs, labels = [], []
+    for x in chunk:
+        p = tok.encode(prompt(x["history"]), add_special_tokens=False)
+        r = tok.encode(f'"{titles[x["target"]]}"', add_special_tokens=False) + [tok.eos_token_id]
+        seqs.append(p + r)
+        labels.append([-100] * len(p) + r)
+    width = max(map(len, seqs))
+    ids = torch.tensor([q + [tok.eos_token_id] * (width - len(q)) for q in seqs])
+    lab = torch.tensor([q + [-100] * (width - len(q)) for q in labels])
+    mask = torch.tensor([[1] * len(q) + [0] * (width - len(q)) for q in seqs])
+    t = time.perf_counter()
+    loss = model(input_ids=ids, attention_mask=mask, labels=lab).loss
+    loss.backward()
+    opt.step()
+    opt.zero_grad()
+    if s > 0:
+        rates.append(sum(map(len, seqs)) / (time.perf_counter() - t))
+print(json.dumps({"train_tokens_per_s": round(sorted(rates)[len(rates) // 2], 1),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                  "torch": torch.__version__, "threads": torch.get_num_threads()}))
