@@ -49,28 +49,53 @@ public func rmsNormBackward(
     dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
     inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int
 ) {
-    for n in 0..<N {
-        let x = inp + n * C, dy = dout + n * C, dx = dinp + n * C
-        let r = rstd[n]
-        var gx: Float = 0
-        for c in 0..<C { gx += dy[c] * weight[c] * x[c] }
-        let k = r * r * r * gx / Float(C)
-        for c in 0..<C { dx[c] += r * dy[c] * weight[c] - k * x[c] }
-        if let dw = dweight { for c in 0..<C { dw[c] += dy[c] * x[c] * r } }
+    // Rows in parallel; each chunk sums its own share of dw, added up afterwards in chunk order
+    // (deterministic, so a resumed run repeats bit for bit).
+    let chunks = Parallel.workers
+    let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * C)
+    partial.initialize(repeating: 0, count: chunks * C)
+    defer { partial.deallocate() }
+    let step = (N + chunks - 1) / max(chunks, 1)
+    let p = Shared((dinp: dinp, dout: dout, inp: inp, weight: weight, rstd: rstd, partial: partial))
+    DispatchQueue.concurrentPerform(iterations: chunks) { k in
+        let v = p.value
+        let dw = v.partial + k * C
+        for n in (k * step)..<min(N, (k + 1) * step) {
+            let x = v.inp + n * C, dy = v.dout + n * C, dx = v.dinp + n * C
+            let r = v.rstd[n]
+            var gx: Float = 0
+            for c in 0..<C { gx += dy[c] * v.weight[c] * x[c] }
+            let kk = r * r * r * gx / Float(C)
+            for c in 0..<C { dx[c] += r * dy[c] * v.weight[c] - kk * x[c] }
+            for c in 0..<C { dw[c] += dy[c] * x[c] * r }
+        }
+    }
+    if let dweight {
+        for k in 0..<chunks { addInPlace(dweight, partial + k * C, count: C) }
     }
 }
 
 /// For h = silu(g) · u from gateUp (N, 2H) = [g | u]:  dgateUp (N, 2H) = [dh · u · silu'(g) | dh · silu(g)]
 /// (written, not added), silu'(g) = σ(g) · (1 + g · (1 − σ(g))).
 public func swigluBackward(dgateUp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, gateUp: UnsafePointer<Float>, rows N: Int, H: Int) {
-    for r in 0..<N {
-        let g = gateUp + r * 2 * H, u = g + H, dh = dout + r * H, dg = dgateUp + r * 2 * H, du = dg + H
-        for i in 0..<H {
-            let s = 1 / (1 + expf(-g[i]))
-            du[i] = dh[i] * g[i] * s
-            dg[i] = dh[i] * u[i] * s * (1 + g[i] * (1 - s))
+    let p = Shared((dgateUp: dgateUp, dout: dout, gateUp: gateUp))
+    Parallel.chunks(N, minChunk: 4) { rows in
+        let v = p.value
+        for r in rows {
+            let g = v.gateUp + r * 2 * H, u = g + H, dh = v.dout + r * H, dg = v.dgateUp + r * 2 * H, du = dg + H
+            for i in 0..<H {
+                let s = 1 / (1 + expf(-g[i]))
+                du[i] = dh[i] * g[i] * s
+                dg[i] = dh[i] * u[i] * s * (1 + g[i] * (1 - s))
+            }
         }
     }
+}
+
+/// Sets `count` floats to zero, in parallel (gradient buffers are hundreds of megabytes).
+public func zeroFill(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    let p = Shared(x)
+    Parallel.chunks(count, minChunk: 1 << 18) { r in (p.value + r.lowerBound).initialize(repeating: 0, count: r.count) }
 }
 
 extension RoPETable {

@@ -68,13 +68,23 @@ public final class AdamW: @unchecked Sendable {
 /// As clip_grad_norm_: coefficient maxNorm / (norm + 1e-6), applied only when below 1.
 @discardableResult
 public func clipGradientNorm(_ grads: UnsafeMutablePointer<Float>, count: Int, maxNorm: Double) -> Double {
-    var sum = 0.0
-    for i in 0..<count { sum += Double(grads[i]) * Double(grads[i]) }
-    let norm = sum.squareRoot()
+    // Partial sums per chunk, combined in chunk order (deterministic).
+    let chunks = Parallel.workers
+    let step = (count + chunks - 1) / max(chunks, 1)
+    let sums = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
+    sums.initialize(repeating: 0, count: chunks)
+    defer { sums.deallocate() }
+    let p = Shared((grads: grads, sums: sums))
+    DispatchQueue.concurrentPerform(iterations: chunks) { k in
+        var s = 0.0
+        for i in (k * step)..<min(count, (k + 1) * step) { s += Double(p.value.grads[i]) * Double(p.value.grads[i]) }
+        p.value.sums[k] = s
+    }
+    let norm = (0..<chunks).reduce(0.0) { $0 + sums[$1] }.squareRoot()
     let coefficient = maxNorm / (norm + 1e-6)
     if coefficient < 1 {
         let c = Float(coefficient)
-        for i in 0..<count { grads[i] *= c }
+        Parallel.chunks(count, minChunk: 1 << 16) { r in for i in r { p.value.grads[i] *= c } }
     }
     return norm
 }

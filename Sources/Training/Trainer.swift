@@ -3,6 +3,7 @@
 // every `evalEvery` steps; an exact resume from checkpoint-latest (same batches, moments, τ).
 import CausalLM
 import Foundation
+import Kernels
 
 public enum TrainingEvent: Sendable {
     case step(step: Int, total: Int, loss: Double, lr: Double, tau: Double?, tokensPerSecond: Double, gradNorm: Double)
@@ -57,7 +58,7 @@ public final class Trainer {
         while step < total {
             let start = Date()
             let lr = p.schedule.rate(step: step, peak: p.learningRate, warmup: p.warmup, total: total)
-            grads.data.initialize(repeating: 0, count: count)
+            zeroFill(grads.data, count: count)
             var lossSum = 0.0, tokens = 0
             for micro in 0..<p.gradAccum {
                 let index = step * p.gradAccum + micro
