@@ -3,6 +3,9 @@
 // the gradient buffer (same layout as the parameters). The loss sits between the two, outside
 // this module: forward gives logits at the requested rows, backward takes d loss / d logits.
 // Sequences are packed and start at position 0 (no cache); only requested rows go through the head.
+// The tokens all sequences of a batch begin with (the prompt's instruction header) are packed once:
+// by causality their activations are the same in every sequence, and their gradient arrives
+// summed over the batch through attention — exactly what running each sequence whole would give.
 import Foundation
 import Kernels
 
@@ -29,7 +32,7 @@ public final class TrainingTape: @unchecked Sendable {
     static func probLayout(_ cfg: ModelConfig, _ segments: [AttentionSegment]) -> (offsets: [Int], total: Int) {
         var offsets: [Int] = []
         var total = 0
-        for s in segments { offsets.append(total); total += cfg.heads * s.rows * s.rows }
+        for s in segments { offsets.append(total); total += cfg.heads * s.rows * (s.firstPosition + s.rows) }
         return (offsets, total)
     }
 
@@ -83,26 +86,32 @@ public final class TrainingTape: @unchecked Sendable {
 extension DecoderModel {
     /// Runs `sequences` (each from position 0) and returns the logits (R, V) of the rows
     /// `outputs[b]` (positions within sequence b, in order), and the tape for `backward`.
-    public func trainForward(_ sequences: [[Int32]], outputs: [[Int]]) throws -> (logits: [Float], tape: TrainingTape) {
+    ///
+    /// With `sharePrefix`, the batch's common first tokens are computed once (exact; see above).
+    public func trainForward(_ sequences: [[Int32]], outputs: [[Int]], sharePrefix: Bool = true) throws -> (logits: [Float], tape: TrainingTape) {
         let cfg = config
         let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         precondition(outputs.count == sequences.count, "one list of output positions per sequence")
-        var segments: [AttentionSegment] = [], positions: [Int] = [], tokens: [Int32] = [], outRows: [Int] = []
         for (b, seq) in sequences.enumerated() {
             guard seq.count <= cfg.maxPositions else {
                 throw ModelError.sequenceTooLong(index: b, length: seq.count, context: cfg.maxPositions)
             }
+            for id in seq where id < 0 || Int(id) >= V { throw ModelError.tokenOutOfRange(id, vocabulary: V) }
+            for p in outputs[b] { precondition(p >= 0 && p < seq.count, "output position \(p) outside sequence \(b)") }
+        }
+        let P = sharePrefix ? sharedPrefixLength(sequences, outputs) : 0
+        var segments: [AttentionSegment] = [], positions: [Int] = [], tokens: [Int32] = [], outRows: [Int] = []
+        if P > 0 {
+            segments.append(AttentionSegment(firstRow: 0, rows: P, slot: 0, firstPosition: 0))
+            tokens += sequences[0][..<P]
+            positions += 0..<P
+        }
+        for (b, seq) in sequences.enumerated() where seq.count > P {
             let first = tokens.count
-            if !seq.isEmpty { segments.append(AttentionSegment(firstRow: first, rows: seq.count, slot: b, firstPosition: 0)) }
-            for (t, id) in seq.enumerated() {
-                guard id >= 0, Int(id) < V else { throw ModelError.tokenOutOfRange(id, vocabulary: V) }
-                positions.append(t)
-                tokens.append(id)
-            }
-            for p in outputs[b] {
-                precondition(p >= 0 && p < seq.count, "output position \(p) outside sequence \(b)")
-                outRows.append(first + p)
-            }
+            segments.append(AttentionSegment(firstRow: first, rows: seq.count - P, slot: b, firstPosition: P))
+            tokens += seq[P...]
+            positions += P..<seq.count
+            for p in outputs[b] { outRows.append(first + p - P) }
         }
         // The last batch's tape is reused when this batch fits: fresh memory each step costs
         // page clearing (9% of a training step in perf).
@@ -152,6 +161,23 @@ extension DecoderModel {
         return (logits, tape)
     }
 
+    /// The length of the token prefix all sequences share, kept short of every output position
+    /// (each scored row must belong to its own sequence) and of every sequence's end. 0 for one sequence.
+    func sharedPrefixLength(_ sequences: [[Int32]], _ outputs: [[Int]]) -> Int {
+        guard sequences.count > 1, let first = sequences.first else { return 0 }
+        var P = first.count
+        for seq in sequences.dropFirst() {
+            var k = 0
+            while k < min(P, seq.count), seq[k] == first[k] { k += 1 }
+            P = k
+        }
+        for (seq, outs) in zip(sequences, outputs) {
+            P = min(P, seq.count - 1)
+            if let o = outs.min() { P = min(P, o) }
+        }
+        return max(P, 0)
+    }
+
     /// Hands a tape back after `backward`, so the next `trainForward` can reuse its memory.
     public func recycle(_ tape: TrainingTape) {
         tapes.withLock { current in
@@ -175,8 +201,8 @@ extension DecoderModel {
         }
         let dx = zeros(N * C), dxnF = zeros(R * C), dxF = zeros(R * C), gathered = zeros(R * C)
         let dh = zeros(N * H), dgateUp = zeros(N * 2 * H), dxn = zeros(N * C), datt = zeros(N * qw), dqkv = zeros(N * QKV)
-        let maxRows = tape.segments.map(\.rows).max() ?? 0
-        let scratch = zeros(Parallel.workers * maxRows * maxRows)
+        let block = tape.segments.map { $0.rows * ($0.firstPosition + $0.rows) }.max() ?? 0
+        let scratch = zeros(Parallel.workers * block)
         defer { for p in [dx, dxnF, dxF, gathered, dh, dgateUp, dxn, datt, dqkv, scratch] { p.deallocate() } }
 
         // Head and final norm, at the output rows only.

@@ -118,10 +118,11 @@ extension RoPETable {
     }
 }
 
-/// Attention forward for training: keys and values come from the packed rows themselves
-/// (each segment attends within itself, from position 0), and the probabilities are saved.
+/// Attention forward for training. Keys and values come from the packed rows themselves: a
+/// segment with firstPosition f > 0 continues a shared prefix held in rows 0..<f (computed once
+/// for the batch), so its rows attend to the prefix rows and then to its own rows, causally.
 /// qkv (N, QKV) with q, k, v at offsets 0, NH·D, NH·D + KVH·D; out (N, NH·D);
-/// probs: per segment and head an (m, m) block, at offsets `probOffset[segment] + h·m·m`.
+/// probs: per segment and head an (m, f + m) block, at `probOffset[segment] + h·m·(f + m)`.
 public func attentionTrainForward(
     _ out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>, QKV: Int,
     segments: [AttentionSegment], probOffset: [Int], shape: AttentionShape
@@ -134,22 +135,35 @@ public func attentionTrainForward(
     DispatchQueue.concurrentPerform(iterations: min(Parallel.workers, max(tasks, 1))) { w in
         var task = w
         while task < tasks {
-            let seg = segments[task / NH], h = task % NH, m = seg.rows
-            let base = shared.value.qkv + seg.firstRow * QKV
-            let q = base + h * D, k = base + qw + (h / group) * D, v = base + qw + kvw + (h / group) * D
-            let p = shared.value.probs + probOffset[task / NH] + h * m * m
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(m), Int32(D), scale, q, Int32(QKV), k, Int32(QKV), 0, p, Int32(m))
-            for i in 0..<m {
-                let row = p + i * m
-                var mx = -Float.infinity
-                for s in 0...i { mx = max(mx, row[s]) }
-                var sum: Float = 0
-                for s in 0...i { row[s] = expf(row[s] - mx); sum += row[s] }
-                for s in 0...i { row[s] /= sum }
-                for s in (i + 1)..<max(i + 1, m) { row[s] = 0 }
+            let seg = segments[task / NH], h = task % NH, m = seg.rows, f = seg.firstPosition, n = f + m
+            let base = shared.value.qkv + seg.firstRow * QKV, prefix = shared.value.qkv
+            let kvOff = (h / group) * D
+            let q = base + h * D
+            let p = shared.value.probs + probOffset[task / NH] + h * m * n
+            // scores (m, n) = scale · Q · [K_prefix; K_own]ᵀ
+            if f > 0 {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(f), Int32(D), scale, q, Int32(QKV),
+                            prefix + qw + kvOff, Int32(QKV), 0, p, Int32(n))
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(D), Int32(m), 1, p, Int32(m), v, Int32(QKV),
-                        0, shared.value.out + seg.firstRow * qw + h * D, Int32(qw))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(m), Int32(D), scale, q, Int32(QKV),
+                        base + qw + kvOff, Int32(QKV), 0, p + f, Int32(n))
+            for i in 0..<m {
+                let row = p + i * n, visible = f + i + 1
+                var mx = -Float.infinity
+                for s in 0..<visible { mx = max(mx, row[s]) }
+                var sum: Float = 0
+                for s in 0..<visible { row[s] = expf(row[s] - mx); sum += row[s] }
+                for s in 0..<visible { row[s] /= sum }
+                for s in visible..<n { row[s] = 0 }
+            }
+            // out (m, D) = P · [V_prefix; V_own]
+            let o = shared.value.out + seg.firstRow * qw + h * D
+            if f > 0 {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(D), Int32(f), 1, p, Int32(n),
+                            prefix + qw + kvw + kvOff, Int32(QKV), 0, o, Int32(qw))
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(D), Int32(m), 1, p + f, Int32(n),
+                        base + qw + kvw + kvOff, Int32(QKV), f > 0 ? 1 : 0, o, Int32(qw))
             task += Parallel.workers
         }
     }
@@ -157,8 +171,9 @@ public func attentionTrainForward(
 
 /// The backward of `attentionTrainForward`: dqkv (N, QKV) += gradients of q, k, v, with
 /// dP = dO·Vᵀ, dV += Pᵀ·dO, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ += scale·dS·K, dK += scale·dSᵀ·Q.
-/// Heads sharing a KV head add into the same dK, dV, so one task per (segment, KV head).
-/// scratch ≥ workers · (max segment rows)² floats.
+/// One task per KV head, looping over the segments: every segment adds into the shared prefix's
+/// dK and dV, so each KV head's slice of them must have a single writer.
+/// scratch ≥ workers · max(m · (f + m)) floats.
 public func attentionTrainBackward(
     dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, probs: UnsafePointer<Float>, qkv: UnsafePointer<Float>, QKV: Int,
     segments: [AttentionSegment], probOffset: [Int], shape: AttentionShape, scratch: UnsafeMutablePointer<Float>
@@ -166,39 +181,57 @@ public func attentionTrainBackward(
     let (NH, KVH, D) = (shape.NH, shape.KVH, shape.D)
     let group = NH / KVH, qw = NH * D, kvw = KVH * D
     let scale = 1 / Float(D).squareRoot()
-    let maxRows = segments.map(\.rows).max() ?? 0
+    let block = segments.map { $0.rows * ($0.firstPosition + $0.rows) }.max() ?? 0
     let shared = Shared((dqkv: dqkv, dout: dout, probs: probs, qkv: qkv, scratch: scratch))
-    let tasks = segments.count * KVH
-    DispatchQueue.concurrentPerform(iterations: min(Parallel.workers, max(tasks, 1))) { w in
-        let dp = shared.value.scratch + w * maxRows * maxRows
-        var task = w
-        while task < tasks {
-            let seg = segments[task / KVH], kvh = task % KVH, m = seg.rows
-            let base = shared.value.qkv + seg.firstRow * QKV
-            let dbase = shared.value.dqkv + seg.firstRow * QKV
-            let k = base + qw + kvh * D, v = base + qw + kvw + kvh * D
-            let dk = dbase + qw + kvh * D, dv = dbase + qw + kvw + kvh * D
-            for h in (kvh * group)..<((kvh + 1) * group) {
-                let p = shared.value.probs + probOffset[task / KVH] + h * m * m
-                let dO = shared.value.dout + seg.firstRow * qw + h * D
-                let q = base + h * D, dq = dbase + h * D
-                // dV (m, D) += Pᵀ (m, m) · dO (m, D)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(D), Int32(m), 1, p, Int32(m), dO, Int32(qw), 1, dv, Int32(QKV))
-                // dP (m, m) = dO · Vᵀ
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(m), Int32(D), 1, dO, Int32(qw), v, Int32(QKV), 0, dp, Int32(m))
-                // dS = P ⊙ (dP − Σ_s dP·P), scaled by 1/√D for both products below.
-                for i in 0..<m {
-                    let pr = p + i * m, dr = dp + i * m
-                    var dotPP: Float = 0
-                    for s in 0...i { dotPP += pr[s] * dr[s] }
-                    for s in 0...i { dr[s] = pr[s] * (dr[s] - dotPP) * scale }
-                    for s in (i + 1)..<max(i + 1, m) { dr[s] = 0 }
+    DispatchQueue.concurrentPerform(iterations: min(Parallel.workers, KVH)) { w in
+        let dp = shared.value.scratch + w * block
+        var kvh = w
+        while kvh < KVH {
+            for (si, seg) in segments.enumerated() {
+                let m = seg.rows, f = seg.firstPosition, n = f + m
+                let base = shared.value.qkv + seg.firstRow * QKV, dbase = shared.value.dqkv + seg.firstRow * QKV
+                let prefix = shared.value.qkv, dprefix = shared.value.dqkv
+                let kOff = qw + kvh * D, vOff = qw + kvw + kvh * D
+                for h in (kvh * group)..<((kvh + 1) * group) {
+                    let p = shared.value.probs + probOffset[si] + h * m * n
+                    let dO = shared.value.dout + seg.firstRow * qw + h * D
+                    let q = base + h * D, dq = dbase + h * D
+                    // dV += Pᵀ · dO, for the prefix rows and the own rows
+                    if f > 0 {
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(f), Int32(D), Int32(m), 1, p, Int32(n), dO, Int32(qw),
+                                    1, dprefix + vOff, Int32(QKV))
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(D), Int32(m), 1, p + f, Int32(n), dO, Int32(qw),
+                                1, dbase + vOff, Int32(QKV))
+                    // dP (m, n) = dO · [V_prefix; V_own]ᵀ
+                    if f > 0 {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(f), Int32(D), 1, dO, Int32(qw),
+                                    prefix + vOff, Int32(QKV), 0, dp, Int32(n))
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(m), Int32(D), 1, dO, Int32(qw),
+                                base + vOff, Int32(QKV), 0, dp + f, Int32(n))
+                    // dS = P ⊙ (dP − Σ P·dP), scaled by 1/√D for both products below.
+                    for i in 0..<m {
+                        let pr = p + i * n, dr = dp + i * n, visible = f + i + 1
+                        var dotPP: Float = 0
+                        for s in 0..<visible { dotPP += pr[s] * dr[s] }
+                        for s in 0..<visible { dr[s] = pr[s] * (dr[s] - dotPP) * scale }
+                        for s in visible..<n { dr[s] = 0 }
+                    }
+                    // dQ += dS · [K_prefix; K_own];  dK += dSᵀ · Q
+                    if f > 0 {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(D), Int32(f), 1, dp, Int32(n),
+                                    prefix + kOff, Int32(QKV), 1, dq, Int32(QKV))
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(f), Int32(D), Int32(m), 1, dp, Int32(n), q, Int32(QKV),
+                                    1, dprefix + kOff, Int32(QKV))
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(D), Int32(m), 1, dp + f, Int32(n),
+                                base + kOff, Int32(QKV), 1, dq, Int32(QKV))
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(D), Int32(m), 1, dp + f, Int32(n), q, Int32(QKV),
+                                1, dbase + kOff, Int32(QKV))
                 }
-                // dQ (m, D) += dS · K;  dK (m, D) += dSᵀ · Q
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(D), Int32(m), 1, dp, Int32(m), k, Int32(QKV), 1, dq, Int32(QKV))
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(D), Int32(m), 1, dp, Int32(m), q, Int32(QKV), 1, dk, Int32(QKV))
             }
-            task += Parallel.workers
+            kvh += Parallel.workers
         }
     }
 }

@@ -69,3 +69,37 @@ struct BackwardTests {
         }
     }
 }
+
+@Suite("Shared prompt prefix in training")
+struct SharedPrefixTests {
+    @Test(arguments: ["tiny_qwen2", "tiny_llama"])
+    func sharingTheCommonPrefixChangesNothing(_ name: String) throws {
+        let model = try DecoderModel(huggingFace: causalFixtures.appendingPathComponent(name.replacingOccurrences(of: "_", with: "-")))
+        // Three sequences sharing their first six tokens; outputs only after the prefix, except the
+        // second sequence's, which starts inside it (the shared part must stop there).
+        let header: [Int32] = [7, 100, 23, 56, 300, 12]
+        let sequences = [header + [5, 17, 41, 9], header + [88, 2], header + [5, 17, 300, 1, 2, 3]]
+        let outputs = [[6, 7, 8], [4, 6], [7, 8, 9, 10]]
+        #expect(model.sharedPrefixLength(sequences, outputs) == 4)
+        #expect(model.sharedPrefixLength(sequences, [[6], [6], [6]]) == 6)
+        var results: [(logits: [Float], grads: ParameterBuffer)] = []
+        for share in [false, true] {
+            let (logits, tape) = try model.trainForward(sequences, outputs: outputs, sharePrefix: share)
+            #expect(tape.segments.count == (share ? 4 : 3))
+            let targets = zip(sequences, outputs).flatMap { seq, outs in outs.map { seq[$0 + 1] } }
+            let (_, dlogits) = meanCrossEntropy(logits, V: model.config.vocabSize, targets: targets)
+            let grads = ParameterBuffer(count: model.layout.count, zeroed: true)
+            dlogits.withUnsafeBufferPointer { model.backward(tape, dlogits: $0.baseAddress!, grads: grads) }
+            results.append((logits, grads))
+        }
+        let logitDiff = zip(results[0].logits, results[1].logits).map { abs($0 - $1) }.max()!
+        #expect(logitDiff < 1e-5, "logits differ by \(logitDiff)")
+        var diff2 = 0.0, ref2 = 0.0
+        for i in 0..<model.layout.count {
+            let a = Double(results[0].grads.data[i]), b = Double(results[1].grads.data[i])
+            diff2 += (a - b) * (a - b)
+            ref2 += a * a
+        }
+        #expect((diff2 / ref2).squareRoot() < 1e-5, "gradients differ: relative \((diff2 / ref2).squareRoot())")
+    }
+}
