@@ -98,26 +98,6 @@ public func zeroFill(_ x: UnsafeMutablePointer<Float>, count: Int) {
     Parallel.chunks(count, minChunk: 1 << 18) { r in (p.value + r.lowerBound).initialize(repeating: 0, count: r.count) }
 }
 
-extension RoPETable {
-    /// The backward of `apply`: the rotation's transpose, i.e. the rotation by the opposite angle.
-    public func applyInverse(_ x: UnsafeMutablePointer<Float>, heads: Int, pos: Int) {
-        let half = headDim / 2
-        cos.withUnsafeBufferPointer { cb in
-            sin.withUnsafeBufferPointer { sb in
-                let c = cb.baseAddress! + pos * half, s = sb.baseAddress! + pos * half
-                for h in 0..<heads {
-                    let v = x + h * headDim
-                    for i in 0..<half {
-                        let a = v[i], b = v[i + half]
-                        v[i] = a * c[i] + b * s[i]
-                        v[i + half] = b * c[i] - a * s[i]
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Attention forward for training. Keys and values come from the packed rows themselves: a
 /// segment with firstPosition f > 0 continues a shared prefix held in rows 0..<f (computed once
 /// for the batch), so its rows attend to the prefix rows and then to its own rows, causally.

@@ -68,7 +68,14 @@ public struct RoPETable: Sendable {
 
     /// Rotates `heads` heads of one token at position `pos`, in place: x (heads, D).
     @inline(__always)
-    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, pos: Int) {
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, pos: Int) { rotate(x, heads: heads, pos: pos, sinSign: 1) }
+
+    /// The backward of `apply`: the rotation's transpose, i.e. the rotation by the opposite angle.
+    @inline(__always)
+    public func applyInverse(_ x: UnsafeMutablePointer<Float>, heads: Int, pos: Int) { rotate(x, heads: heads, pos: pos, sinSign: -1) }
+
+    @inline(__always)
+    private func rotate(_ x: UnsafeMutablePointer<Float>, heads: Int, pos: Int, sinSign: Float) {
         let half = headDim / 2
         cos.withUnsafeBufferPointer { cb in
             sin.withUnsafeBufferPointer { sb in
@@ -76,9 +83,9 @@ public struct RoPETable: Sendable {
                 for h in 0..<heads {
                     let v = x + h * headDim
                     for i in 0..<half {
-                        let a = v[i], b = v[i + half]
-                        v[i] = a * c[i] - b * s[i]
-                        v[i + half] = b * c[i] + a * s[i]
+                        let a = v[i], b = v[i + half], sn = sinSign * s[i]
+                        v[i] = a * c[i] - b * sn
+                        v[i + half] = b * c[i] + a * sn
                     }
                 }
             }

@@ -110,9 +110,7 @@ extension BenchCommand {
                 """)
 
         @OptionGroup var modelOptions: ModelOptions
-
-        @Option(help: ArgumentHelp("A dataset directory written by `llmrec data prepare`.", valueName: "dir"))
-        var data: String
+        @OptionGroup var dataOptions: DatasetDirectoryOption
 
         @Option(help: "Samples per step.")
         var batch: Int = 8
@@ -136,7 +134,7 @@ extension BenchCommand {
         func run() throws {
             _ = global.prepareForCompute()
             let (model, tokenizer) = try modelOptions.source().load()
-            let dataset = try DatasetReader.open(URL(fileURLWithPath: data))
+            let dataset = try dataOptions.open()
             let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: 0)
             var p = TrainingParameters()
             p.loss = loss
@@ -147,7 +145,7 @@ extension BenchCommand {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-bench-train-\(UUID().uuidString.prefix(8))")
             defer { try? FileManager.default.removeItem(at: dir) }
             let runDir = RunDirectory(dir)
-            try runDir.prepare(RunConfig(parameters: p, model: "bench", modelFingerprint: "", data: data, dataFingerprint: ""), resume: false)
+            try runDir.prepare(RunConfig(parameters: p, model: "bench", modelFingerprint: "", data: dataOptions.data, dataFingerprint: ""), resume: false)
             var rates: [Double] = []
             try Trainer(model: model, corpus: corpus, parameters: p, run: runDir).train(resume: false) { event in
                 if case .step(let step, _, _, _, _, let tps, _) = event, step > 1 { rates.append(tps) }

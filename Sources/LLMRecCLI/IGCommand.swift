@@ -7,6 +7,14 @@ import ItemIndex
 import RecData
 import Tokenizers
 
+/// `--data DIR`: a prepared dataset, for the commands that read one.
+struct DatasetDirectoryOption: ParsableArguments {
+    @Option(help: ArgumentHelp("A dataset directory written by `llmrec data prepare`.", valueName: "dir"))
+    var data: String
+
+    func open() throws -> PreparedDataset { try DatasetReader.open(URL(fileURLWithPath: data)) }
+}
+
 /// The response token ids of every catalog item: the quoted title, tokenized on its own as
 /// in training, then EOS — the sequences the item trie holds.
 func catalogSequences(_ dataset: PreparedDataset, tokenizer: BPETokenizer) -> [[Int32]] {
@@ -27,9 +35,7 @@ struct IGCommand: ParsableCommand {
               llmrec ig --data data/ml-100k --model smollm2
             """)
 
-    @Option(help: ArgumentHelp("A dataset directory written by `llmrec data prepare`.", valueName: "dir"))
-    var data: String
-
+    @OptionGroup var dataOptions: DatasetDirectoryOption
     @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "How many first tokens to list as most and least decisive.")
@@ -46,7 +52,7 @@ struct IGCommand: ParsableCommand {
 
     func run() throws {
         _ = global.bootstrapLogging()
-        let dataset = try DatasetReader.open(URL(fileURLWithPath: data))
+        let dataset = try dataOptions.open()
         let tokenizer = try modelOptions.source().loadTokenizer()
         let train = try DatasetReader.samples(.train, of: dataset)
         var counts = [Int](repeating: 0, count: dataset.catalog.count)

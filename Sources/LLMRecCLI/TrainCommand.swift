@@ -25,9 +25,7 @@ struct TrainCommand: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-
-    @Option(help: ArgumentHelp("A dataset directory written by `llmrec data prepare`.", valueName: "dir"))
-    var data: String
+    @OptionGroup var dataOptions: DatasetDirectoryOption
 
     @Option(help: ArgumentHelp("The run directory to write.", valueName: "dir"))
     var out: String
@@ -127,7 +125,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let log = global.prepareForCompute()
         let source = try modelOptions.source()
-        let dataset = try DatasetReader.open(URL(fileURLWithPath: data))
+        let dataset = try dataOptions.open()
         let config = RunConfig(parameters: parameters, model: source.path, modelFingerprint: fingerprint(source.path),
                                data: dataset.directory.path, dataFingerprint: fingerprint(dataset.directory.appendingPathComponent(DatasetFile.manifest).path)
                                    + "-" + fingerprint(dataset.directory.appendingPathComponent(DatasetFile.split(.train)).path))
@@ -135,7 +133,7 @@ struct TrainCommand: ParsableCommand {
         try runDir.prepare(config, resume: resume)
         let (model, tokenizer) = try source.load()
         let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: validSamples)
-        guard !corpus.train.isEmpty else { throw ValidationError("\(data): the train split is empty.") }
+        guard !corpus.train.isEmpty else { throw ValidationError("\(dataOptions.data): the train split is empty.") }
         let trainer = Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir)
         log.info("training \(model.config.architecture.rawValue) on \(corpus.train.count) samples: \(trainer.totalSteps) steps of \(batch * gradAccum), loss \(loss.rawValue)")
         let bar = ProgressBar(label: "train", total: trainer.totalSteps)
