@@ -18,6 +18,23 @@ public struct QueryRow: Sendable {
     public init(slot: Int, position: Int) { self.slot = Int32(slot); self.position = Int32(position) }
 }
 
+/// Softmax over the first `visible` entries of a score row (the keys up to the query's position),
+/// zeros for the rest of its `width`.
+@inline(__always)
+public func causalSoftmaxRow(_ row: UnsafeMutablePointer<Float>, visible: Int, width: Int) {
+    var mx = -Float.infinity
+    for s in 0..<visible { mx = max(mx, row[s]) }
+    var sum: Float = 0
+    for s in 0..<visible {
+        let e = expf(row[s] - mx)
+        row[s] = e
+        sum += e
+    }
+    let inv = 1 / sum
+    for s in 0..<visible { row[s] *= inv }
+    for s in visible..<width { row[s] = 0 }
+}
+
 /// A run of packed rows of one sequence at consecutive positions.
 public struct AttentionSegment: Sendable {
     public var firstRow: Int, rows: Int, slot: Int, firstPosition: Int
@@ -56,21 +73,7 @@ public func attentionForward(
             // scores (m, n) = scale · Q (m, D) · K (n, D)ᵀ
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(D),
                         scale, qBlock, Int32(qStride), kCache + kvBase, Int32(kvStride), 0, scores, Int32(n))
-            for i in 0..<m {
-                let row = scores + i * n
-                let visible = seg.firstPosition + i + 1  // causal: keys 0...position
-                var mx = -Float.infinity
-                for s in 0..<visible { mx = max(mx, row[s]) }
-                var sum: Float = 0
-                for s in 0..<visible {
-                    let e = expf(row[s] - mx)
-                    row[s] = e
-                    sum += e
-                }
-                let inv = 1 / sum
-                for s in 0..<visible { row[s] *= inv }
-                for s in visible..<n { row[s] = 0 }
-            }
+            for i in 0..<m { causalSoftmaxRow(scores + i * n, visible: seg.firstPosition + i + 1, width: n) }
             // out (m, D) = P (m, n) · V (n, D)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(D), Int32(n),
                         1, scores, Int32(n), vCache + kvBase, Int32(kvStride), 0,

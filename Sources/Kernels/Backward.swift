@@ -34,15 +34,6 @@ public func matmulBackward(
     }
 }
 
-/// RMSNorm forward that also saves rstd (N) for the backward pass.
-public func rmsNormForward(_ out: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                           _ weight: UnsafePointer<Float>, N: Int, C: Int, eps: Float) {
-    for n in 0..<N {
-        let x = inp + n * C
-        rstd[n] = 1 / (dot(x, x, C) / Float(C) + eps).squareRoot()
-    }
-    rmsNormForward(out, inp, weight, N: N, C: C, eps: eps)
-}
 
 /// For y = x · rstd · w:  dx += rstd · (g − x · rstd² · mean(g · x)) with g = dy · w;  dw += Σ_n dy · x · rstd.
 public func rmsNormBackward(
@@ -127,15 +118,7 @@ public func attentionTrainForward(
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(m), Int32(D), scale, q, Int32(QKV),
                         base + qw + kvOff, Int32(QKV), 0, p + f, Int32(n))
-            for i in 0..<m {
-                let row = p + i * n, visible = f + i + 1
-                var mx = -Float.infinity
-                for s in 0..<visible { mx = max(mx, row[s]) }
-                var sum: Float = 0
-                for s in 0..<visible { row[s] = expf(row[s] - mx); sum += row[s] }
-                for s in 0..<visible { row[s] /= sum }
-                for s in visible..<n { row[s] = 0 }
-            }
+            for i in 0..<m { causalSoftmaxRow(p + i * n, visible: f + i + 1, width: n) }
             // out (m, D) = P · [V_prefix; V_own]
             let o = shared.value.out + seg.firstRow * qw + h * D
             if f > 0 {

@@ -5,13 +5,24 @@ import Foundation
 /// out (N, C) = inp / sqrt(mean(inp²) + eps) · weight (C).
 public func rmsNormForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            N: Int, C: Int, eps: Float) {
-    let p = Shared((out: out, inp: inp, weight: weight))
+    rmsNormRows(out, rstd: nil, inp, weight, N: N, C: C, eps: eps)
+}
+
+/// The same, also saving rstd (N) = 1 / sqrt(mean(inp²) + eps) for the backward pass.
+public func rmsNormForward(_ out: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                           _ weight: UnsafePointer<Float>, N: Int, C: Int, eps: Float) {
+    rmsNormRows(out, rstd: rstd, inp, weight, N: N, C: C, eps: eps)
+}
+
+private func rmsNormRows(_ out: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>?, _ inp: UnsafePointer<Float>,
+                         _ weight: UnsafePointer<Float>, N: Int, C: Int, eps: Float) {
+    let p = Shared((out: out, rstd: rstd, inp: inp, weight: weight))
     Parallel.chunks(N, minChunk: 16) { rows in
-        let (out, inp, weight) = p.value
+        let (out, rstd, inp, weight) = p.value
         for n in rows {
             let x = inp + n * C, y = out + n * C
-            let ss = dot(x, x, C)
-            let scale = 1 / (ss / Float(C) + eps).squareRoot()
+            let scale = 1 / (dot(x, x, C) / Float(C) + eps).squareRoot()
+            rstd?[n] = scale
             for c in 0..<C { y[c] = x[c] * scale * weight[c] }
         }
     }
