@@ -62,8 +62,7 @@ public final class DecoderModel: @unchecked Sendable {
         let slots = slots ?? Array(sequences.indices)
         precondition(slots.count == sequences.count, "one slot per sequence")
         guard Set(slots).count == slots.count else { throw ModelError.duplicateSlots(slots) }
-        // Packed rows: slot and absolute position of each; one attention segment per sequence.
-        var rows: [QueryRow] = []
+        // Packed rows, one attention segment (slot, first row, first position) per sequence.
         var segments: [AttentionSegment] = []
         var tokens: [Int32] = []
         var lastRow: [Int] = []
@@ -74,15 +73,14 @@ public final class DecoderModel: @unchecked Sendable {
             guard past + seq.count <= cache.capacity, past + seq.count <= cfg.maxPositions else {
                 throw ModelError.contextFull(slot: slot, needed: past + seq.count, capacity: min(cache.capacity, cfg.maxPositions))
             }
-            segments.append(AttentionSegment(firstRow: rows.count, rows: seq.count, slot: slot, firstPosition: past))
-            for (t, id) in seq.enumerated() {
+            segments.append(AttentionSegment(firstRow: tokens.count, rows: seq.count, slot: slot, firstPosition: past))
+            for id in seq {
                 guard id >= 0, Int(id) < V else { throw ModelError.tokenOutOfRange(id, vocabulary: V) }
-                rows.append(QueryRow(slot: slot, position: past + t))
                 tokens.append(id)
             }
-            lastRow.append(rows.count - 1)
+            lastRow.append(tokens.count - 1)
         }
-        let N = rows.count
+        let N = tokens.count
         guard N > 0 else { return [] }
 
         let ws = workspace(N: N, maxSegmentRows: segments.map(\.rows).max()!, S: cache.capacity)
@@ -100,14 +98,16 @@ public final class DecoderModel: @unchecked Sendable {
             rmsNormForward(xn, x, w(.attnNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
             matmulForward(qkv, xn, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV)
             let kc = cache.keys[l], vc = cache.values[l]
-            for r in 0..<N {
-                let pos = Int(rows[r].position)
-                let row = qkv + r * QKV
-                rope.apply(row, heads: NH, pos: pos)
-                rope.apply(row + qw, heads: KVH, pos: pos)
-                let at = (Int(rows[r].slot) * cache.capacity + pos) * kvw
-                (kc + at).update(from: row + qw, count: kvw)
-                (vc + at).update(from: row + qw + kvw, count: kvw)
+            for seg in segments {
+                for i in 0..<seg.rows {
+                    let pos = seg.firstPosition + i
+                    let row = qkv + (seg.firstRow + i) * QKV
+                    rope.apply(row, heads: NH, pos: pos)
+                    rope.apply(row + qw, heads: KVH, pos: pos)
+                    let at = (seg.slot * cache.capacity + pos) * kvw
+                    (kc + at).update(from: row + qw, count: kvw)
+                    (vc + at).update(from: row + qw + kvw, count: kvw)
+                }
             }
             attentionForward(att, qkv, qStride: QKV, kc, vc, segments: segments, S: cache.capacity, shape: shape, scratch: ws.scores)
             matmulForward(xn, att, w(.wo, l), nil, N: N, C: qw, OC: C)

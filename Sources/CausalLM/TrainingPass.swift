@@ -128,13 +128,15 @@ extension DecoderModel {
         let N = tokens.count
         let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
         let shape = AttentionShape(NH: NH, KVH: KVH, D: D)
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: max(N * C, 1))
-        defer { x.deallocate() }
+        // The residual stream lives in the tape: each layer reads its saved input xIn and writes
+        // its output into the next layer's xIn (the last one into xOut), with no copies.
         let E = g(.embedding)
-        for r in 0..<N { (x + r * C).update(from: E + Int(tokens[r]) * C, count: C) }
+        let x0 = tape.layers.first?.xIn ?? tape.xOut
+        for r in 0..<N { (x0 + r * C).update(from: E + Int(tokens[r]) * C, count: C) }
         for l in 0..<cfg.layers {
             let a = tape.layers[l]
-            a.xIn.update(from: x, count: N * C)
+            let x = a.xIn
+            let next = l + 1 < cfg.layers ? tape.layers[l + 1].xIn : tape.xOut
             rmsNormForward(a.xn1, rstd: a.rstd1, x, w(.attnNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
             matmulForward(a.qkv, a.xn1, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV)
             for r in 0..<N {
@@ -147,10 +149,10 @@ extension DecoderModel {
             rmsNormForward(a.xn2, rstd: a.rstd2, a.xMid, w(.mlpNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
             matmulForward(a.gateUp, a.xn2, w(.wGate, l), nil, N: N, C: C, OC: 2 * H)
             swigluForward(a.hidden, a.gateUp, rows: N, H: H)
-            matmulForward(x, a.hidden, w(.wDown, l), nil, N: N, C: H, OC: C)
-            addInPlace(x, a.xMid, count: N * C)  // x = xMid + mlp
+            matmulForward(next, a.hidden, w(.wDown, l), nil, N: N, C: H, OC: C)
+            addInPlace(next, a.xMid, count: N * C)  // next = xMid + mlp
         }
-        tape.xOut.update(from: x, count: N * C)
+        let x = tape.xOut
         let R = outRows.count
         let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(R * C, 1))
         defer { gathered.deallocate() }
