@@ -89,11 +89,7 @@ struct BenchCommand: ParsableCommand {
                 ("decode_ms_per_token", String(format: "%.2f", decodeBest * 1000)),
                 ("peak_rss_mb", String(format: "%.0f", peakRSSMegabytes())),
             ]
-            if json {
-                print("{" + result.map { "\"\($0.0)\":" + (Double($0.1) != nil ? $0.1 : jsonString($0.1)) }.joined(separator: ",") + "}")
-            } else {
-                print(alignedRows(result), terminator: "")
-            }
+            printMeasurements(result, json: json)
         }
     }
 }
@@ -157,12 +153,17 @@ extension BenchCommand {
                 ("loss", loss.rawValue),
                 ("peak_rss_mb", String(format: "%.0f", peakRSSMegabytes())),
             ]
-            if json {
-                print("{" + rows.map { "\"\($0.0)\":" + (Double($0.1) != nil ? $0.1 : jsonString($0.1)) }.joined(separator: ",") + "}")
-            } else {
-                print(alignedRows(rows), terminator: "")
-            }
+            printMeasurements(rows, json: json)
         }
+    }
+}
+
+/// Measurements as aligned rows, or as one JSON object (numbers stay numbers) for the bench scripts.
+func printMeasurements(_ rows: [(String, String)], json: Bool) {
+    if json {
+        print("{" + rows.map { "\"\($0.0)\":" + (Double($0.1) != nil ? $0.1 : jsonString($0.1)) }.joined(separator: ",") + "}")
+    } else {
+        print(alignedRows(rows), terminator: "")
     }
 }
 

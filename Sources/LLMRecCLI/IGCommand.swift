@@ -5,7 +5,7 @@ import CausalLM
 import Foundation
 import ItemIndex
 import RecData
-import Tokenizers
+import Training
 
 /// `--data DIR`: a prepared dataset, for the commands that read one.
 struct DatasetDirectoryOption: ParsableArguments {
@@ -13,12 +13,6 @@ struct DatasetDirectoryOption: ParsableArguments {
     var data: String
 
     func open() throws -> PreparedDataset { try DatasetReader.open(URL(fileURLWithPath: data)) }
-}
-
-/// The response token ids of every catalog item: the quoted title, tokenized on its own as
-/// in training, then EOS — the sequences the item trie holds.
-func catalogSequences(_ dataset: PreparedDataset, tokenizer: BPETokenizer) -> [[Int32]] {
-    dataset.catalog.titles.map { tokenizer.encode(dataset.manifest.prompt.response(title: $0)) + [tokenizer.eosTokenID] }
 }
 
 struct IGCommand: ParsableCommand {
@@ -52,14 +46,11 @@ struct IGCommand: ParsableCommand {
 
     func run() throws {
         _ = global.bootstrapLogging()
-        let dataset = try dataOptions.open()
         let tokenizer = try modelOptions.source().loadTokenizer()
-        let train = try DatasetReader.samples(.train, of: dataset)
-        var counts = [Int](repeating: 0, count: dataset.catalog.count)
-        for s in train { counts[s.target] += 1 }
-        let trie = try TokenTrie(sequences: catalogSequences(dataset, tokenizer: tokenizer))
-        let ig = InformationGain(trie: trie, targetCounts: counts, eosTokenID: tokenizer.eosTokenID)
-        let stats = IGStatistics(ig, targets: train.map(\.target), top: top)
+        // The same trie and IG as training uses.
+        let corpus = try TrainingCorpus(dataset: dataOptions.open(), tokenizer: tokenizer, maxValid: 0)
+        let train = corpus.train
+        let stats = IGStatistics(corpus.ig, targets: train.map(\.item), top: top)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

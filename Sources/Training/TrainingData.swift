@@ -25,10 +25,7 @@ public struct TrainingCorpus: Sendable {
     public init(dataset: PreparedDataset, tokenizer: BPETokenizer, maxValid: Int) throws {
         self.dataset = dataset
         self.tokenizer = tokenizer
-        let sequences = dataset.catalog.titles.map {
-            tokenizer.encode(dataset.manifest.prompt.response(title: $0)) + [tokenizer.eosTokenID]
-        }
-        let trie = try TokenTrie(sequences: sequences)
+        let trie = try TokenTrie(sequences: Self.responseSequences(dataset, tokenizer: tokenizer))
         func examples(_ split: SplitName, limit: Int?) throws -> [TrainingExample] {
             try DatasetReader.samples(split, of: dataset, limit: limit).map { s in
                 TrainingExample(history: s.history, item: s.target,
@@ -40,6 +37,12 @@ public struct TrainingCorpus: Sendable {
         var counts = [Int](repeating: 0, count: dataset.catalog.count)
         for e in train { counts[e.item] += 1 }
         ig = InformationGain(trie: trie, targetCounts: counts, eosTokenID: tokenizer.eosTokenID)
+    }
+
+    /// The response token ids of every catalog item: the quoted title, tokenized on its own as in
+    /// training, then EOS — the sequences the item trie holds.
+    public static func responseSequences(_ dataset: PreparedDataset, tokenizer: BPETokenizer) -> [[Int32]] {
+        dataset.catalog.titles.map { tokenizer.encode(dataset.manifest.prompt.response(title: $0)) + [tokenizer.eosTokenID] }
     }
 
     /// The batches of one epoch: indices into `train`, shuffled with (seed, epoch), grouped by length.

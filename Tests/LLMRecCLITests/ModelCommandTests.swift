@@ -4,6 +4,7 @@ import ArgumentParser
 import CausalLM
 import Foundation
 import RecData
+import Training
 import Testing
 import Tokenizers
 @testable import LLMRecCLI
@@ -42,7 +43,7 @@ struct ModelCommandTests {
         }
         // The sequences end with EOS and start with the response's opening quote.
         let tokenizer = try BPETokenizer(directory: URL(fileURLWithPath: tinyModelDir))
-        let seqs = catalogSequences(try DatasetReader.open(out), tokenizer: tokenizer)
+        let seqs = TrainingCorpus.responseSequences(try DatasetReader.open(out), tokenizer: tokenizer)
         #expect(seqs.count == 4 && seqs.allSatisfy { $0.last == tokenizer.eosTokenID })
         #expect(tokenizer.decode(Array(seqs[0].dropLast())) == "\"Heat (1995)\"")
     }
