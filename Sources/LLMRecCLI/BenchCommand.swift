@@ -97,12 +97,15 @@ struct BenchCommand: ParsableCommand {
 extension BenchCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Time full fine-tuning steps on a prepared dataset.",
+            abstract: "Time fine-tuning steps (full or LoRA) on a prepared dataset.",
             discussion: """
-                Runs --steps optimiser steps of --batch training samples (forward, loss on the response                 tokens, backward, AdamW) in a temporary run directory and reports the median tokens/s of                 the steps after the first, and peak memory. Compare with PyTorch: scripts/bench/train.sh.
+                Runs --steps optimiser steps of --batch training samples (forward, loss on the response \
+                tokens, backward, AdamW) in a temporary run directory and reports the median tokens/s of \
+                the steps after the first, and peak memory. Compare with PyTorch: scripts/bench/train.sh.
 
                 Example:
                   llmrec bench train --model smollm2 --data data/ml-100k --batch 8 --steps 4
+                  llmrec bench train --model smollm2 --data data/ml-100k --batch 8 --steps 4 --lora-rank 8
                 """)
 
         @OptionGroup var modelOptions: ModelOptions
@@ -116,6 +119,13 @@ extension BenchCommand {
 
         @Option(help: "The loss: ce, igd, msl or msl+igd.")
         var loss: LossKind = .ce
+
+        @Option(help: ArgumentHelp("Time LoRA of this rank (alpha twice the rank, dropout 0.05, on q_proj and v_proj) instead of full fine-tuning.",
+                                   valueName: "r"))
+        var loraRank: Int?
+
+        @Flag(help: "Recompute activations in the backward pass (gradient checkpointing).")
+        var gradientCheckpointing = false
 
         @Flag(help: "Print one JSON object.")
         var json = false
@@ -131,19 +141,21 @@ extension BenchCommand {
             _ = global.prepareForCompute()
             let (model, tokenizer) = try modelOptions.source().load()
             let dataset = try dataOptions.open()
-            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: 0)
+            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: batch)
             var p = TrainingParameters()
             p.loss = loss
             p.batch = batch
             p.maxSteps = steps
             p.evalEvery = 0
             p.warmup = 0
+            p.lora = loraRank.map { LoRASettings(rank: $0, alpha: Double(2 * $0)) }
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-bench-train-\(UUID().uuidString.prefix(8))")
             defer { try? FileManager.default.removeItem(at: dir) }
             let runDir = RunDirectory(dir)
             try runDir.prepare(RunConfig(parameters: p, model: "bench", modelFingerprint: "", data: dataOptions.data, dataFingerprint: ""), resume: false)
             var rates: [Double] = []
-            try Trainer(model: model, corpus: corpus, parameters: p, run: runDir).train(resume: false) { event in
+            let trainer = try Trainer(model: model, corpus: corpus, parameters: p, run: runDir, recomputeActivations: gradientCheckpointing)
+            try trainer.train(resume: false) { event in
                 if case .step(let step, _, _, _, _, let tps, _) = event, step > 1 { rates.append(tps) }
             }
             let median = rates.sorted()[rates.count / 2]
@@ -151,6 +163,7 @@ extension BenchCommand {
                 ("train_tokens_per_s", String(format: "%.1f", median)),
                 ("batch", "\(batch)"),
                 ("loss", loss.rawValue),
+                ("trained", loraRank.map { "LoRA rank \($0)" } ?? "all weights"),
                 ("peak_rss_mb", String(format: "%.0f", peakRSSMegabytes())),
             ]
             printMeasurements(rows, json: json)

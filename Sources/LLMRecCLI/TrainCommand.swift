@@ -12,16 +12,19 @@ extension LRSchedule: ExpressibleByArgument {}
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Fine-tune a model on a prepared dataset (full fine-tuning).",
+        abstract: "Fine-tune a model on a prepared dataset (full fine-tuning or LoRA).",
         discussion: """
             Each training sample is its prompt followed by the target's response ("Title" then EOS); \
             only response tokens are scored. Losses: ce (cross-entropy over the vocabulary), igd (zero-IG \
             tokens weighted by --beta), msl (softmax over the tokens the catalog allows, temperature --tau \
-            or --ats), msl+igd. The run directory gets config.json, log.jsonl, checkpoint-latest/ (for \
-            --resume) and checkpoint-best/ (lowest validation loss). LoRA and export are not built yet.
+            or --ats), msl+igd. Every weight is trained (--full, the default) or, with --lora-rank, LoRA \
+            adapters on a frozen base. The run directory gets config.json, log.jsonl, checkpoint-latest/ \
+            (for --resume) and checkpoint-best/ (lowest validation loss); `llmrec export` turns a run into \
+            a Hugging Face directory.
 
-            Example:
+            Examples:
               llmrec train --model smollm2 --data data/ml-100k --out runs/igd --loss igd --max-steps 100
+              llmrec train --model smollm2 --data data/ml-100k --out runs/msl-lora --loss msl --ats --lora-rank 8 --lr 1e-3
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -78,6 +81,25 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed of the batch order.")
     var seed: UInt64 = 42
 
+    @Flag(help: "Train every weight of the model (the default unless --lora-rank is given).")
+    var full = false
+
+    @Option(help: ArgumentHelp("Train LoRA adapters of this rank on a frozen base instead of every weight.", valueName: "r"))
+    var loraRank: Int?
+
+    @Option(help: ArgumentHelp("LoRA's alpha: updates are scaled by alpha / rank. (default: twice the rank)", valueName: "alpha"))
+    var loraAlpha: Double?
+
+    @Option(help: "Dropout on the adapters' inputs.")
+    var loraDropout: Double = 0.05
+
+    @Option(help: ArgumentHelp("Comma-separated layers to adapt: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, or all-linear.",
+                               valueName: "modules"))
+    var loraTargets: String = "q_proj,v_proj"
+
+    @Flag(help: "Recompute each layer's activations in the backward pass instead of keeping them: less memory, about a third more time, the same results.")
+    var gradientCheckpointing = false
+
     @Flag(help: "Continue the run in --out from its latest checkpoint (the settings must be the same).")
     var resume = false
 
@@ -98,7 +120,17 @@ struct TrainCommand: ParsableCommand {
         }
         if !(0...1).contains(beta) { throw ValidationError("--beta must be in [0, 1], got \(beta).") }
         if ats, loss != .msl, loss != .mslIGD { throw ValidationError("--ats applies to the msl losses only; use --loss msl or msl+igd.") }
+        if full, loraRank != nil { throw ValidationError("--full and --lora-rank exclude each other: train every weight, or adapters.") }
+        if loraRank == nil, loraAlpha != nil || loraTargets != "q_proj,v_proj" || loraDropout != 0.05 {
+            throw ValidationError("--lora-alpha, --lora-dropout and --lora-targets need --lora-rank.")
+        }
+        if let r = loraRank, r < 1 { throw ValidationError("--lora-rank must be at least 1, got \(r).") }
+        if !(0..<1).contains(loraDropout) { throw ValidationError("--lora-dropout must be in [0, 1), got \(loraDropout).") }
+        if let a = loraAlpha, !(a > 0) { throw ValidationError("--lora-alpha must be positive, got \(a).") }
+        _ = try LoRATarget.parse(loraNames)
     }
+
+    var loraNames: [String] { loraTargets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     var parameters: TrainingParameters {
         var p = TrainingParameters()
@@ -119,6 +151,11 @@ struct TrainCommand: ParsableCommand {
         p.evalEvery = evalEvery
         p.validSamples = validSamples
         p.skipNonFinite = skipNonfinite
+        if let r = loraRank {
+            // validate() has parsed the targets already.
+            p.lora = LoRASettings(rank: r, alpha: loraAlpha ?? Double(2 * r), dropout: loraDropout,
+                                  targets: (try? LoRATarget.parse(loraNames)) ?? LoRATarget.defaults)
+        }
         return p
     }
 
@@ -130,12 +167,16 @@ struct TrainCommand: ParsableCommand {
                                data: dataset.directory.path, dataFingerprint: fingerprint(dataset.directory.appendingPathComponent(DatasetFile.manifest).path)
                                    + "-" + fingerprint(dataset.directory.appendingPathComponent(DatasetFile.split(.train)).path))
         let runDir = RunDirectory(URL(fileURLWithPath: out))
-        try runDir.prepare(config, resume: resume)
+        try runDir.check(config, resume: resume)
         let (model, tokenizer) = try source.load()
         let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: validSamples)
-        guard !corpus.train.isEmpty else { throw ValidationError("\(dataOptions.data): the train split is empty.") }
-        let trainer = Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir)
-        log.info("training \(model.config.architecture.rawValue) on \(corpus.train.count) samples: \(trainer.totalSteps) steps of \(batch * gradAccum), loss \(loss.rawValue)")
+        // Everything is checked before the run directory is written.
+        let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir,
+                                  recomputeActivations: gradientCheckpointing)
+        try runDir.prepare(config, resume: resume)
+        let what = trainer.adapter.map { "LoRA rank \($0.settings.rank) on \($0.settings.targets.map(\.rawValue).joined(separator: ",")) (\($0.parameters.count) weights)" }
+            ?? "every weight (\(model.layout.count))"
+        log.info("training \(model.config.architecture.rawValue), \(what), on \(corpus.train.count) samples: \(trainer.totalSteps) steps of \(batch * gradAccum), loss \(loss.rawValue)")
         let bar = ProgressBar(label: "train", total: trainer.totalSteps)
         let terminal = isatty(STDERR_FILENO) == 1
         try trainer.train(resume: resume) { event in

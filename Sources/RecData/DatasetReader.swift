@@ -90,6 +90,7 @@ public enum DatasetReader {
         let file = try TextFile(path: url.path, encoding: .utf8)
         let decoder = JSONDecoder()
         var seen = 0
+        if limit == 0 { return }
         try file.forEachLine { number, line in
             if line.isEmpty { return true }
             let value: T

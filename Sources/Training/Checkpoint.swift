@@ -3,6 +3,7 @@
 // checkpoint-latest/ (weights, AdamW moments and the loop's state, for an exact resume) and
 // checkpoint-best/ (the weights with the lowest validation loss — never chosen on test).
 // Checkpoints are written to a temporary directory and renamed, so a kill leaves the last whole one.
+import CausalLM
 import Foundation
 import Support
 
@@ -33,6 +34,8 @@ public struct TrainingParameters: Sendable, Codable, Equatable {
     public var validSamples = 200
     /// Skip a step whose loss or gradient is NaN/Inf instead of stopping.
     public var skipNonFinite = false
+    /// LoRA adapters to train on a frozen base; nil trains every weight (full fine-tuning).
+    public var lora: LoRASettings?
 
     public init() {}
 }
@@ -67,6 +70,7 @@ public enum RunError: Error, CustomStringConvertible {
     case noCheckpoint(String)
     case nonFinite(step: Int, what: String)
     case corrupt(String, expected: String)
+    case badData(String, String)
 
     public var description: String {
         switch self {
@@ -75,6 +79,7 @@ public enum RunError: Error, CustomStringConvertible {
         case .noCheckpoint(let p): "\(p) has no checkpoint-latest to resume from"
         case .nonFinite(let step, let what): "step \(step): the \(what) is not finite (NaN or Inf); the last good checkpoint is kept. Lower --lr, or pass --skip-nonfinite to skip such steps"
         case .corrupt(let p, let e): "\(p): expected \(e); the checkpoint is damaged"
+        case .badData(let p, let what): "\(p): \(what)"
         }
     }
 }
@@ -88,16 +93,23 @@ public struct RunDirectory: Sendable {
     public var latest: URL { url.appendingPathComponent("checkpoint-latest") }
     public var best: URL { url.appendingPathComponent("checkpoint-best") }
 
-    /// Starts a new run, or checks that a resumed one has the same config.
-    public func prepare(_ config: RunConfig, resume: Bool) throws {
+    /// Checks, writing nothing, that a new run may start here, or that a resumed one has the same config.
+    public func check(_ config: RunConfig, resume: Bool) throws {
         let fm = FileManager.default
         if resume {
             guard fm.fileExists(atPath: latest.path) else { throw RunError.noCheckpoint(url.path) }
             let stored = try JSONDecoder().decode(RunConfig.self, from: Data(contentsOf: configURL))
             if stored != config { throw RunError.configMismatch(url.path, differences: Self.differences(stored, config)) }
-            return
+        } else if fm.fileExists(atPath: configURL.path) {
+            throw RunError.exists(url.path)
         }
-        if fm.fileExists(atPath: configURL.path) { throw RunError.exists(url.path) }
+    }
+
+    /// Starts a new run (config.json, an empty log), or checks that a resumed one has the same config.
+    public func prepare(_ config: RunConfig, resume: Bool) throws {
+        try check(config, resume: resume)
+        if resume { return }
+        let fm = FileManager.default
         try fm.createDirectory(at: url, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -17,13 +17,37 @@ public final class Trainer {
     public let corpus: TrainingCorpus
     public let parameters: TrainingParameters
     public let run: RunDirectory
+    /// The LoRA adapters being trained (nil: full fine-tuning).
+    public let adapter: LoRAAdapter?
+    /// Gradient checkpointing: recompute each layer's activations in the backward pass instead of
+    /// keeping them (less memory, one more forward pass). It does not change the results.
+    public let recomputeActivations: Bool
 
-    public init(model: DecoderModel, corpus: TrainingCorpus, parameters: TrainingParameters, run: RunDirectory) {
+    public init(model: DecoderModel, corpus: TrainingCorpus, parameters: TrainingParameters, run: RunDirectory,
+                recomputeActivations: Bool = false) throws {
         self.model = model
         self.corpus = corpus
         self.parameters = parameters
         self.run = run
+        self.recomputeActivations = recomputeActivations
+        let data = corpus.dataset.directory.path
+        guard !corpus.train.isEmpty else { throw RunError.badData(data, "the train split is empty") }
+        guard !corpus.valid.isEmpty else {
+            throw RunError.badData(data, "the valid split is empty; validation chooses the best checkpoint (never the test split), so training needs it")
+        }
+        let perStep = parameters.batch * parameters.gradAccum
+        guard perStep <= corpus.train.count else {
+            throw RunError.badData(data, "a step takes \(perStep) samples (batch \(parameters.batch) × grad-accum \(parameters.gradAccum)) "
+                + "but the train split holds \(corpus.train.count); lower --batch or --grad-accum")
+        }
+        adapter = try parameters.lora.map { try LoRAAdapter(settings: $0, config: model.config, seed: parameters.seed) }
     }
+
+    /// What the optimiser updates: the adapters, or every weight of the model.
+    public var trainable: ParameterBuffer { adapter?.parameters ?? model.parameters }
+    /// The trainable weights' file in a checkpoint.
+    public var weightsFile: String { adapter == nil ? Self.modelFile : Self.adapterFile }
+    public static let modelFile = "model.bin", adapterFile = "adapter.bin"
 
     /// Micro-batches per epoch, and optimiser steps in the whole run.
     public var batchesPerEpoch: Int { (corpus.train.count + parameters.batch - 1) / parameters.batch }
@@ -39,13 +63,14 @@ public final class Trainer {
     /// Trains from the start, or from checkpoint-latest with `resume`; reports each event.
     public func train(resume: Bool, report: (TrainingEvent) throws -> Void) throws {
         let p = parameters
-        let count = model.layout.count
+        let weights = trainable
+        let count = weights.count
         let opt = AdamW(count: count, settings: AdamWSettings(weightDecay: p.weightDecay))
         let grads = ParameterBuffer(count: count, zeroed: true)
         var state = LoopState()
         if resume {
             state = try run.loadState(from: run.latest)
-            try run.load("model.bin", from: run.latest, into: model.parameters.data, count: count)
+            try run.load(weightsFile, from: run.latest, into: weights.data, count: count)
             try run.load("adam_m.bin", from: run.latest, into: opt.m, count: count)
             try run.load("adam_v.bin", from: run.latest, into: opt.v, count: count)
             opt.restore(step: state.step)
@@ -67,7 +92,10 @@ public final class Trainer {
                 let batch = epochBatches.batches[index % batchesPerEpoch].map { corpus.train[$0] }
                 let (sequences, outputs, positions, firsts) = corpus.assemble(batch)
                 tokens += sequences.reduce(0) { $0 + $1.count }
-                let (logits, tape) = try model.trainForward(sequences, outputs: outputs)
+                // Dropout masks from (seed, micro-batch), so a resumed run draws the same ones.
+                let dropoutSeed = p.seed ^ (UInt64(index) &+ 1) &* 0xD6E8_FEB8_6659_FD93
+                let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter, dropoutSeed: dropoutSeed,
+                                                            recompute: recomputeActivations)
                 var settings = lossSettings
                 if p.ats, settings.kind == .msl || settings.kind == .mslIGD {
                     logits.withUnsafeBufferPointer { l in
@@ -80,7 +108,9 @@ public final class Trainer {
                 let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: positions, grad: &dlogits) }
                 lossSum += loss / Double(p.gradAccum)
                 if p.gradAccum > 1 { for i in dlogits.indices { dlogits[i] /= Float(p.gradAccum) } }
-                dlogits.withUnsafeBufferPointer { model.backward(tape, dlogits: $0.baseAddress!, grads: grads) }
+                dlogits.withUnsafeBufferPointer {
+                    model.backward(tape, dlogits: $0.baseAddress!, grads: adapter == nil ? grads : nil, adapterGrads: adapter == nil ? nil : grads)
+                }
                 model.recycle(tape)
             }
             let norm = clipGradientNorm(grads.data, count: count, maxNorm: p.clipNorm)
@@ -94,7 +124,7 @@ public final class Trainer {
                 }
                 throw RunError.nonFinite(step: step + 1, what: what)
             }
-            opt.update(params: model.parameters.data, grads: grads.data, lr: lr)
+            opt.update(params: weights.data, grads: grads.data, lr: lr)
             step += 1
             let seconds = Date().timeIntervalSince(start)
             let tau: Double? = p.ats ? ats.tau : nil
@@ -109,13 +139,13 @@ public final class Trainer {
                 if isBest {
                     state.bestValidLoss = valid
                     state.bestStep = step
-                    try run.save(to: run.best, buffers: [("model.bin", model.parameters.data, count)], state: state)
+                    try run.save(to: run.best, buffers: [(weightsFile, weights.data, count)], state: state)
                 }
                 try report(.validation(step: step, loss: valid, best: isBest))
                 run.log(["step": step, "valid_loss": valid, "best": isBest])
                 state.step = step
                 state.tau = ats.tau
-                try run.save(to: run.latest, buffers: [("model.bin", model.parameters.data, count), ("adam_m.bin", opt.m, count),
+                try run.save(to: run.latest, buffers: [(weightsFile, weights.data, count), ("adam_m.bin", opt.m, count),
                                                        ("adam_v.bin", opt.v, count)], state: state)
                 try report(.checkpoint(step: step))
             }
@@ -131,7 +161,7 @@ public final class Trainer {
         for start in stride(from: 0, to: corpus.valid.count, by: parameters.batch) {
             let batch = Array(corpus.valid[start..<min(corpus.valid.count, start + parameters.batch)])
             let (sequences, outputs, positions, _) = corpus.assemble(batch)
-            let (logits, tape) = try model.trainForward(sequences, outputs: outputs)
+            let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter)
             model.recycle(tape)
             var scratch = [Float](repeating: 0, count: logits.count)
             let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: positions, grad: &scratch) }

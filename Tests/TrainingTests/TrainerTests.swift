@@ -21,12 +21,12 @@ struct TrainerTests {
         return out
     }()
 
-    func makeTrainer(_ runDir: URL, _ p: TrainingParameters, resume: Bool) throws -> Trainer {
+    func makeTrainer(_ runDir: URL, _ p: TrainingParameters, resume: Bool, maxValid: Int = 10) throws -> Trainer {
         let (model, tokenizer) = try ModelSource.resolve(tinyLlama.path).load()
-        let corpus = try TrainingCorpus(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer, maxValid: 10)
+        let corpus = try TrainingCorpus(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer, maxValid: maxValid)
         let run = RunDirectory(runDir)
         try run.prepare(RunConfig(parameters: p, model: tinyLlama.path, modelFingerprint: "m", data: Self.dataset.path, dataFingerprint: "d"), resume: resume)
-        return Trainer(model: model, corpus: corpus, parameters: p, run: run)
+        return try Trainer(model: model, corpus: corpus, parameters: p, run: run)
     }
 
     var params: TrainingParameters {
@@ -87,5 +87,60 @@ struct TrainerTests {
         p.loss = .ce
         let t = try makeTrainer(scratch(), p, resume: false)
         #expect { try t.train(resume: false) { _ in } } throws: { "\($0)".contains("is not finite") && "\($0)".contains("step ") }
+    }
+
+    @Test func loraRunTrainsOnlyTheAdaptersAndResumesExactly() throws {
+        var p = params
+        p.lora = LoRASettings(rank: 4, alpha: 8, dropout: 0.1, targets: [.qProj, .vProj, .downProj])
+        p.learningRate = 1e-2
+        let a = scratch()
+        let full = try makeTrainer(a, p, resume: false)
+        var losses: [Double] = []
+        try full.train(resume: false) { if case .step(_, _, let loss, _, _, _, _) = $0 { losses.append(loss) } }
+        #expect(losses.last! < losses.first!, "\(losses)")
+        let adapter = try #require(full.adapter)
+        // The base is frozen: its weights are those of the file.
+        let (base, _) = try ModelSource.resolve(tinyLlama.path).load()
+        #expect(memcmp(base.parameters.data, full.model.parameters.data, base.layout.count * 4) == 0, "base weights changed")
+        #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("checkpoint-best/adapter.bin").path))
+        #expect(!FileManager.default.fileExists(atPath: a.appendingPathComponent("checkpoint-best/model.bin").path))
+
+        let b = scratch()
+        let first = try makeTrainer(b, p, resume: false)
+        #expect(throws: SimulatedKill.self) {
+            try first.train(resume: false) { if case .step(7, _, _, _, _, _, _) = $0 { throw SimulatedKill() } }
+        }
+        let second = try makeTrainer(b, p, resume: true)
+        try second.train(resume: true) { _ in }
+        let resumed = try #require(second.adapter)
+        #expect(memcmp(adapter.parameters.data, resumed.parameters.data, adapter.parameters.count * 4) == 0,
+                "resumed adapters differ from the uninterrupted run")
+    }
+
+    @Test func gradientCheckpointingGivesTheSameRun() throws {
+        var p = params
+        p.maxSteps = 3
+        var weights: [[Float]] = []
+        for recompute in [false, true] {
+            let (model, tokenizer) = try ModelSource.resolve(tinyLlama.path).load()
+            let corpus = try TrainingCorpus(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer, maxValid: 10)
+            let run = RunDirectory(scratch())
+            try run.prepare(RunConfig(parameters: p, model: "m", modelFingerprint: "m", data: "d", dataFingerprint: "d"), resume: false)
+            let t = try Trainer(model: model, corpus: corpus, parameters: p, run: run, recomputeActivations: recompute)
+            try t.train(resume: false) { _ in }
+            weights.append(Array(UnsafeBufferPointer(start: model.parameters.data, count: model.layout.count)))
+        }
+        #expect(weights[0] == weights[1])
+    }
+
+    @Test func dataThatCannotTrainIsRefusedBeforeAnythingIsWritten() throws {
+        var p = params
+        p.batch = 3
+        p.gradAccum = 2  // 6 samples a step; the fixture has 5
+        #expect { try makeTrainer(scratch(), p, resume: false) } throws: { "\($0)".contains("the train split holds 5") }
+        #expect { try makeTrainer(scratch(), params, resume: false, maxValid: 0) } throws: { "\($0)".contains("the valid split is empty") }
+        p = params
+        p.lora = LoRASettings(rank: 0)
+        #expect { try makeTrainer(scratch(), p, resume: false) } throws: { "\($0)".contains("rank must be at least 1") }
     }
 }
