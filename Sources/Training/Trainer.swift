@@ -153,13 +153,16 @@ public final class Trainer {
     }
 
     /// The training loss on the first validation samples (no gradients), at temperature `tau`.
-    public func validationLoss(tau: Double) throws -> Double {
+    public func validationLoss(tau: Double) throws -> Double { try loss(on: corpus.valid, tau: tau) }
+
+    /// The training loss, averaged over `examples` (no gradients, no dropout), at temperature `tau`.
+    public func loss(on examples: [TrainingExample], tau: Double) throws -> Double {
         let V = model.config.vocabSize
         var settings = lossSettings
         if parameters.ats { settings.tau = tau }
         var sum = 0.0, n = 0
-        for start in stride(from: 0, to: corpus.valid.count, by: parameters.batch) {
-            let batch = Array(corpus.valid[start..<min(corpus.valid.count, start + parameters.batch)])
+        for start in stride(from: 0, to: examples.count, by: parameters.batch) {
+            let batch = Array(examples[start..<min(examples.count, start + parameters.batch)])
             let (sequences, outputs, positions, _) = corpus.assemble(batch)
             let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter)
             model.recycle(tape)
