@@ -67,7 +67,9 @@ public struct LoopState: Sendable, Codable, Equatable {
 public enum RunError: Error, CustomStringConvertible {
     case exists(String)
     case configMismatch(String, differences: [String])
-    case noCheckpoint(String)
+    case noCheckpoint(String, which: String = "checkpoint-latest")
+    case notARun(String)
+    case modelChanged(String, trained: String, now: String)
     case nonFinite(step: Int, what: String)
     case corrupt(String, expected: String)
     case badData(String, String)
@@ -76,7 +78,10 @@ public enum RunError: Error, CustomStringConvertible {
         switch self {
         case .exists(let p): "\(p) already holds a run; pass --resume to continue it, or choose another --out"
         case .configMismatch(let p, let d): "\(p)/config.json: the run was started with other settings (\(d.joined(separator: "; "))); resume with the same options, or use another --out"
-        case .noCheckpoint(let p): "\(p) has no checkpoint-latest to resume from"
+        case .noCheckpoint(let p, let which): "\(p) has no \(which)" + (which == "checkpoint-latest" ? " to resume from" : "; has the run validated yet?")
+        case .notARun(let p): "\(p)/config.json is missing or unreadable: not a run directory written by llmrec train"
+        case .modelChanged(let m, let trained, let now):
+            "\(m) has changed since the run was trained (fingerprint \(trained), now \(now)); the checkpoint belongs to the model it was trained on"
         case .nonFinite(let step, let what): "step \(step): the \(what) is not finite (NaN or Inf); the last good checkpoint is kept. Lower --lr, or pass --skip-nonfinite to skip such steps"
         case .corrupt(let p, let e): "\(p): expected \(e); the checkpoint is damaged"
         case .badData(let p, let what): "\(p): \(what)"
@@ -98,7 +103,7 @@ public struct RunDirectory: Sendable {
         let fm = FileManager.default
         if resume {
             guard fm.fileExists(atPath: latest.path) else { throw RunError.noCheckpoint(url.path) }
-            let stored = try JSONDecoder().decode(RunConfig.self, from: Data(contentsOf: configURL))
+            let stored = try readConfig()
             if stored != config { throw RunError.configMismatch(url.path, differences: Self.differences(stored, config)) }
         } else if fm.fileExists(atPath: configURL.path) {
             throw RunError.exists(url.path)
@@ -132,6 +137,14 @@ public struct RunDirectory: Sendable {
         return Set(fa.keys).union(fb.keys).sorted().compactMap { k in
             fa[k] == fb[k] ? nil : "\(k): was \(fa[k] ?? "unset"), now \(fb[k] ?? "unset")"
         }
+    }
+
+    /// The run's config.json.
+    public func readConfig() throws -> RunConfig {
+        guard let data = try? Data(contentsOf: configURL), let config = try? JSONDecoder().decode(RunConfig.self, from: data) else {
+            throw RunError.notARun(url.path)
+        }
+        return config
     }
 
     /// Appends one JSON line to log.jsonl.

@@ -75,6 +75,43 @@ struct TokenizerTests {
         #expect(tok.encode("<|im_start|>user") == [1, 4093])
     }
 
+    /// GGUF → tokenizer.json + tokenizer_config.json (what `llmrec export` writes) → the same ids
+    /// on every fixture string, and the same special tokens and chat template.
+    @Test(.enabled(if: haveSmolLM2, "needs SmolLM2; run scripts/fetch-assets.sh"))
+    func exportedSmolLM2TokenizerFilesEncodeAsHFDoes() throws {
+        let tok = try BPETokenizer(gguf: GGUFFile(path: smolLM2GGUF))
+        let back = try roundTrip(tok)
+        let doc = try JSONDecoder().decode(TokenDoc.self, from: Data(contentsOf: tokenizerFixture("smollm2_tokens.json")))
+        let failures = doc.cases.filter { back.encode($0.text).map(Int.init) != $0.ids }
+        #expect(failures.isEmpty, "\(failures.count) strings differ, first \(failures.first?.text.debugDescription ?? "")")
+        #expect(back.family == tok.family && back.eosTokenID == tok.eosTokenID && back.bosTokenID == tok.bosTokenID)
+        #expect(back.padTokenID == tok.padTokenID && back.addsBOS == tok.addsBOS && back.chatTemplate == tok.chatTemplate)
+        #expect(back.vocabularySize == tok.vocabularySize)
+    }
+
+    /// A tokenizer.json written back out carries the family's pre-tokenizer exactly as HF's file has it.
+    @Test func exportedQwen2TokenizerMatchesItsSource() throws {
+        let dir = tokenizerFixture("tiny-qwen2")
+        let tok = try BPETokenizer(directory: dir)
+        let back = try roundTrip(tok)
+        for text in ["Hello world", "Toy Story (1995)", "  numbers 12345 and 'contractions' we'll", "日本語 😀"] {
+            #expect(back.encode(text) == tok.encode(text), "\(text)")
+        }
+        let original = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("tokenizer.json"))) as! [String: Any]
+        let written = try JSONSerialization.jsonObject(with: tok.huggingFaceFiles(modelMaxLength: 128).tokenizer) as! [String: Any]
+        #expect(NSDictionary(dictionary: original["pre_tokenizer"] as! [String: Any]).isEqual(to: written["pre_tokenizer"] as! [String: Any]))
+    }
+
+    func roundTrip(_ tok: BPETokenizer) throws -> BPETokenizer {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-tok-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files = try tok.huggingFaceFiles(modelMaxLength: 8192)
+        try files.tokenizer.write(to: dir.appendingPathComponent("tokenizer.json"))
+        try files.config.write(to: dir.appendingPathComponent("tokenizer_config.json"))
+        return try BPETokenizer(directory: dir)
+    }
+
     @Test(.enabled(if: haveSmolLM2, "needs SmolLM2; run scripts/fetch-assets.sh"))
     func chatTemplateMatchesTransformers() throws {
         struct Chat: Decodable { let template: String; let user: String; let rendered: String; let ids: [Int] }
