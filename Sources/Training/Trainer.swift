@@ -164,7 +164,7 @@ public final class Trainer {
         for start in stride(from: 0, to: examples.count, by: parameters.batch) {
             let batch = Array(examples[start..<min(examples.count, start + parameters.batch)])
             let (sequences, outputs, positions, _) = corpus.assemble(batch)
-            let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter)
+            let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter, recompute: recomputeActivations)
             model.recycle(tape)
             var scratch = [Float](repeating: 0, count: logits.count)
             let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: positions, grad: &scratch) }

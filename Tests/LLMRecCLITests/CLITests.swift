@@ -12,7 +12,7 @@ struct CLITests {
         ("llmrec", LLMRec.self), ("data", DataCommand.self), ("data prepare", DataCommand.Prepare.self),
         ("data show", DataCommand.Show.self), ("assets", AssetsCommand.self), ("tokenize", TokenizeCommand.self),
         ("logits", LogitsCommand.self), ("generate", GenerateCommand.self), ("model", ModelCommand.self),
-        ("model info", ModelCommand.Info.self), ("ig", IGCommand.self), ("train", TrainCommand.self), ("bench", BenchCommand.self), ("bench train", BenchCommand.Train.self), ("bench forward", BenchCommand.Forward.self),
+        ("model info", ModelCommand.Info.self), ("ig", IGCommand.self), ("train", TrainCommand.self), ("export", ExportCommand.self), ("bench", BenchCommand.self), ("bench train", BenchCommand.Train.self), ("bench forward", BenchCommand.Forward.self),
     ]
 
     @Test func everyOptionHasHelp() {
@@ -73,6 +73,14 @@ struct CLITests {
         #expect(throws: (any Error).self) { try LLMRec.parseAsRoot(["data", "prepare", "--dataset", "x", "--out", "y", "--history", "0"]) }
         #expect(throws: (any Error).self) { try LLMRec.parseAsRoot(["data", "prepare", "--dataset", "x", "--out", "y", "--split", "random"]) }
         #expect(throws: (any Error).self) { try LLMRec.parseAsRoot(["data", "prepare", "--dataset", "x"]) }
+        let train = ["train", "--data", "d", "--out", "o"]
+        #expect { try LLMRec.parseAsRoot(train + ["--lora-rank", "8", "--lora-targets", "q_proj,lm_head"]) } throws: {
+            LLMRec.message(for: $0).contains("no linear layer 'lm_head'")
+        }
+        #expect { try LLMRec.parseAsRoot(train + ["--full", "--lora-rank", "8"]) } throws: { LLMRec.message(for: $0).contains("exclude each other") }
+        #expect { try LLMRec.parseAsRoot(train + ["--lora-alpha", "16"]) } throws: { LLMRec.message(for: $0).contains("need --lora-rank") }
+        #expect { try LLMRec.parseAsRoot(train + ["--lora-rank", "8", "--lora-dropout", "1"]) } throws: { LLMRec.message(for: $0).contains("[0, 1)") }
+        #expect(throws: Never.self) { try LLMRec.parseAsRoot(train + ["--lora-rank", "8", "--lora-targets", "all-linear"]) }
     }
 
     @Test func summaryTableShowsMergedDuplicates() throws {

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""The PyTorch side of scripts/bench/train.sh: full fine-tuning steps of SmolLM2 (float32,
+"""The PyTorch side of scripts/bench/train.sh: fine-tuning steps of SmolLM2 (float32,
 transformers, torch.optim.AdamW) on the same training samples and prompts as `llmrec bench train`
 (read from the prepared dataset directory), cross-entropy on the response tokens only, padded
-batches with an attention mask as one would write it. Prints one JSON object.
-usage: train_torch.py GGUF_PATH DATA_DIR BATCH STEPS THREADS"""
+batches with an attention mask as one would write it. MODE full trains every weight; lora wraps
+the model with PEFT (rank 8, alpha 16, dropout 0.05, q_proj and v_proj, as `--lora-rank 8`).
+Prints one JSON object.
+usage: train_torch.py GGUF_PATH DATA_DIR BATCH STEPS THREADS [full|lora]"""
 import json
 import os
 import resource
@@ -12,6 +14,7 @@ import time
 
 gguf_path, data_dir = sys.argv[1], sys.argv[2]
 batch, steps, threads = map(int, sys.argv[3:6])
+mode = sys.argv[6] if len(sys.argv) > 6 else "full"
 import torch
 
 torch.set_num_threads(threads)
@@ -20,6 +23,12 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 d, f = os.path.dirname(gguf_path), os.path.basename(gguf_path)
 model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, torch_dtype=torch.float32)
 tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
+extra = {}
+if mode == "lora":
+    import peft
+    model = peft.get_peft_model(model, peft.LoraConfig(r=8, lora_alpha=16, lora_dropout=0.05, target_modules=["q_proj", "v_proj"],
+                                                       task_type="CAUSAL_LM"))
+    extra["peft"] = f", peft {peft.__version__}"
 model.train()
 manifest = json.load(open(os.path.join(data_dir, "dataset.json")))
 v = manifest["prompt"]["vocabulary"]
@@ -35,7 +44,7 @@ def prompt(history):
             f"### Input:\nThe user has {v['verb']} the following {v['plural']} before: {quoted}\n\n### Response:\n")
 
 
-opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
 rates = []
 for s in range(steps):
     chunk = samples[s * batch:(s + 1) * batch]
@@ -58,4 +67,4 @@ for s in range(steps):
         rates.append(sum(map(len, seqs)) / (time.perf_counter() - t))
 print(json.dumps({"train_tokens_per_s": round(sorted(rates)[len(rates) // 2], 1),
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                  "torch": torch.__version__, "threads": torch.get_num_threads()}))
+                  "torch": torch.__version__, "threads": torch.get_num_threads(), **extra}))
