@@ -4,7 +4,8 @@
 //   data:      Support ← RecData
 //   model:     ModelFormats ← Tokenizers ← CausalLM, and COpenBLAS ← Kernels ← CausalLM
 //   training:  ItemIndex, CausalLM, RecData ← Training
-//   all of them ← LLMRecCLI; Decoding, Evaluation and Serving join as their issues land.
+//   decoding:  CausalLM, ItemIndex ← Decoding
+//   all of them ← LLMRecCLI; Evaluation and Serving join as their issues land.
 import PackageDescription
 
 // Numeric code is compiled optimised even in debug builds: unoptimised, the model's loops run
@@ -16,7 +17,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +36,8 @@ let package = Package(
         .target(name: "ItemIndex", swiftSettings: optimizedAlways),
         // Fine-tuning: the CE / IGD / MSL / MSL+IGD losses and ATS (the backward pass and trainer follow).
         .target(name: "Training", dependencies: ["ItemIndex", "CausalLM", "Kernels", "RecData", "Tokenizers", "Support"], swiftSettings: optimizedAlways),
+        // Recommending: constrained beam search over the catalog trie (IGD decoding, masked softmax, length penalty).
+        .target(name: "Decoding", dependencies: ["CausalLM", "ItemIndex", "Kernels"], swiftSettings: optimizedAlways),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
@@ -45,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "LLMRecCLI",
             dependencies: [
-                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training",
+                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -57,6 +60,7 @@ let package = Package(
         .testTarget(name: "ItemIndexTests", dependencies: ["ItemIndex"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ItemIndex", "CausalLM"], exclude: ["Fixtures"]),
         .testTarget(name: "CausalLMTests", dependencies: ["CausalLM", "Kernels", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "CausalLM", "ItemIndex"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support", "Training"]),
     ],
     swiftLanguageModes: [.v6]

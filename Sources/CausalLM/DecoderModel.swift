@@ -56,7 +56,10 @@ public final class DecoderModel: @unchecked Sendable {
 
     /// Runs `sequences[i]` as the continuation of cache slot `slots[i]` (default: slot i) and
     /// returns logits, (rows, V) row-major: the last row of each sequence, or every row.
-    public func forward(_ sequences: [[Int32]], cache: KVCache, slots: [Int]? = nil, logits which: LogitRows = .last) throws -> [Float] {
+    /// With `hiddenOnly`, returns the final-normed hidden states (rows, C) instead, for callers
+    /// that need only some tokens' logits (constrained decoding).
+    public func forward(_ sequences: [[Int32]], cache: KVCache, slots: [Int]? = nil, logits which: LogitRows = .last,
+                        hiddenOnly: Bool = false) throws -> [Float] {
         let cfg = config
         let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         let slots = slots ?? Array(sequences.indices)
@@ -83,41 +86,28 @@ public final class DecoderModel: @unchecked Sendable {
         let N = tokens.count
         guard N > 0 else { return [] }
 
-        let ws = workspace(N: N, maxSegmentRows: segments.map(\.rows).max()!, S: cache.capacity)
+        let ws = workspace(N: N, scratch: segments.map(\.rows).max()! * cache.capacity)
         defer { workspaces.withLock { $0 = ws } }
-        let x = ws.x, xn = ws.xn, qkv = ws.qkv, att = ws.att, gateUp = ws.gateUp, hidden = ws.hidden
-        // x = E[tokens]
-        let E = g(.embedding)
-        for r in 0..<N { (x + r * C).update(from: E + Int(tokens[r]) * C, count: C) }
-
-        // Wq, Wk, Wv (and their biases) are adjacent in the layout, as are Wgate and Wup: each
-        // pair or triple runs as one product, so the input is packed once instead of 2–3 times.
+        let x = ws.x, xn = ws.xn
+        embed(tokens, into: x)
         let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
         let shape = AttentionShape(NH: NH, KVH: KVH, D: D)
         for l in 0..<cfg.layers {
-            rmsNormForward(xn, x, w(.attnNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
-            matmulForward(qkv, xn, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV)
-            let kc = cache.keys[l], vc = cache.values[l]
-            for seg in segments {
-                for i in 0..<seg.rows {
-                    let pos = seg.firstPosition + i
-                    let row = qkv + (seg.firstRow + i) * QKV
-                    rope.apply(row, heads: NH, pos: pos)
-                    rope.apply(row + qw, heads: KVH, pos: pos)
-                    let at = (seg.slot * cache.capacity + pos) * kvw
-                    (kc + at).update(from: row + qw, count: kvw)
-                    (vc + at).update(from: row + qw + kvw, count: kvw)
+            layer(l, x: x, N: N, ws: ws) { qkv, att in
+                let kc = cache.keys[l], vc = cache.values[l]
+                for seg in segments {
+                    for i in 0..<seg.rows {
+                        let pos = seg.firstPosition + i
+                        let row = qkv + (seg.firstRow + i) * QKV
+                        rope.apply(row, heads: NH, pos: pos)
+                        rope.apply(row + qw, heads: KVH, pos: pos)
+                        let at = (seg.slot * cache.capacity + pos) * kvw
+                        (kc + at).update(from: row + qw, count: kvw)
+                        (vc + at).update(from: row + qw + kvw, count: kvw)
+                    }
                 }
+                attentionForward(att, qkv, qStride: QKV, kc, vc, segments: segments, S: cache.capacity, shape: shape, scratch: ws.scores)
             }
-            attentionForward(att, qkv, qStride: QKV, kc, vc, segments: segments, S: cache.capacity, shape: shape, scratch: ws.scores)
-            matmulForward(xn, att, w(.wo, l), nil, N: N, C: qw, OC: C)
-            addInPlace(x, xn, count: N * C)
-
-            rmsNormForward(xn, x, w(.mlpNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
-            matmulForward(gateUp, xn, w(.wGate, l), nil, N: N, C: C, OC: 2 * H)
-            swigluForward(hidden, gateUp, rows: N, H: H)
-            matmulForward(xn, hidden, w(.wDown, l), nil, N: N, C: H, OC: C)
-            addInPlace(x, xn, count: N * C)
         }
         for (b, seq) in sequences.enumerated() where !seq.isEmpty { cache.lengths[slots[b]] += seq.count }
 
@@ -125,18 +115,63 @@ public final class DecoderModel: @unchecked Sendable {
         let outRows = which == .all ? Array(0..<N) : lastRow
         for (i, r) in outRows.enumerated() { (xn + i * C).update(from: x + r * C, count: C) }
         rmsNormForward(xn, xn, g(.finalNorm), N: outRows.count, C: C, eps: cfg.rmsNormEps)
-        var logits = [Float](repeating: 0, count: outRows.count * V)
-        logits.withUnsafeMutableBufferPointer { matmulForward($0.baseAddress!, xn, outputHead, nil, N: outRows.count, C: C, OC: V) }
+        if hiddenOnly { return Array(UnsafeBufferPointer(start: xn, count: outRows.count * C)) }
+        return headLogits(xn, rows: outRows.count)
+    }
+
+    /// logits (rows, V) = hidden (rows, C) · Eᵀ (or lm_head): the whole vocabulary.
+    public func headLogits(_ hidden: UnsafePointer<Float>, rows: Int) -> [Float] {
+        let (C, V) = (config.hiddenSize, config.vocabSize)
+        var logits = [Float](repeating: 0, count: rows * V)
+        logits.withUnsafeMutableBufferPointer { matmulForward($0.baseAddress!, hidden, outputHead, nil, N: rows, C: C, OC: V) }
         return logits
+    }
+
+    /// The logits of only `tokens` for one hidden row: the head's rows for those tokens, gathered.
+    /// The same dot products as the full product, for a fraction of the vocabulary.
+    public func headLogits(_ hidden: UnsafePointer<Float>, tokens: ArraySlice<Int32>, into out: inout [Float]) {
+        let C = config.hiddenSize, head = outputHead
+        out.removeAll(keepingCapacity: true)
+        for t in tokens { out.append(dot(hidden, head + Int(t) * C, C)) }
     }
 }
 
 extension DecoderModel {
+    /// x = E[tokens]
+    func embed(_ tokens: [Int32], into x: UnsafeMutablePointer<Float>) {
+        let C = config.hiddenSize, E = g(.embedding)
+        for (r, t) in tokens.enumerated() { (x + r * C).update(from: E + Int(t) * C, count: C) }
+    }
+
+    /// One decoder layer on N rows of the residual stream x, in place. `attend(qkv, att)` applies
+    /// RoPE, stores keys and values and writes the attention output: the one part that depends on
+    /// where the keys live (a KV cache, or a shared prompt plus beam suffixes).
+    /// Wq, Wk, Wv (and their biases) are adjacent in the layout, as are Wgate and Wup: each pair or
+    /// triple runs as one product, so the input is packed once instead of 2–3 times.
+    func layer(_ l: Int, x: UnsafeMutablePointer<Float>, N: Int, ws: Workspace,
+               attend: (_ qkv: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>) -> Void) {
+        let cfg = config
+        let (C, H) = (cfg.hiddenSize, cfg.intermediateSize)
+        let qw = cfg.heads * cfg.headDim, QKV = qw + 2 * cfg.kvHeads * cfg.headDim
+        let xn = ws.xn
+        rmsNormForward(xn, x, w(.attnNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
+        matmulForward(ws.qkv, xn, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV)
+        attend(ws.qkv, ws.att)
+        matmulForward(xn, ws.att, w(.wo, l), nil, N: N, C: qw, OC: C)
+        addInPlace(x, xn, count: N * C)
+
+        rmsNormForward(xn, x, w(.mlpNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
+        matmulForward(ws.gateUp, xn, w(.wGate, l), nil, N: N, C: C, OC: 2 * H)
+        swigluForward(ws.hidden, ws.gateUp, rows: N, H: H)
+        matmulForward(xn, ws.hidden, w(.wDown, l), nil, N: N, C: H, OC: C)
+        addInPlace(x, xn, count: N * C)
+    }
+
     /// The activations of the last call, reused when large enough: a fresh 30 MB each call costs
     /// page faults (4% of the forward pass in perf). Taken out while in use, so calls on several
-    /// threads each get their own.
-    func workspace(N: Int, maxSegmentRows: Int, S: Int) -> Workspace {
-        let need = Workspace.Size(N: N, scratch: Parallel.workers * maxSegmentRows * S)
+    /// threads each get their own. `scratch`: attention scores per worker.
+    func workspace(N: Int, scratch: Int) -> Workspace {
+        let need = Workspace.Size(N: N, scratch: Parallel.workers * scratch)
         if let ws = workspaces.withLock({ w -> Workspace? in defer { w = nil }; return w }), ws.size.covers(need) { return ws }
         return Workspace(config: config, size: need)
     }

@@ -4,6 +4,8 @@
 public final class KVCache: @unchecked Sendable {
     public let slots: Int
     public let capacity: Int
+    /// Floats per cached position in each layer (KVH·D).
+    let rowWidth: Int
     let keys: [UnsafeMutablePointer<Float>]
     let values: [UnsafeMutablePointer<Float>]
     /// Positions filled in each slot.
@@ -12,7 +14,8 @@ public final class KVCache: @unchecked Sendable {
     public init(config: ModelConfig, slots: Int, capacity: Int) {
         self.slots = slots
         self.capacity = min(capacity, config.maxPositions)
-        let size = slots * self.capacity * config.kvHeads * config.headDim
+        rowWidth = config.kvHeads * config.headDim
+        let size = slots * self.capacity * rowWidth
         keys = (0..<config.layers).map { _ in .allocate(capacity: max(size, 1)) }
         values = (0..<config.layers).map { _ in .allocate(capacity: max(size, 1)) }
         lengths = Array(repeating: 0, count: slots)

@@ -134,3 +134,54 @@ public struct Shared<Value>: @unchecked Sendable {
     public let value: Value
     public init(_ value: Value) { self.value = value }
 }
+
+/// One decoding row whose keys come from two places: a prefix shared with other rows (the prompt,
+/// `prefixLength` positions of `prefixSlot` in the prefix cache) and the row's own continuation
+/// (positions 0..<suffixLength of `suffixSlot` in the suffix cache, the row's own key last).
+public struct SplitKVRow: Sendable {
+    public var prefixSlot: Int32, prefixLength: Int32, suffixSlot: Int32, suffixLength: Int32
+    public init(prefixSlot: Int, prefixLength: Int, suffixSlot: Int, suffixLength: Int) {
+        self.prefixSlot = Int32(prefixSlot); self.prefixLength = Int32(prefixLength)
+        self.suffixSlot = Int32(suffixSlot); self.suffixLength = Int32(suffixLength)
+    }
+}
+
+/// Attention for rows of one token each over a shared prefix and their own suffix, so that beams
+/// of one prompt read the prompt's keys from one place instead of each holding a copy.
+/// Caches are (slots, capacity, KVH·D); scratch ≥ workers · (longest prefix + suffix) floats.
+public func attentionSplitKV(
+    _ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, qStride: Int,
+    prefix: (k: UnsafePointer<Float>, v: UnsafePointer<Float>, capacity: Int),
+    suffix: (k: UnsafePointer<Float>, v: UnsafePointer<Float>, capacity: Int),
+    rows: [SplitKVRow], shape: AttentionShape, scratch: UnsafeMutablePointer<Float>
+) {
+    let (NH, KVH, D) = (shape.NH, shape.KVH, shape.D)
+    let group = NH / KVH
+    let scale = 1 / Float(D).squareRoot()
+    let kvStride = KVH * D
+    let width = rows.map { Int($0.prefixLength + $0.suffixLength) }.max() ?? 0
+    let tasks = rows.count * NH
+    let workers = min(Parallel.workers, max(1, tasks / 8))
+    let shared = Shared((out: out, q: q, pk: prefix.k, pv: prefix.v, sk: suffix.k, sv: suffix.v, scratch: scratch))
+    let (prefixCapacity, suffixCapacity) = (prefix.capacity, suffix.capacity)
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let p = shared.value
+        let scores = p.scratch + w * width
+        var task = w
+        while task < tasks {
+            let row = rows[task / NH], h = task % NH
+            let np = Int(row.prefixLength), ns = Int(row.suffixLength)
+            let qv = p.q + (task / NH) * qStride + h * D
+            let pBase = Int(row.prefixSlot) * prefixCapacity * kvStride + (h / group) * D
+            let sBase = Int(row.suffixSlot) * suffixCapacity * kvStride + (h / group) * D
+            for s in 0..<np { scores[s] = dot(qv, p.pk + pBase + s * kvStride, D) * scale }
+            for s in 0..<ns { scores[np + s] = dot(qv, p.sk + sBase + s * kvStride, D) * scale }
+            causalSoftmaxRow(scores, visible: np + ns, width: np + ns)
+            let o = p.out + (task / NH) * NH * D + h * D
+            o.initialize(repeating: 0, count: D)
+            for s in 0..<np { axpy(o, scores[s], p.pv + pBase + s * kvStride, D) }
+            for s in 0..<ns { axpy(o, scores[np + s], p.sv + sBase + s * kvStride, D) }
+            task += workers
+        }
+    }
+}

@@ -1,0 +1,140 @@
+// Constrained beam search over the catalog trie, for many prompts at once, with the selection
+// rules of Hugging Face's beam search (transformers 5.23 `_beam_search`), so that results can be
+// compared with `generate(num_beams=B, prefix_allowed_tokens_fn=…)`:
+//   - each step takes the best 2B candidates (running sum + step score) over a prompt's beams;
+//   - a candidate ending at EOS, at rank < B, becomes a finished item scored sum / L^λ (L: tokens
+//     generated, EOS included); the best B finished items are kept;
+//   - the best B candidates not at EOS run on;
+//   - a prompt is done when its B finished slots are full and the best running sum / n^λ cannot
+//     beat the worst finished score (n: tokens generated so far), or when no beam runs.
+// Each trie path ends in one item, so finished items are distinct. The prompts are encoded once
+// (one packed forward pass), and all running beams of all prompts advance as one batch.
+import CausalLM
+import Foundation
+import ItemIndex
+import Kernels
+
+public struct ScoredItem: Sendable, Equatable {
+    public var item: Int
+    public var score: Double
+    public init(item: Int, score: Double) { self.item = item; self.score = score }
+}
+
+public enum DecodingError: Error, CustomStringConvertible, Equatable {
+    case countAboveBeams(count: Int, beams: Int)
+    case badOption(String)
+    case emptyPrompt(index: Int)
+    case promptTooLong(index: Int, length: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .countAboveBeams(let k, let b): "asked for \(k) items with \(b) beams; beam search returns at most one item per beam: raise --beams to \(k) or more"
+        case .badOption(let what): what
+        case .emptyPrompt(let i): "prompt \(i) is empty"
+        case .promptTooLong(let i, let n, let limit): "prompt \(i) has \(n) tokens; with the longest title the model's context allows \(limit)"
+        }
+    }
+}
+
+public final class ConstrainedBeamSearch: @unchecked Sendable {
+    public let model: DecoderModel
+    public let ig: InformationGain
+    /// The longest response in the catalog, EOS included: the most steps a search takes.
+    public let depth: Int
+
+    public init(model: DecoderModel, ig: InformationGain) {
+        self.model = model
+        self.ig = ig
+        depth = ig.trie.sequences.map(\.count).max() ?? 0
+    }
+
+    struct Beam {
+        var node: Int32
+        var sum: Double
+        var token: Int32
+    }
+
+    struct Search {
+        var running: [Beam] = []
+        var finished: [ScoredItem] = []
+        var done = false
+    }
+
+    /// The top `options.count` items for each prompt, best first.
+    public func recommend(_ prompts: [[Int32]], options: DecodingOptions) throws -> [[ScoredItem]] {
+        let B = options.beams, K = options.count
+        guard B >= 1, K >= 1 else { throw DecodingError.badOption("beams and count must be at least 1 (got \(B) and \(K))") }
+        guard K <= B else { throw DecodingError.countAboveBeams(count: K, beams: B) }
+        guard options.lengthPenalty.isFinite, options.igdAlpha.isFinite, (0...1).contains(options.igdAlpha) else {
+            throw DecodingError.badOption("IGD alpha must be in [0, 1] and the length penalty finite")
+        }
+        let limit = model.config.maxPositions - depth
+        for (i, p) in prompts.enumerated() {
+            guard !p.isEmpty else { throw DecodingError.emptyPrompt(index: i) }
+            guard p.count <= limit else { throw DecodingError.promptTooLong(index: i, length: p.count, limit: limit) }
+        }
+        let U = prompts.count
+        guard U > 0, depth > 0 else { return Array(repeating: [], count: U) }
+        let C = model.config.hiddenSize, V = model.config.vocabSize
+        let cache = BeamKVCache(config: model.config, prompts: U, promptCapacity: prompts.map(\.count).max()!, beams: U * B, depth: depth)
+        let scorer = StepScorer(model: model, ig: ig, options: options)
+        var scratch: [Float] = []
+        var searches = Array(repeating: Search(), count: U)
+
+        // Step 1: every prompt's last position, from the root.
+        var hidden = try model.forward(prompts, cache: cache.prompts, logits: .last, hiddenOnly: true)
+        var parents: [[(beam: Beam, row: Int)]] = (0..<U).map { [(Beam(node: TokenTrie.root, sum: 0, token: -1), $0)] }
+        var generated = 0
+        while true {
+            let rows = parents.reduce(0) { $0 + $1.count }
+            let logits = options.maskSoftmax ? [] : hidden.withUnsafeBufferPointer { model.headLogits($0.baseAddress!, rows: rows) }
+            generated += 1
+            var reselect = Array(0..<(U * B))
+            for u in 0..<U where !searches[u].done {
+                var candidates: [(parent: Int, c: Continuation, sum: Double)] = []
+                for (p, entry) in parents[u].enumerated() {
+                    let conts = hidden.withUnsafeBufferPointer { h in
+                        logits.withUnsafeBufferPointer { l in
+                            scorer.continuations(of: entry.beam.node, hidden: h.baseAddress! + entry.row * C,
+                                                 logits: options.maskSoftmax ? nil : l.baseAddress! + entry.row * V, scratch: &scratch)
+                        }
+                    }
+                    for c in conts { candidates.append((p, c, entry.beam.sum + c.score)) }
+                }
+                // Best first; ties by parent beam, then token id (deterministic).
+                candidates.sort { a, b in a.sum != b.sum ? a.sum > b.sum : a.parent != b.parent ? a.parent < b.parent : a.c.token < b.c.token }
+                var search = searches[u]
+                var running: [Beam] = []
+                let norm = pow(Double(generated), options.lengthPenalty)
+                for (rank, cand) in candidates.prefix(2 * B).enumerated() {
+                    if cand.c.token == ig.eosTokenID {
+                        if rank < B { search.finished.append(ScoredItem(item: Int(ig.trie.itemAt[Int(cand.c.child)]), score: cand.sum / norm)) }
+                    } else if running.count < B {
+                        reselect[u * B + running.count] = u * B + cand.parent
+                        running.append(Beam(node: cand.c.child, sum: cand.sum, token: cand.c.token))
+                    }
+                }
+                search.finished.sort { $0.score != $1.score ? $0.score > $1.score : $0.item < $1.item }
+                if search.finished.count > B { search.finished.removeLast(search.finished.count - B) }
+                search.running = running
+                let full = search.finished.count == B
+                search.done = running.isEmpty || generated >= depth
+                    || (full && running[0].sum / norm <= search.finished[B - 1].score)
+                searches[u] = search
+            }
+            if searches.allSatisfy(\.done) { break }
+            // The new beams continue their parents' continuations (none before the first token).
+            if generated > 1 { cache.reselect(parents: reselect, length: generated - 1) }
+            var beamRows: [BeamRow] = []
+            parents = Array(repeating: [], count: U)
+            for u in 0..<U where !searches[u].done {
+                for (j, beam) in searches[u].running.enumerated() {
+                    parents[u].append((beam, beamRows.count))
+                    beamRows.append(BeamRow(token: beam.token, prompt: u, promptLength: prompts[u].count, beam: u * B + j, generated: generated - 1))
+                }
+            }
+            hidden = try model.forwardBeams(beamRows, cache: cache)
+        }
+        return searches.map { Array($0.finished.prefix(K)) }
+    }
+}

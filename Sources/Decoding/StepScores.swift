@@ -1,0 +1,71 @@
+// The score of each valid next token at one trie node, as the design brief defines it:
+//   s(v) = log_softmax(z)_v over the whole vocabulary, or over the valid tokens V_t alone with
+//          mask-softmax (MSL's customised constrained decoding);
+//   IGD decoding: s(v) · (1 − α·g(v)), g the min-max normalised IG of v among V_t (0 if all equal).
+import CausalLM
+import ItemIndex
+import Kernels
+
+public struct DecodingOptions: Sendable, Equatable, Codable {
+    /// B: beams kept per step.
+    public var beams = 10
+    /// K: items returned (K ≤ B).
+    public var count = 10
+    /// IGD decoding's α (0 = off; the paper uses 0.1–0.2).
+    public var igdAlpha = 0.0
+    /// Softmax over the valid tokens only.
+    public var maskSoftmax = false
+    /// λ: final score = summed step scores / length^λ (0 as in D3, 1 as in BIGRec).
+    public var lengthPenalty = 0.0
+
+    public init(beams: Int = 10, count: Int = 10, igdAlpha: Double = 0, maskSoftmax: Bool = false, lengthPenalty: Double = 0) {
+        self.beams = beams
+        self.count = count
+        self.igdAlpha = igdAlpha
+        self.maskSoftmax = maskSoftmax
+        self.lengthPenalty = lengthPenalty
+    }
+}
+
+/// One valid continuation of a trie node and its step score.
+struct Continuation {
+    var token: Int32
+    var child: Int32
+    var score: Double
+}
+
+struct StepScorer {
+    let model: DecoderModel
+    let ig: InformationGain
+    let options: DecodingOptions
+
+    /// The valid continuations of `node` with their scores, from the node's hidden state and,
+    /// without mask-softmax, its full logits row.
+    func continuations(of node: Int32, hidden: UnsafePointer<Float>, logits: UnsafePointer<Float>?, scratch: inout [Float]) -> [Continuation] {
+        let trie = ig.trie
+        let tokens = trie.validTokens(node)
+        let start = Int(trie.childStart[Int(node)])
+        var out: [Continuation] = []
+        out.reserveCapacity(tokens.count)
+        if let logits {
+            let lse = Double(logSumExp(logits, model.config.vocabSize))
+            for (k, t) in tokens.enumerated() {
+                out.append(Continuation(token: t, child: trie.childNodes[start + k], score: Double(logits[Int(t)]) - lse))
+            }
+        } else {
+            model.headLogits(hidden, tokens: tokens, into: &scratch)
+            let lse = scratch.withUnsafeBufferPointer { Double(logSumExp($0.baseAddress!, $0.count)) }
+            for (k, t) in tokens.enumerated() {
+                out.append(Continuation(token: t, child: trie.childNodes[start + k], score: Double(scratch[k]) - lse))
+            }
+        }
+        if options.igdAlpha != 0, out.count > 1 {
+            let gains = out.map { ig.gain(from: node, token: $0.token) }
+            let lo = gains.min()!, hi = gains.max()!
+            if hi > lo {
+                for k in out.indices { out[k].score *= 1 - options.igdAlpha * (gains[k] - lo) / (hi - lo) }
+            }
+        }
+        return out
+    }
+}
