@@ -4,7 +4,7 @@
 //   data:      Support ← RecData
 //   model:     ModelFormats ← Tokenizers ← CausalLM, and COpenBLAS ← Kernels ← CausalLM
 //   training:  ItemIndex, CausalLM, RecData ← Training
-//   decoding:  CausalLM, ItemIndex ← Decoding
+//   decoding:  CausalLM, ItemIndex ← Decoding ← Evaluation (with Training's corpus)
 //   all of them ← LLMRecCLI; Evaluation and Serving join as their issues land.
 import PackageDescription
 
@@ -17,7 +17,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "Training", dependencies: ["ItemIndex", "CausalLM", "Kernels", "RecData", "Tokenizers", "Support"], swiftSettings: optimizedAlways),
         // Recommending: constrained beam search over the catalog trie (IGD decoding, masked softmax, length penalty).
         .target(name: "Decoding", dependencies: ["CausalLM", "ItemIndex", "Kernels"], swiftSettings: optimizedAlways),
+        // Evaluation: HR/NDCG, the popularity baseline, batched evaluation runs, paired comparisons.
+        .target(name: "Evaluation", dependencies: ["Decoding", "Training", "CausalLM", "RecData"]),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
@@ -48,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "LLMRecCLI",
             dependencies: [
-                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding",
+                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ItemIndex", "CausalLM"], exclude: ["Fixtures"]),
         .testTarget(name: "CausalLMTests", dependencies: ["CausalLM", "Kernels", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "CausalLM", "ItemIndex"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Decoding", "Training", "RecData", "CausalLM"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support", "Training"]),
     ],
     swiftLanguageModes: [.v6]

@@ -68,8 +68,9 @@ extension DecoderModel {
             }
             precondition(r.beam < cache.beamSlots && r.prompt < cache.prompts.slots && r.promptLength <= cache.prompts.lengths[r.prompt])
         }
+        // Attention scratch: the rows of one prompt's beams × their widest key range.
         let widest = rows.map { $0.promptLength + $0.generated + 1 }.max()!
-        let ws = workspace(N: N, scratch: widest)
+        let ws = workspace(N: N, scratch: widest * N)
         defer { workspaces.withLock { $0 = ws } }
         let x = ws.x
         embed(rows.map(\.token), into: x)

@@ -148,7 +148,10 @@ public struct SplitKVRow: Sendable {
 
 /// Attention for rows of one token each over a shared prefix and their own suffix, so that beams
 /// of one prompt read the prompt's keys from one place instead of each holding a copy.
-/// Caches are (slots, capacity, KVH·D); scratch ≥ workers · (longest prefix + suffix) floats.
+/// Rows with the same prefix must be adjacent (the beams of one prompt); for each such run and
+/// head, the prefix part is two sgemm calls (scores = Q·Kᵀ and out = P·V over all the run's
+/// rows at once) and the few suffix keys are dot products.
+/// Caches are (slots, capacity, KVH·D); scratch ≥ workers · (rows of the longest run) · (longest prefix + suffix) floats.
 public func attentionSplitKV(
     _ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, qStride: Int,
     prefix: (k: UnsafePointer<Float>, v: UnsafePointer<Float>, capacity: Int),
@@ -158,29 +161,57 @@ public func attentionSplitKV(
     let (NH, KVH, D) = (shape.NH, shape.KVH, shape.D)
     let group = NH / KVH
     let scale = 1 / Float(D).squareRoot()
-    let kvStride = KVH * D
+    let kvStride = KVH * D, outStride = NH * D
+    guard !rows.isEmpty else { return }
+    // Runs of adjacent rows sharing a prefix.
+    var found: [Range<Int>] = []
+    var first = 0
+    for i in 1...rows.count where i == rows.count || rows[i].prefixSlot != rows[first].prefixSlot || rows[i].prefixLength != rows[first].prefixLength {
+        found.append(first..<i)
+        first = i
+    }
+    let runs = found
     let width = rows.map { Int($0.prefixLength + $0.suffixLength) }.max() ?? 0
-    let tasks = rows.count * NH
-    let workers = min(Parallel.workers, max(1, tasks / 8))
+    let maxRun = runs.map(\.count).max() ?? 0
+    let tasks = runs.count * NH
+    let workers = min(Parallel.workers, tasks)
     let shared = Shared((out: out, q: q, pk: prefix.k, pv: prefix.v, sk: suffix.k, sv: suffix.v, scratch: scratch))
     let (prefixCapacity, suffixCapacity) = (prefix.capacity, suffix.capacity)
     DispatchQueue.concurrentPerform(iterations: workers) { w in
         let p = shared.value
-        let scores = p.scratch + w * width
+        let scores = p.scratch + w * maxRun * width
         var task = w
         while task < tasks {
-            let row = rows[task / NH], h = task % NH
-            let np = Int(row.prefixLength), ns = Int(row.suffixLength)
-            let qv = p.q + (task / NH) * qStride + h * D
-            let pBase = Int(row.prefixSlot) * prefixCapacity * kvStride + (h / group) * D
-            let sBase = Int(row.suffixSlot) * suffixCapacity * kvStride + (h / group) * D
-            for s in 0..<np { scores[s] = dot(qv, p.pk + pBase + s * kvStride, D) * scale }
-            for s in 0..<ns { scores[np + s] = dot(qv, p.sk + sBase + s * kvStride, D) * scale }
-            causalSoftmaxRow(scores, visible: np + ns, width: np + ns)
-            let o = p.out + (task / NH) * NH * D + h * D
-            o.initialize(repeating: 0, count: D)
-            for s in 0..<np { axpy(o, scores[s], p.pv + pBase + s * kvStride, D) }
-            for s in 0..<ns { axpy(o, scores[np + s], p.sv + sBase + s * kvStride, D) }
+            let run = runs[task / NH], h = task % NH
+            let m = run.count, np = Int(rows[run.lowerBound].prefixLength)
+            let kvh = (h / group) * D
+            let pBase = Int(rows[run.lowerBound].prefixSlot) * prefixCapacity * kvStride + kvh
+            let qBlock = p.q + run.lowerBound * qStride + h * D
+            let oBlock = p.out + run.lowerBound * outStride + h * D
+            // Prefix scores for all rows of the run: (m, np) = scale · Q (m, D) · Kp (np, D)ᵀ, row stride `width`.
+            if np > 0 {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(np), Int32(D), scale, qBlock, Int32(qStride),
+                            p.pk + pBase, Int32(kvStride), 0, scores, Int32(width))
+            }
+            for i in 0..<m {
+                let row = rows[run.lowerBound + i], ns = Int(row.suffixLength)
+                let sBase = Int(row.suffixSlot) * suffixCapacity * kvStride + kvh
+                let sc = scores + i * width
+                for s in 0..<ns { sc[np + s] = dot(qBlock + i * qStride, p.sk + sBase + s * kvStride, D) * scale }
+                causalSoftmaxRow(sc, visible: np + ns, width: np + ns)
+            }
+            // out (m, D) = P[:, :np] · Vp, then the suffix values row by row.
+            if np > 0 {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(D), Int32(np), 1, scores, Int32(width),
+                            p.pv + pBase, Int32(kvStride), 0, oBlock, Int32(outStride))
+            } else {
+                for i in 0..<m { (oBlock + i * outStride).initialize(repeating: 0, count: D) }
+            }
+            for i in 0..<m {
+                let row = rows[run.lowerBound + i]
+                let sBase = Int(row.suffixSlot) * suffixCapacity * kvStride + kvh
+                for s in 0..<Int(row.suffixLength) { axpy(oBlock + i * outStride, scores[i * width + np + s], p.sv + sBase + s * kvStride, D) }
+            }
             task += workers
         }
     }

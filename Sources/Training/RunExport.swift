@@ -4,6 +4,7 @@
 import CausalLM
 import Foundation
 import Support
+import Tokenizers
 
 public enum RunCheckpoint: String, CaseIterable, Sendable {
     /// The lowest validation loss (the default: never chosen on test).
@@ -20,8 +21,22 @@ public enum RunExport {
         public var files: [String]
     }
 
-    /// Reads RUN's config and checkpoint, rebuilds the model and writes `out` (atomically).
-    public static func export(run url: URL, checkpoint: RunCheckpoint, to out: URL, replace: Bool) throws -> Summary {
+    /// A trained model: the run's base model with the checkpoint's weights (LoRA merged).
+    public struct TrainedModel {
+        public let model: DecoderModel
+        public let tokenizer: BPETokenizer
+        public let config: RunConfig
+        public let state: LoopState
+        public let adapter: LoRAAdapter?
+    }
+
+    /// Whether `path` is a run directory (config.json written by llmrec train).
+    public static func isRun(_ path: String) -> Bool {
+        (try? RunDirectory(URL(fileURLWithPath: path)).readConfig()) != nil
+    }
+
+    /// Loads the run's base model and puts the checkpoint's weights in it.
+    public static func loadModel(run url: URL, checkpoint: RunCheckpoint) throws -> TrainedModel {
         let run = RunDirectory(url)
         let config = try run.readConfig()
         let checkpointURL = checkpoint == .best ? run.best : run.latest
@@ -44,6 +59,13 @@ public enum RunExport {
         } else {
             try run.load(Trainer.modelFile, from: checkpointURL, into: model.parameters.data, count: model.layout.count)
         }
+        return TrainedModel(model: model, tokenizer: tokenizer, config: config, state: state, adapter: adapter)
+    }
+
+    /// Reads RUN's config and checkpoint, rebuilds the model and writes `out` (atomically).
+    public static func export(run url: URL, checkpoint: RunCheckpoint, to out: URL, replace: Bool) throws -> Summary {
+        let trained = try loadModel(run: url, checkpoint: checkpoint)
+        let (model, tokenizer, config, state, adapter) = (trained.model, trained.tokenizer, trained.config, trained.state, trained.adapter)
         try AtomicDirectory.write(to: out, replace: replace) { dir in
             try model.saveHuggingFace(to: dir.staging, tokenizer: tokenizer)
             try adapter?.save(peftDirectory: dir.file("adapter"), baseModel: config.model)

@@ -63,12 +63,18 @@ public struct TrainingCorpus: Sendable {
         return batches
     }
 
+    /// The prompt's token ids for a history of item indices (BOS first where the model wants it).
+    public func promptTokens(history: [Int]) -> [Int32] {
+        var prompt = tokenizer.encode(dataset.manifest.prompt.prompt(history: history.map { dataset.catalog.titles[$0] }))
+        if tokenizer.addsBOS, let bos = tokenizer.bosTokenID { prompt.insert(bos, at: 0) }
+        return prompt
+    }
+
     /// Token sequences, the output positions of each, and the scored positions, for examples.
     public func assemble(_ examples: [TrainingExample]) -> (sequences: [[Int32]], outputs: [[Int]], positions: [ScoredPosition], firstScored: [Int?]) {
         var sequences: [[Int32]] = [], outputs: [[Int]] = [], positions: [ScoredPosition] = [], firsts: [Int?] = []
         for e in examples {
-            var prompt = tokenizer.encode(dataset.manifest.prompt.prompt(history: e.history.map { dataset.catalog.titles[$0] }))
-            if tokenizer.addsBOS, let bos = tokenizer.bosTokenID { prompt.insert(bos, at: 0) }
+            let prompt = promptTokens(history: e.history)
             let response = ig.trie.sequences[e.item]
             let scored = ig.scoredPositions(ofItem: e.item)
             // The logits at the last prompt token predict the first response token, and so on.

@@ -1,0 +1,186 @@
+// `llmrec eval`: HR@K / NDCG@K of a model or trained run (constrained beam search) or of the
+// popularity baseline on a prepared dataset's test (or valid) samples.
+import ArgumentParser
+import CausalLM
+import Decoding
+import Evaluation
+import Foundation
+import RecData
+import Support
+import Tokenizers
+import Training
+
+enum Baseline: String, ExpressibleByArgument, CaseIterable {
+    case popularity
+}
+
+/// The decoding options every recommending command takes.
+struct DecodingFlags: ParsableArguments {
+    @Option(help: ArgumentHelp("Beams kept per step (B); each beam ends in at most one item. (default: the largest K, at least 10)", valueName: "B"))
+    var beams: Int?
+
+    @Option(help: "IGD decoding's alpha: step scores times (1 - alpha * normalised IG); 0 turns it off (the paper uses 0.1-0.2).")
+    var igdAlpha: Double = 0
+
+    @Flag(help: "Softmax over the tokens the catalog allows at each step (MSL's constrained decoding) instead of the whole vocabulary.")
+    var maskSoftmax = false
+
+    @Option(help: "Final score = summed step scores / length^lambda: 0 as in D3, 1 as in BIGRec.")
+    var lengthPenalty: Double = 0
+
+    func beams(for count: Int) -> Int { beams ?? max(10, count) }
+
+    func options(count: Int) -> DecodingOptions {
+        DecodingOptions(beams: beams(for: count), count: count, igdAlpha: igdAlpha, maskSoftmax: maskSoftmax, lengthPenalty: lengthPenalty)
+    }
+
+    func check(count: Int) throws {
+        let b = beams(for: count)
+        if b < 1 { throw ValidationError("--beams must be at least 1, got \(b).") }
+        if count > b { throw ValidationError("asking for \(count) items needs at least \(count) beams (--beams \(b)): each beam ends in one item.") }
+        if !(0...1).contains(igdAlpha) { throw ValidationError("--igd-alpha must be in [0, 1], got \(igdAlpha).") }
+        if !lengthPenalty.isFinite { throw ValidationError("--length-penalty must be a number.") }
+    }
+}
+
+/// A model for recommending: a run directory (its checkpoint, LoRA merged) or any --model.
+func loadRecommender(_ spec: String, checkpoint: RunCheckpoint) throws -> (model: DecoderModel, tokenizer: BPETokenizer, name: String) {
+    if RunExport.isRun(spec) {
+        let trained = try RunExport.loadModel(run: URL(fileURLWithPath: spec), checkpoint: checkpoint)
+        return (trained.model, trained.tokenizer, "\(URL(fileURLWithPath: spec).lastPathComponent) (\(checkpoint.rawValue), step \(trained.state.bestStep ?? trained.state.step))")
+    }
+    let (model, tokenizer) = try ModelSource.resolve(spec).load()
+    return (model, tokenizer, spec)
+}
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure HR@K and NDCG@K of a model, a trained run, or the popularity baseline.",
+        discussion: """
+            Each sample's prompt goes through constrained beam search over the whole catalog's trie; \
+            the ranked items are compared with the sample's target (HR@K: target in the top K; NDCG@K: \
+            1/log2(rank + 2)). Users are decoded --batch at a time. --out writes one JSON line per sample \
+            (user, target, ranked items with titles and scores, the target's rank) for `llmrec compare`.
+
+            Examples:
+              llmrec eval --model runs/igd --data data/ml-100k --max-users 200 --out runs/igd/test.jsonl
+              llmrec eval --model smollm2 --data data/ml-100k --max-users 200
+              llmrec eval --baseline popularity --data data/ml-100k
+            """)
+
+    @Option(help: ArgumentHelp("A run directory (llmrec train), a .gguf file, a Hugging Face directory, or smollm2.", valueName: "run|model"))
+    var model: String = "smollm2"
+
+    @OptionGroup var dataOptions: DatasetDirectoryOption
+
+    @Option(help: "Which samples: test or valid.")
+    var split: SplitName = .test
+
+    @Option(help: ArgumentHelp("Cut-offs K for HR@K and NDCG@K, comma-separated.", valueName: "k,…"))
+    var k: String = "1,3,5,10,20"
+
+    @OptionGroup var decoding: DecodingFlags
+
+    @Option(help: "Evaluate only the first N samples of the split.")
+    var maxUsers: Int?
+
+    @Option(help: "Users decoded together.")
+    var batch: Int = 8
+
+    @Option(help: "Rank by this baseline instead of a model: popularity.")
+    var baseline: Baseline?
+
+    @Option(help: "For a run directory: which checkpoint, best or latest.")
+    var checkpoint: RunCheckpoint = .best
+
+    @Option(help: ArgumentHelp("Write one JSON line per sample here.", valueName: "file"))
+    var out: String?
+
+    @Flag(help: "Print the metrics as one JSON object.")
+    var json = false
+
+    @OptionGroup var global: GlobalOptions
+
+    var cutoffs: [Int] { k.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        let ks = cutoffs
+        if ks.isEmpty || ks.count != k.split(separator: ",").count || ks.contains(where: { $0 < 1 }) {
+            throw ValidationError("--k must be positive whole numbers separated by commas, got '\(k)'.")
+        }
+        if baseline == nil { try decoding.check(count: ks.max()!) }
+        if let m = maxUsers, m < 1 { throw ValidationError("--max-users must be at least 1, got \(m).") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch).") }
+    }
+
+    func run() throws {
+        let log = global.prepareForCompute()
+        let dataset = try dataOptions.open()
+        let samples = try DatasetReader.samples(split, of: dataset, limit: maxUsers)
+        guard !samples.isEmpty else { throw ValidationError("\(dataOptions.data): the \(split.rawValue) split is empty.") }
+        let ks = cutoffs
+        let count = ks.max()!
+        if count > dataset.catalog.count {
+            log.warning("K = \(count) is more than the catalog's \(dataset.catalog.count) items; lists hold at most the whole catalog")
+        }
+        let start = Date()
+        let records: [EvaluationRecord]
+        let name: String
+        if baseline == .popularity {
+            // The tokenizer only builds the corpus (the baseline ranks by counts, not tokens).
+            let base = RunExport.isRun(model) ? try RunDirectory(URL(fileURLWithPath: model)).readConfig().model : model
+            let tokenizer = try ModelSource.resolve(base).loadTokenizer()
+            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: 0)
+            records = Evaluator.popularity(samples, corpus: corpus, count: count)
+            name = "popularity"
+        } else {
+            let loaded = try loadRecommender(model, checkpoint: checkpoint)
+            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: loaded.tokenizer, maxValid: 0)
+            let evaluator = Evaluator(model: loaded.model, corpus: corpus)
+            let bar = ProgressBar(label: "eval", total: samples.count)
+            records = try evaluator.run(samples, options: decoding.options(count: count), batch: batch) { bar.update($0) }
+            bar.finish()
+            let dropped = records.filter { $0.droppedHistory > 0 }.count
+            if dropped > 0 { log.warning("\(dropped) histories were longer than the model's context; their oldest items were left out") }
+            name = loaded.name
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let summary = MetricsSummary(ranked: records.map(\.items), targets: records.map(\.target), ks: ks, catalogSize: dataset.catalog.count, seconds: seconds)
+        if let out {
+            let lines = try records.map { r -> String in
+                let obj: [String: Any] = [
+                    "user": r.user, "target": r.target, "target_title": dataset.catalog.titles[r.target], "rank": r.rank ?? -1,
+                    "items": zip(r.items, r.scores).map { ["id": $0.0, "title": dataset.catalog.titles[$0.0], "score": $0.1] as [String: Any] },
+                    "dropped_history": r.droppedHistory,
+                ]
+                return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
+            }
+            try writeFileAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: out))
+        }
+        if json {
+            var obj: [String: Any] = ["model": name, "users": summary.users, "valid_share": summary.validShare, "seconds": seconds,
+                                      "split": split.rawValue]
+            for (i, k) in ks.enumerated() { obj["hr@\(k)"] = summary.hr[i]; obj["ndcg@\(k)"] = summary.ndcg[i] }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(metricsTable([(name, summary)]), terminator: "")
+        }
+    }
+}
+
+/// Rows of HR@K, NDCG@K, valid share, users and seconds.
+func metricsTable(_ rows: [(String, MetricsSummary)]) -> String {
+    guard let ks = rows.first?.1.ks else { return "" }
+    let header = ["", ] + ks.map { "HR@\($0)" } + ks.map { "NDCG@\($0)" } + ["valid", "users", "seconds"]
+    var table = [header]
+    for (name, s) in rows {
+        table.append([name] + s.hr.map { String(format: "%.4f", $0) } + s.ndcg.map { String(format: "%.4f", $0) }
+                     + [String(format: "%.0f%%", 100 * s.validShare), "\(s.users)", String(format: "%.1f", s.seconds)])
+    }
+    let widths = header.indices.map { c in table.map { $0[c].count }.max()! }
+    return table.map { row in
+        row.enumerated().map { c, cell in c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                                          : String(repeating: " ", count: widths[c] - cell.count) + cell }.joined(separator: "  ")
+    }.joined(separator: "\n") + "\n"
+}
