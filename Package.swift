@@ -39,7 +39,7 @@ let package = Package(
         // Recommending: constrained beam search over the catalog trie (IGD decoding, masked softmax, length penalty).
         .target(name: "Decoding", dependencies: ["CausalLM", "ItemIndex", "Kernels"], swiftSettings: optimizedAlways),
         // Evaluation: HR/NDCG, the popularity baseline, batched evaluation runs, paired comparisons.
-        .target(name: "Evaluation", dependencies: ["Decoding", "Training", "CausalLM", "RecData"]),
+        .target(name: "Evaluation", dependencies: ["Decoding", "Training", "CausalLM", "RecData", "Support"]),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.

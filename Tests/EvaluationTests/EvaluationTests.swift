@@ -52,3 +52,27 @@ struct EvaluationTests {
         #expect(zip(pop, samples).allSatisfy { r, s in Set(r.items).isDisjoint(with: s.history) })
     }
 }
+
+@Suite("Paired bootstrap")
+struct PairedBootstrapTests {
+    @Test func identicalAndShiftedSamples() {
+        let a = (0..<50).map { Double($0 % 7) / 7 }
+        let same = PairedBootstrap.compare(a, a)
+        #expect(same.difference == 0 && same.low == 0 && same.high == 0)
+        let shifted = PairedBootstrap.compare(a, a.map { $0 + 0.25 })
+        #expect(abs(shifted.difference - 0.25) < 1e-12 && abs(shifted.low - 0.25) < 1e-12 && abs(shifted.high - 0.25) < 1e-12)
+    }
+
+    /// For differences of ±1 with mean m and n samples, the bootstrap interval is close to the
+    /// normal one, m ± 1.96·sd/√n (sd of the differences), worked out here.
+    @Test func intervalMatchesTheNormalApproximation() {
+        let n = 400
+        let a = [Double](repeating: 0, count: n)
+        let b = (0..<n).map { $0 % 4 == 0 ? -1.0 : 1.0 }  // mean 0.5, sd = √(1 − 0.25) = 0.866
+        let c = PairedBootstrap.compare(a, b, resamples: 4000, seed: 7)
+        let half = 1.96 * 0.75.squareRoot() / Double(n).squareRoot()
+        #expect(abs(c.difference - 0.5) < 1e-12)
+        #expect(abs((c.high - c.low) / 2 - half) < 0.15 * half, "half-width \((c.high - c.low) / 2) vs \(half)")
+        #expect(c.low < 0.5 && c.high > 0.5)
+    }
+}

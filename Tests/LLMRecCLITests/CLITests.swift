@@ -12,7 +12,7 @@ struct CLITests {
         ("llmrec", LLMRec.self), ("data", DataCommand.self), ("data prepare", DataCommand.Prepare.self),
         ("data show", DataCommand.Show.self), ("assets", AssetsCommand.self), ("tokenize", TokenizeCommand.self),
         ("logits", LogitsCommand.self), ("generate", GenerateCommand.self), ("model", ModelCommand.self),
-        ("model info", ModelCommand.Info.self), ("ig", IGCommand.self), ("train", TrainCommand.self), ("export", ExportCommand.self), ("eval", EvalCommand.self), ("bench", BenchCommand.self), ("bench train", BenchCommand.Train.self), ("bench forward", BenchCommand.Forward.self),
+        ("model info", ModelCommand.Info.self), ("ig", IGCommand.self), ("train", TrainCommand.self), ("export", ExportCommand.self), ("eval", EvalCommand.self), ("recommend", RecommendCommand.self), ("compare", CompareCommand.self), ("bench", BenchCommand.self), ("bench train", BenchCommand.Train.self), ("bench forward", BenchCommand.Forward.self),
     ]
 
     @Test func everyOptionHasHelp() {

@@ -67,3 +67,23 @@ struct PromptAndTitleTests {
         #expect(parseTimestamp(Substring(text)) == nil)
     }
 }
+
+@Suite("Catalog search")
+struct CatalogSearchTests {
+    let catalog = Catalog(titles: ["Toy Story (1995)", "Toy Story 2 (1999)", "Heat (1995)", "Jumanji (1995)", "Casino (1995)"],
+                          sourceIDs: [["1"], ["2"], ["3"], ["4"], ["5"]])
+
+    @Test func exactThenCaseInsensitiveTitles() {
+        #expect(catalog.item(titled: "Heat (1995)") == 2)
+        #expect(catalog.item(titled: " heat (1995) ") == 2)
+        #expect(catalog.item(titled: "Heat") == nil)
+    }
+
+    @Test func closestTitlesBySubstringThenEditDistance() {
+        #expect(catalog.closest(to: "toy story", count: 2) == [0, 1])  // both contain it; shorter first
+        #expect(catalog.closest(to: "Casno (1995)", count: 1) == [4])  // one deletion away
+        #expect(catalog.closest(to: "heat", count: 3).first == 2)
+        #expect(editDistance(Array("kitten"), Array("sitting")) == 3)
+        #expect(catalog.closest(to: "  ", count: 3).isEmpty)
+    }
+}

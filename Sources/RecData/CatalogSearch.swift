@@ -1,0 +1,42 @@
+// Finding catalog items from what a person typed: exact titles first (then the same title in
+// any case), and otherwise the closest titles — by substring, then by edit distance — so that
+// an unknown title gets a helpful list instead of a bare error.
+import Foundation
+
+extension Catalog {
+    /// The item whose title is `text`, exactly or ignoring case and surrounding spaces.
+    public func item(titled text: String) -> Int? {
+        if let i = titles.firstIndex(of: text) { return i }
+        let key = text.trimmingCharacters(in: .whitespaces).lowercased()
+        return titles.firstIndex { $0.lowercased() == key }
+    }
+
+    /// Up to `count` items whose titles are closest to `text`: titles containing it (shortest
+    /// first), then the smallest edit distance between lower-cased titles.
+    public func closest(to text: String, count: Int) -> [Int] {
+        let key = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !key.isEmpty, count > 0 else { return [] }
+        let lowered = titles.map { $0.lowercased() }
+        let containing = lowered.indices.filter { lowered[$0].contains(key) }.sorted { (lowered[$0].count, $0) < (lowered[$1].count, $1) }
+        if containing.count >= count { return Array(containing.prefix(count)) }
+        let rest = lowered.indices.filter { !lowered[$0].contains(key) }
+            .map { (item: $0, distance: editDistance(Array(key.unicodeScalars), Array(lowered[$0].unicodeScalars))) }
+            .sorted { ($0.distance, $0.item) < ($1.distance, $1.item) }
+        return containing + rest.prefix(count - containing.count).map(\.item)
+    }
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions), two rows of memory.
+func editDistance<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count), current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}
