@@ -118,7 +118,7 @@ struct EvalCommand: ParsableCommand {
         let log = global.prepareForCompute()
         let dataset = try dataOptions.open()
         let samples = try DatasetReader.samples(split, of: dataset, limit: maxUsers)
-        guard !samples.isEmpty else { throw ValidationError("\(dataOptions.data): the \(split.rawValue) split is empty.") }
+        guard !samples.isEmpty else { throw CommandFailure("\(dataOptions.data): the \(split.rawValue) split is empty.") }
         let ks = cutoffs
         let count = ks.max()!
         if count > dataset.catalog.count {

@@ -63,3 +63,10 @@ enum LoggingBootstrap {
         }
     }
 }
+
+/// A failure found while running (not while parsing): printed as its message, without the usage
+/// lines that argument-parser adds to a ValidationError.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}

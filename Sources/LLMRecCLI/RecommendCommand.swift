@@ -55,7 +55,7 @@ struct RecommendCommand: ParsableCommand {
         for title in history {
             guard let item = dataset.catalog.item(titled: title) else {
                 let close = dataset.catalog.closest(to: title, count: 5).map { "  \(dataset.catalog.titles[$0])" }
-                throw ValidationError("'\(title)' is not a title of \(dataOptions.data)'s catalog. Closest titles:\n" + close.joined(separator: "\n"))
+                throw CommandFailure("'\(title)' is not a title of \(dataOptions.data)'s catalog. Closest titles:\n" + close.joined(separator: "\n"))
             }
             items.append(item)
         }
@@ -117,15 +117,15 @@ struct CompareCommand: ParsableCommand {
 
     /// (user, target) → (rank or nil, list length), in file order.
     static func read(_ path: String) throws -> [(key: String, rank: Int?, length: Int)] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("\(path): cannot read the file.") }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CommandFailure("\(path): cannot read the file.") }
         var out: [(String, Int?, Int)] = []
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
             guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let user = obj["user"] as? String,
                 let target = obj["target"] as? Int, let rank = obj["rank"] as? Int, let items = obj["items"] as? [Any]
-            else { throw ValidationError("\(path):\(n + 1): expected a line written by llmrec eval --out (user, target, rank, items).") }
+            else { throw CommandFailure("\(path):\(n + 1): expected a line written by llmrec eval --out (user, target, rank, items).") }
             out.append(("\(user)\u{1}\(target)", rank >= 0 ? rank : nil, items.count))
         }
-        if out.isEmpty { throw ValidationError("\(path): no samples.") }
+        if out.isEmpty { throw CommandFailure("\(path): no samples.") }
         return out
     }
 
@@ -133,12 +133,12 @@ struct CompareCommand: ParsableCommand {
         let ra = try Self.read(a), rb = try Self.read(b)
         let byKey = Dictionary(rb.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         guard ra.count == rb.count, ra.allSatisfy({ byKey[$0.key] != nil }) else {
-            throw ValidationError("\(a) and \(b) do not hold the same samples (\(ra.count) and \(rb.count) lines); evaluate both on the same split and --max-users.")
+            throw CommandFailure("\(a) and \(b) do not hold the same samples (\(ra.count) and \(rb.count) lines); evaluate both on the same split and --max-users.")
         }
         let ks = k.split(separator: ",").compactMap { Int($0) }
         let shortest = min(ra.map(\.length).min()!, rb.map(\.length).min()!)
         if let big = ks.first(where: { $0 > shortest }) {
-            throw ValidationError("K = \(big) exceeds the shortest ranked list (\(shortest) items); evaluate with a larger --k or compare smaller K.")
+            throw CommandFailure("K = \(big) exceeds the shortest ranked list (\(shortest) items); evaluate with a larger --k or compare smaller K.")
         }
         var rows: [[String]] = [["metric", "A", "B", "B − A", "95% interval"]]
         for kk in ks {
