@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ItemIndexTests", dependencies: ["ItemIndex"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ItemIndex", "CausalLM"], exclude: ["Fixtures"]),
         .testTarget(name: "CausalLMTests", dependencies: ["CausalLM", "Kernels", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
-        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "CausalLM", "ItemIndex"]),
+        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "CausalLM", "ItemIndex", "RecData", "Training", "Support"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Decoding", "Training", "RecData", "CausalLM"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support", "Training"]),
     ],
