@@ -124,7 +124,8 @@ struct EvalCommand: ParsableCommand {
         if count > dataset.catalog.count {
             log.warning("K = \(count) is more than the catalog's \(dataset.catalog.count) items; lists hold at most the whole catalog")
         }
-        let start = Date()
+        // Seconds count the ranking only, not loading the model and the catalog.
+        var start = Date()
         let records: [EvaluationRecord]
         let name: String
         if baseline == .popularity {
@@ -132,6 +133,7 @@ struct EvalCommand: ParsableCommand {
             let base = RunExport.isRun(model) ? try RunDirectory(URL(fileURLWithPath: model)).readConfig().model : model
             let tokenizer = try ModelSource.resolve(base).loadTokenizer()
             let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: 0)
+            start = Date()
             records = Evaluator.popularity(samples, corpus: corpus, count: count)
             name = "popularity"
         } else {
@@ -139,6 +141,7 @@ struct EvalCommand: ParsableCommand {
             let corpus = try TrainingCorpus(dataset: dataset, tokenizer: loaded.tokenizer, maxValid: 0)
             let evaluator = Evaluator(model: loaded.model, corpus: corpus)
             let bar = ProgressBar(label: "eval", total: samples.count)
+            start = Date()
             records = try evaluator.run(samples, options: decoding.options(count: count), batch: batch) { bar.update($0) }
             bar.finish()
             let dropped = records.filter { $0.droppedHistory > 0 }.count
