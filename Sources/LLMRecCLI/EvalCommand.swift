@@ -65,12 +65,13 @@ struct EvalCommand: ParsableCommand {
 
             Examples:
               llmrec eval --model runs/igd --data data/ml-100k --max-users 200 --out runs/igd/test.jsonl
-              llmrec eval --model smollm2 --data data/ml-100k --max-users 200
+              llmrec eval --model smollm2 --model runs/igd --baseline popularity --data data/ml-100k --max-users 200
               llmrec eval --baseline popularity --data data/ml-100k
             """)
 
-    @Option(help: ArgumentHelp("A run directory (llmrec train), a .gguf file, a Hugging Face directory, or smollm2.", valueName: "run|model"))
-    var model: String = "smollm2"
+    @Option(help: ArgumentHelp("A run directory (llmrec train), a .gguf file, a Hugging Face directory, or smollm2; repeat to put several in one table. (default: smollm2, unless only --baseline is given)",
+                               valueName: "run|model"))
+    var model: [String] = []
 
     @OptionGroup var dataOptions: DatasetDirectoryOption
 
@@ -88,13 +89,13 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Users decoded together.")
     var batch: Int = 8
 
-    @Option(help: "Rank by this baseline instead of a model: popularity.")
+    @Option(help: "Also rank by this baseline (a row after the models'): popularity.")
     var baseline: Baseline?
 
     @Option(help: "For a run directory: which checkpoint, best or latest.")
     var checkpoint: RunCheckpoint = .best
 
-    @Option(help: ArgumentHelp("Write one JSON line per sample here.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write one JSON line per sample here (one model or baseline only).", valueName: "file"))
     var out: String?
 
     @Flag(help: "Print the metrics as one JSON object.")
@@ -109,10 +110,14 @@ struct EvalCommand: ParsableCommand {
         if ks.isEmpty || ks.count != k.split(separator: ",").count || ks.contains(where: { $0 < 1 }) {
             throw ValidationError("--k must be positive whole numbers separated by commas, got '\(k)'.")
         }
-        if baseline == nil { try decoding.check(count: ks.max()!) }
+        if rows.count > (baseline == nil ? 0 : 1) { try decoding.check(count: ks.max()!) }
         if let m = maxUsers, m < 1 { throw ValidationError("--max-users must be at least 1, got \(m).") }
+        if out != nil, rows.count > 1 { throw ValidationError("--out takes the rankings of one model or baseline; this evaluates \(rows.count).") }
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch).") }
     }
+
+    /// What to evaluate, in table order: the models, then the baseline.
+    var rows: [String] { (model.isEmpty && baseline == nil ? ["smollm2"] : model) + (baseline.map { [$0.rawValue] } ?? []) }
 
     func run() throws {
         let log = global.prepareForCompute()
@@ -124,31 +129,35 @@ struct EvalCommand: ParsableCommand {
         if count > dataset.catalog.count {
             log.warning("K = \(count) is more than the catalog's \(dataset.catalog.count) items; lists hold at most the whole catalog")
         }
-        // Seconds count the ranking only, not loading the model and the catalog.
-        var start = Date()
-        let records: [EvaluationRecord]
-        let name: String
-        if baseline == .popularity {
-            // The tokenizer only builds the corpus (the baseline ranks by counts, not tokens).
-            let base = RunExport.isRun(model) ? try RunDirectory(URL(fileURLWithPath: model)).readConfig().model : model
-            let tokenizer = try ModelSource.resolve(base).loadTokenizer()
-            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: 0)
-            start = Date()
-            records = Evaluator.popularity(samples, corpus: corpus, count: count)
-            name = "popularity"
-        } else {
-            let loaded = try loadRecommender(model, checkpoint: checkpoint)
+        var table: [(String, MetricsSummary)] = []
+        for spec in model.isEmpty && baseline == nil ? ["smollm2"] : model {
+            let loaded = try loadRecommender(spec, checkpoint: checkpoint)
             let corpus = try TrainingCorpus(dataset: dataset, tokenizer: loaded.tokenizer, maxValid: 0)
             let evaluator = Evaluator(model: loaded.model, corpus: corpus)
-            let bar = ProgressBar(label: "eval", total: samples.count)
-            start = Date()
-            records = try evaluator.run(samples, options: decoding.options(count: count), batch: batch) { bar.update($0) }
+            let bar = ProgressBar(label: "eval \(URL(fileURLWithPath: spec).lastPathComponent)", total: samples.count)
+            // Seconds count the ranking only, not loading the model and the catalog.
+            let start = Date()
+            let records = try evaluator.run(samples, options: decoding.options(count: count), batch: batch) { bar.update($0) }
             bar.finish()
             let dropped = records.filter { $0.droppedHistory > 0 }.count
             if dropped > 0 { log.warning("\(dropped) histories were longer than the model's context; their oldest items were left out") }
-            name = loaded.name
+            table.append((loaded.name, try report(records, dataset: dataset, seconds: Date().timeIntervalSince(start))))
         }
-        let seconds = Date().timeIntervalSince(start)
+        if baseline == .popularity {
+            // The tokenizer only builds the corpus (the baseline ranks by counts, not tokens).
+            let spec = model.first ?? "smollm2"
+            let base = RunExport.isRun(spec) ? try RunDirectory(URL(fileURLWithPath: spec)).readConfig().model : spec
+            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: ModelSource.resolve(base).loadTokenizer(), maxValid: 0)
+            let start = Date()
+            let records = Evaluator.popularity(samples, corpus: corpus, count: count)
+            table.append(("popularity", try report(records, dataset: dataset, seconds: Date().timeIntervalSince(start))))
+        }
+        if !json { print(metricsTable(table), terminator: "") }
+    }
+
+    /// The metrics of one row; writes --out and prints the JSON line when asked.
+    func report(_ records: [EvaluationRecord], dataset: PreparedDataset, seconds: Double) throws -> MetricsSummary {
+        let ks = cutoffs
         let summary = MetricsSummary(ranked: records.map(\.items), targets: records.map(\.target), ks: ks, catalogSize: dataset.catalog.count, seconds: seconds)
         if let out {
             let lines = try records.map { r -> String in
@@ -162,13 +171,11 @@ struct EvalCommand: ParsableCommand {
             try writeFileAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: out))
         }
         if json {
-            var obj: [String: Any] = ["model": name, "users": summary.users, "valid_share": summary.validShare, "seconds": seconds,
-                                      "split": split.rawValue]
+            var obj: [String: Any] = ["users": summary.users, "valid_share": summary.validShare, "seconds": seconds, "split": split.rawValue]
             for (i, k) in ks.enumerated() { obj["hr@\(k)"] = summary.hr[i]; obj["ndcg@\(k)"] = summary.ndcg[i] }
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
-        } else {
-            print(metricsTable([(name, summary)]), terminator: "")
         }
+        return summary
     }
 }
 

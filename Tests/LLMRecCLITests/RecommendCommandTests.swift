@@ -45,9 +45,16 @@ struct RecommendCommandTests {
         #expect(lines.count == 5)  // the fixture's five training samples
         var compare = try LLMRec.parseAsRoot(["compare", a, b, "--k", "1,3"])
         try compare.run()
-        var pop = try LLMRec.parseAsRoot(["eval", "--baseline", "popularity", "--model", Self.model, "--data", Self.data.path, "--k", "1,2",
-                                          "--split", "valid", "--out", b, "--log-level", "error"])
-        try pop.run()
+        // A model and the baseline in one table.
+        var both = try LLMRec.parseAsRoot(["eval", "--baseline", "popularity", "--model", Self.model, "--data", Self.data.path, "--k", "1,2",
+                                           "--beams", "2", "--split", "valid", "--log-level", "error"])
+        try both.run()
+        #expect { try LLMRec.parseAsRoot(["eval", "--baseline", "popularity", "--model", "m", "--data", "d", "--out", "x"]) } throws: {
+            LLMRec.message(for: $0).contains("one model or baseline")
+        }
+        var other = try LLMRec.parseAsRoot(["eval", "--model", Self.model, "--data", Self.data.path, "--k", "1,2", "--beams", "2",
+                                            "--split", "valid", "--out", b, "--log-level", "error"])
+        try other.run()
         var mismatch = try LLMRec.parseAsRoot(["compare", a, b, "--k", "1"])
         #expect { try mismatch.run() } throws: { "\($0)".contains("do not hold the same samples") }
         var tooDeep = try LLMRec.parseAsRoot(["compare", a, a, "--k", "5"])
