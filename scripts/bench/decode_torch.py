@@ -12,15 +12,17 @@ import time
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from reference_prompt import PreparedDataset
+
 gguf_path, data, users, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 torch.set_num_threads(threads)
 d, f = os.path.dirname(gguf_path), os.path.basename(gguf_path)
 tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
 model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32).eval()
 eos = tok.eos_token_id
-v = json.load(open(os.path.join(data, "dataset.json")))["prompt"]["vocabulary"]
-titles = [json.loads(l)["title"] for l in open(os.path.join(data, "catalog.jsonl"))]
-samples = [json.loads(l) for l in open(os.path.join(data, "test.jsonl"))][:users]
+dataset = PreparedDataset(data)
+titles, prompt = dataset.titles, dataset.prompt
+samples = dataset.samples("test")[:users]
 children = {}
 for t in titles:
     seq = tok.encode(f'"{t}"', add_special_tokens=False) + [eos]
@@ -29,12 +31,6 @@ for t in titles:
 depth = max(len(k) for k in children) + 1
 
 
-def prompt(history):
-    quoted = ", ".join(f'"{titles[h]}"' for h in history)
-    return ("Below is an instruction that describes a task, paired with an input that provides further context. "
-            "Write a response that appropriately completes the request.\n\n### Instruction:\n"
-            f"Given a list of {v['plural']} the user has {v['verb']} before, please recommend a new {v['noun']} that the user likes to the user.\n\n"
-            f"### Input:\nThe user has {v['verb']} the following {v['plural']} before: {quoted}\n\n### Response:\n")
 
 
 times = []

@@ -16,6 +16,7 @@ gguf_path, data_dir = sys.argv[1], sys.argv[2]
 batch, steps, threads = map(int, sys.argv[3:6])
 mode = sys.argv[6] if len(sys.argv) > 6 else "full"
 import torch
+from reference_prompt import PreparedDataset
 
 torch.set_num_threads(threads)
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -30,18 +31,9 @@ if mode == "lora":
                                                        task_type="CAUSAL_LM"))
     extra["peft"] = f", peft {peft.__version__}"
 model.train()
-manifest = json.load(open(os.path.join(data_dir, "dataset.json")))
-v = manifest["prompt"]["vocabulary"]
-titles = [json.loads(l)["title"] for l in open(os.path.join(data_dir, "catalog.jsonl"))]
-samples = [json.loads(l) for l in open(os.path.join(data_dir, "train.jsonl"))][: batch * steps]
-
-
-def prompt(history):
-    quoted = ", ".join(f'"{titles[h]}"' for h in history)
-    return ("Below is an instruction that describes a task, paired with an input that provides further context. "
-            "Write a response that appropriately completes the request.\n\n### Instruction:\n"
-            f"Given a list of {v['plural']} the user has {v['verb']} before, please recommend a new {v['noun']} that the user likes to the user.\n\n"
-            f"### Input:\nThe user has {v['verb']} the following {v['plural']} before: {quoted}\n\n### Response:\n")
+dataset = PreparedDataset(data_dir)
+titles, prompt = dataset.titles, dataset.prompt
+samples = dataset.samples("train")[: batch * steps]
 
 
 opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
