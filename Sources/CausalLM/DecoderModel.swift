@@ -61,7 +61,7 @@ public final class DecoderModel: @unchecked Sendable {
     public func forward(_ sequences: [[Int32]], cache: KVCache, slots: [Int]? = nil, logits which: LogitRows = .last,
                         hiddenOnly: Bool = false) throws -> [Float] {
         let cfg = config
-        let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
+        let (C, V, NH, KVH, D) = (cfg.hiddenSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         let slots = slots ?? Array(sequences.indices)
         precondition(slots.count == sequences.count, "one slot per sequence")
         guard Set(slots).count == slots.count else { throw ModelError.duplicateSlots(slots) }
