@@ -16,7 +16,7 @@ func maxDiff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1)
 
 @Suite("Kernels")
 struct KernelTests {
-    @Test(arguments: [(1, 7, 5), (2, 64, 960), (3, 33, 17), (17, 576, 192), (64, 96, 1000)])
+    @Test(arguments: [(1, 7, 5), (2, 64, 960), (3, 33, 17), (10, 576, 1537), (16, 40, 3), (17, 576, 192), (64, 96, 1000)])
     func matmulMatchesNaive(_ shape: (Int, Int, Int)) {
         let (N, C, OC) = shape
         let inp = randomFloats(N * C, seed: 1), w = randomFloats(OC * C, seed: 2), b = randomFloats(OC, seed: 3)
