@@ -31,6 +31,14 @@ func meanCrossEntropy(_ logits: [Float], V: Int, targets: [Int32]) -> (Double, [
     return (loss / Double(R), grad)
 }
 
+/// Norm-wise relative difference of two vectors, ‖got − want‖ / ‖want‖: the usual measure for a
+/// tensor (element-wise relative error is meaningless for entries near zero).
+func relativeDifference<A: Collection<Float>, B: Collection<Float>>(_ got: A, _ want: B) -> Double {
+    var diff2 = 0.0, ref2 = 0.0
+    for (a, b) in zip(got, want) { diff2 += Double(a - b) * Double(a - b); ref2 += Double(b) * Double(b) }
+    return (diff2 / max(ref2, 1e-30)).squareRoot()
+}
+
 @Suite("Backward pass against PyTorch")
 struct BackwardTests {
     @Test(arguments: ["tiny_qwen2", "tiny_llama"])
@@ -56,11 +64,7 @@ struct BackwardTests {
             #expect(entry.shape == slot.shape)
             let want = reference[entry.offset..<(entry.offset + slot.count)]
             let got = UnsafeBufferPointer(start: grads.view(slot), count: slot.count)
-            // Norm-wise relative error, the usual measure for a tensor (element-wise relative
-            // error is meaningless for entries near zero).
-            var diff2 = 0.0, ref2 = 0.0
-            for (a, b) in zip(got, want) { diff2 += Double(a - b) * Double(a - b); ref2 += Double(b) * Double(b) }
-            let relative = (diff2 / max(ref2, 1e-30)).squareRoot()
+            let relative = relativeDifference(got, want)
             // The k-projection bias shifts every score of a softmax row nearly equally, and a softmax
             // ignores such a shift: its exact gradient is a near-cancellation of large terms, where
             // float32 round-off (ours and any float32 implementation's) is relatively largest.
@@ -94,12 +98,9 @@ struct SharedPrefixTests {
         }
         let logitDiff = zip(results[0].logits, results[1].logits).map { abs($0 - $1) }.max()!
         #expect(logitDiff < 1e-5, "logits differ by \(logitDiff)")
-        var diff2 = 0.0, ref2 = 0.0
-        for i in 0..<model.layout.count {
-            let a = Double(results[0].grads.data[i]), b = Double(results[1].grads.data[i])
-            diff2 += (a - b) * (a - b)
-            ref2 += a * a
-        }
-        #expect((diff2 / ref2).squareRoot() < 1e-5, "gradients differ: relative \((diff2 / ref2).squareRoot())")
+        let n = model.layout.count
+        let relative = relativeDifference(UnsafeBufferPointer(start: results[1].grads.data, count: n),
+                                          UnsafeBufferPointer(start: results[0].grads.data, count: n))
+        #expect(relative < 1e-5, "gradients differ: relative \(relative)")
     }
 }

@@ -15,13 +15,6 @@ private func fixtureAdapter(_ name: String, _ model: DecoderModel) throws -> LoR
                     config: model.config)
 }
 
-/// Norm-wise relative difference of two vectors.
-private func relativeDifference<A: Collection<Float>, B: Collection<Float>>(_ got: A, _ want: B) -> Double {
-    var diff2 = 0.0, ref2 = 0.0
-    for (a, b) in zip(got, want) { diff2 += Double(a - b) * Double(a - b); ref2 += Double(b) * Double(b) }
-    return (diff2 / max(ref2, 1e-30)).squareRoot()
-}
-
 private let gradSequences: [[Int32]] = [[5, 17, 300, 2, 99, 410, 64], [1, 2, 3, 40, 41]]
 private let gradOutputs = [[2, 3, 4, 5], [1, 2, 3]]
 private let gradTargets = zip(gradSequences, gradOutputs).flatMap { seq, outs in outs.map { seq[$0 + 1] } }
