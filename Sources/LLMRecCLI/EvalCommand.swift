@@ -110,14 +110,17 @@ struct EvalCommand: ParsableCommand {
         if ks.isEmpty || ks.count != k.split(separator: ",").count || ks.contains(where: { $0 < 1 }) {
             throw ValidationError("--k must be positive whole numbers separated by commas, got '\(k)'.")
         }
-        if rows.count > (baseline == nil ? 0 : 1) { try decoding.check(count: ks.max()!) }
+        if !models.isEmpty { try decoding.check(count: ks.max()!) }
         if let m = maxUsers, m < 1 { throw ValidationError("--max-users must be at least 1, got \(m).") }
         if out != nil, rows.count > 1 { throw ValidationError("--out takes the rankings of one model or baseline; this evaluates \(rows.count).") }
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch).") }
     }
 
     /// What to evaluate, in table order: the models, then the baseline.
-    var rows: [String] { (model.isEmpty && baseline == nil ? ["smollm2"] : model) + (baseline.map { [$0.rawValue] } ?? []) }
+    var rows: [String] { models + (baseline.map { [$0.rawValue] } ?? []) }
+
+    /// The models to evaluate: the --model values, or smollm2 when neither a model nor a baseline is given.
+    var models: [String] { model.isEmpty && baseline == nil ? ["smollm2"] : model }
 
     func run() throws {
         let log = global.prepareForCompute()
@@ -130,9 +133,11 @@ struct EvalCommand: ParsableCommand {
             log.warning("K = \(count) is more than the catalog's \(dataset.catalog.count) items; lists hold at most the whole catalog")
         }
         var table: [(String, MetricsSummary)] = []
-        for spec in model.isEmpty && baseline == nil ? ["smollm2"] : model {
+        var lastCorpus: TrainingCorpus?
+        for spec in models {
             let loaded = try loadRecommender(spec, checkpoint: checkpoint)
             let corpus = try TrainingCorpus(dataset: dataset, tokenizer: loaded.tokenizer, maxValid: 0)
+            lastCorpus = corpus
             let evaluator = Evaluator(model: loaded.model, corpus: corpus)
             let bar = ProgressBar(label: "eval \(URL(fileURLWithPath: spec).lastPathComponent)", total: samples.count)
             // Seconds count the ranking only, not loading the model and the catalog.
@@ -144,10 +149,9 @@ struct EvalCommand: ParsableCommand {
             table.append((loaded.name, try report(records, dataset: dataset, seconds: Date().timeIntervalSince(start))))
         }
         if baseline == .popularity {
-            // The tokenizer only builds the corpus (the baseline ranks by counts, not tokens).
-            let spec = model.first ?? "smollm2"
-            let base = RunExport.isRun(spec) ? try RunDirectory(URL(fileURLWithPath: spec)).readConfig().model : spec
-            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: ModelSource.resolve(base).loadTokenizer(), maxValid: 0)
+            // The baseline counts training targets, which do not depend on the tokenizer: a model's
+            // corpus serves; without a model, smollm2's tokenizer builds one.
+            let corpus = try lastCorpus ?? TrainingCorpus(dataset: dataset, tokenizer: ModelSource.resolve("smollm2").loadTokenizer(), maxValid: 0)
             let start = Date()
             let records = Evaluator.popularity(samples, corpus: corpus, count: count)
             table.append(("popularity", try report(records, dataset: dataset, seconds: Date().timeIntervalSince(start))))
