@@ -54,9 +54,10 @@ public struct LoRASettings: Sendable, Codable, Equatable {
     public var dropout = 0.05
     public var targets = LoRATarget.defaults
 
-    public init(rank: Int = 8, alpha: Double = 16, dropout: Double = 0.05, targets: [LoRATarget] = LoRATarget.defaults) {
+    /// `alpha` defaults to twice the rank (16 for rank 8, as in the MSL and BIGRec setups).
+    public init(rank: Int = 8, alpha: Double? = nil, dropout: Double = 0.05, targets: [LoRATarget] = LoRATarget.defaults) {
         self.rank = rank
-        self.alpha = alpha
+        self.alpha = alpha ?? Double(2 * rank)
         self.dropout = dropout
         self.targets = targets
     }

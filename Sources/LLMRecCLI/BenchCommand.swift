@@ -148,7 +148,7 @@ extension BenchCommand {
             p.maxSteps = steps
             p.evalEvery = 0
             p.warmup = 0
-            p.lora = loraRank.map { LoRASettings(rank: $0, alpha: Double(2 * $0)) }
+            p.lora = loraRank.map { LoRASettings(rank: $0) }
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-bench-train-\(UUID().uuidString.prefix(8))")
             defer { try? FileManager.default.removeItem(at: dir) }
             let runDir = RunDirectory(dir)

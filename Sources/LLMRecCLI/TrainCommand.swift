@@ -153,7 +153,7 @@ struct TrainCommand: ParsableCommand {
         p.skipNonFinite = skipNonfinite
         if let r = loraRank {
             // validate() has parsed the targets already.
-            p.lora = LoRASettings(rank: r, alpha: loraAlpha ?? Double(2 * r), dropout: loraDropout,
+            p.lora = LoRASettings(rank: r, alpha: loraAlpha, dropout: loraDropout,
                                   targets: (try? LoRATarget.parse(loraNames)) ?? LoRATarget.defaults)
         }
         return p
