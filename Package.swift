@@ -2,7 +2,7 @@
 // llmrec: fine-tune a small language model into a generative recommender and serve it.
 // Modules follow the pipeline of the design brief ("A ← B": B uses A):
 //   data:      Support ← RecData
-//   model:     ModelFormats ← Tokenizers ← CausalLM, and COpenBLAS ← Kernels ← CausalLM
+//   model:     ModelFormats ← Tokenizers ← CausalLM, and COpenBLAS, CPanelKernels ← Kernels ← CausalLM
 //   training:  ItemIndex, CausalLM, RecData ← Training
 //   decoding:  CausalLM, ItemIndex ← Decoding ← Evaluation (with Training's corpus)
 //   all of them ← LLMRecCLI; Evaluation and Serving join as their issues land.
@@ -43,7 +43,9 @@ let package = Package(
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
-        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: optimizedAlways),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CPanelKernels"], swiftSettings: optimizedAlways),
+        // The AVX-512 product against pre-packed weights (inference), chosen at run time; optimised in every build.
+        .target(name: "CPanelKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // The decoder-only language model: config, flat weights, loading, forward pass, KV cache.
         .target(name: "CausalLM", dependencies: ["Kernels", "ModelFormats", "Tokenizers", "Support"], swiftSettings: optimizedAlways),
         // The `llmrec` command line: thin, one file per command group.

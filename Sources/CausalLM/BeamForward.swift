@@ -56,7 +56,8 @@ public struct BeamRow: Sendable {
 extension DecoderModel {
     /// Advances every beam by its token and returns the final-normed hidden states (rows, C),
     /// from which the caller computes the logits it needs.
-    public func forwardBeams(_ rows: [BeamRow], cache: BeamKVCache) throws -> [Float] {
+    /// `packed`: the weights packed for the panel kernel, as in `forward`.
+    public func forwardBeams(_ rows: [BeamRow], cache: BeamKVCache, packed: InferenceWeights? = nil) throws -> [Float] {
         let cfg = config
         let (C, V, NH, KVH, D) = (cfg.hiddenSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         let N = rows.count
@@ -79,7 +80,7 @@ extension DecoderModel {
         let split = rows.map { SplitKVRow(prefixSlot: $0.prompt, prefixLength: $0.promptLength, suffixSlot: $0.beam, suffixLength: $0.generated + 1) }
         let beams = cache.beams, prompts = cache.prompts
         for l in 0..<cfg.layers {
-            layer(l, x: x, N: N, ws: ws) { qkv, att in
+            layer(l, x: x, N: N, ws: ws, packed: packed) { qkv, att in
                 for (i, r) in rows.enumerated() {
                     let row = qkv + i * QKV
                     let pos = r.promptLength + r.generated

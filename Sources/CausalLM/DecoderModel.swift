@@ -58,8 +58,9 @@ public final class DecoderModel: @unchecked Sendable {
     /// returns logits, (rows, V) row-major: the last row of each sequence, or every row.
     /// With `hiddenOnly`, returns the final-normed hidden states (rows, C) instead, for callers
     /// that need only some tokens' logits (constrained decoding).
+    /// `packed`: the same weights packed for the panel kernel (same results within float rounding).
     public func forward(_ sequences: [[Int32]], cache: KVCache, slots: [Int]? = nil, logits which: LogitRows = .last,
-                        hiddenOnly: Bool = false) throws -> [Float] {
+                        hiddenOnly: Bool = false, packed: InferenceWeights? = nil) throws -> [Float] {
         let cfg = config
         let (C, V, NH, KVH, D) = (cfg.hiddenSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         let slots = slots ?? Array(sequences.indices)
@@ -93,7 +94,7 @@ public final class DecoderModel: @unchecked Sendable {
         let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
         let shape = AttentionShape(NH: NH, KVH: KVH, D: D)
         for l in 0..<cfg.layers {
-            layer(l, x: x, N: N, ws: ws) { qkv, att in
+            layer(l, x: x, N: N, ws: ws, packed: packed) { qkv, att in
                 let kc = cache.keys[l], vc = cache.values[l]
                 for seg in segments {
                     for i in 0..<seg.rows {
@@ -116,14 +117,20 @@ public final class DecoderModel: @unchecked Sendable {
         for (i, r) in outRows.enumerated() { (xn + i * C).update(from: x + r * C, count: C) }
         rmsNormForward(xn, xn, g(.finalNorm), N: outRows.count, C: C, eps: cfg.rmsNormEps)
         if hiddenOnly { return Array(UnsafeBufferPointer(start: xn, count: outRows.count * C)) }
-        return headLogits(xn, rows: outRows.count)
+        return headLogits(xn, rows: outRows.count, packed: packed)
     }
 
     /// logits (rows, V) = hidden (rows, C) · Eᵀ (or lm_head): the whole vocabulary.
-    public func headLogits(_ hidden: UnsafePointer<Float>, rows: Int) -> [Float] {
+    public func headLogits(_ hidden: UnsafePointer<Float>, rows: Int, packed: InferenceWeights? = nil) -> [Float] {
         let (C, V) = (config.hiddenSize, config.vocabSize)
         var logits = [Float](repeating: 0, count: rows * V)
-        logits.withUnsafeMutableBufferPointer { matmulForward($0.baseAddress!, hidden, outputHead, nil, N: rows, C: C, OC: V) }
+        logits.withUnsafeMutableBufferPointer { out in
+            if let head = packed?.head {
+                head.multiply(out.baseAddress!, hidden, bias: nil, rows: rows)
+            } else {
+                matmulForward(out.baseAddress!, hidden, outputHead, nil, N: rows, C: C, OC: V)
+            }
+        }
         return logits
     }
 
@@ -148,23 +155,34 @@ extension DecoderModel {
     /// where the keys live (a KV cache, or a shared prompt plus beam suffixes).
     /// Wq, Wk, Wv (and their biases) are adjacent in the layout, as are Wgate and Wup: each pair or
     /// triple runs as one product, so the input is packed once instead of 2–3 times.
-    func layer(_ l: Int, x: UnsafeMutablePointer<Float>, N: Int, ws: Workspace,
+    func layer(_ l: Int, x: UnsafeMutablePointer<Float>, N: Int, ws: Workspace, packed: InferenceWeights? = nil,
                attend: (_ qkv: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>) -> Void) {
         let cfg = config
         let (C, H) = (cfg.hiddenSize, cfg.intermediateSize)
         let qw = cfg.heads * cfg.headDim, QKV = qw + 2 * cfg.kvHeads * cfg.headDim
         let xn = ws.xn
         rmsNormForward(xn, x, w(.attnNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
-        matmulForward(ws.qkv, xn, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV)
+        let p = packed?.layers[l]
+        linear(ws.qkv, xn, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV, p?.qkv)
         attend(ws.qkv, ws.att)
-        matmulForward(xn, ws.att, w(.wo, l), nil, N: N, C: qw, OC: C)
+        linear(xn, ws.att, w(.wo, l), nil, N: N, C: qw, OC: C, p?.o)
         addInPlace(x, xn, count: N * C)
 
         rmsNormForward(xn, x, w(.mlpNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
-        matmulForward(ws.gateUp, xn, w(.wGate, l), nil, N: N, C: C, OC: 2 * H)
+        linear(ws.gateUp, xn, w(.wGate, l), nil, N: N, C: C, OC: 2 * H, p?.gateUp)
         swigluForward(ws.hidden, ws.gateUp, rows: N, H: H)
-        matmulForward(xn, ws.hidden, w(.wDown, l), nil, N: N, C: H, OC: C)
+        linear(xn, ws.hidden, w(.wDown, l), nil, N: N, C: H, OC: C, p?.down)
         addInPlace(x, xn, count: N * C)
+    }
+
+    /// out = inp · Wᵀ (+ bias): through the packed copy when there is one, else sgemm.
+    private func linear(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                        _ bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int, _ packed: PanelWeights?) {
+        if let packed {
+            packed.multiply(out, inp, bias: bias, rows: N)
+        } else {
+            matmulForward(out, inp, weight, bias, N: N, C: C, OC: OC)
+        }
     }
 
     /// The activations of the last call, reused when large enough: a fresh 30 MB each call costs

@@ -26,6 +26,17 @@ public final class KVCache: @unchecked Sendable {
         for p in values { p.deallocate() }
     }
 
+    /// Slot `slot` starts with the first `length` positions of `source`'s slot `from`, and holds
+    /// nothing after them: a shared prompt header, encoded once, continued by each prompt.
+    public func start(_ slot: Int, withPrefixOf source: KVCache, slot from: Int, length: Int) {
+        precondition(length <= source.lengths[from] && length <= capacity && rowWidth == source.rowWidth && keys.count == source.keys.count)
+        for l in keys.indices {
+            (keys[l] + slot * capacity * rowWidth).update(from: source.keys[l] + from * source.capacity * rowWidth, count: length * rowWidth)
+            (values[l] + slot * capacity * rowWidth).update(from: source.values[l] + from * source.capacity * rowWidth, count: length * rowWidth)
+        }
+        lengths[slot] = length
+    }
+
     /// Forgets slot `s` (its memory is reused).
     public func reset(_ s: Int) { lengths[s] = 0 }
     public func resetAll() { lengths = Array(repeating: 0, count: slots) }

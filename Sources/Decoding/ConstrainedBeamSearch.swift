@@ -8,7 +8,10 @@
 //   - a prompt is done when its B finished slots are full and the best running sum / n^λ cannot
 //     beat the worst finished score (n: tokens generated so far), or when no beam runs.
 // Each trie path ends in one item, so finished items are distinct. The prompts are encoded once
-// (one packed forward pass), and all running beams of all prompts advance as one batch.
+// (one packed forward pass), and all running beams of all prompts advance as one batch. The
+// tokens every prompt begins with (the instruction header) are encoded once per search object:
+// a prompt that starts with them continues from a copy of their keys and values, which causal
+// attention makes equal to encoding it whole.
 import CausalLM
 import Foundation
 import ItemIndex
@@ -42,10 +45,39 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
     /// The longest response in the catalog, EOS included: the most steps a search takes.
     public let depth: Int
 
-    public init(model: DecoderModel, ig: InformationGain) {
+    /// The model's weights packed for the panel kernel (nil without AVX-512): a snapshot taken
+    /// here, so a search is built after the model's weights are final.
+    let packed: InferenceWeights?
+
+    /// The shared header's keys and values (one slot), and its tokens.
+    let header: (cache: KVCache, tokens: [Int32])?
+
+    /// `sharedPrefix`: the tokens prompts are expected to begin with (e.g. the corpus's
+    /// `sharedPromptPrefix`); prompts that do not are encoded whole.
+    public init(model: DecoderModel, ig: InformationGain, sharedPrefix: [Int32] = []) {
         self.model = model
         self.ig = ig
+        let packed = InferenceWeights.packed(model)
+        self.packed = packed
         depth = ig.trie.sequences.map(\.count).max() ?? 0
+        header = sharedPrefix.isEmpty ? nil : {
+            let cache = KVCache(config: model.config, slots: 1, capacity: sharedPrefix.count)
+            guard (try? model.forward([sharedPrefix], cache: cache, hiddenOnly: true, packed: packed)) != nil else { return nil }
+            return (cache, sharedPrefix)
+        }()
+    }
+
+    /// Encodes the prompts into their cache slots (continuing the shared header where a prompt
+    /// begins with it) and returns the final-normed hidden state of each one's last position.
+    func encode(_ prompts: [[Int32]], into cache: KVCache) throws -> [Float] {
+        var rest = prompts
+        if let (headerCache, tokens) = header {
+            for (u, p) in prompts.enumerated() where p.count > tokens.count && p.starts(with: tokens) {
+                cache.start(u, withPrefixOf: headerCache, slot: 0, length: tokens.count)
+                rest[u] = Array(p[tokens.count...])
+            }
+        }
+        return try model.forward(rest, cache: cache, logits: .last, hiddenOnly: true, packed: packed)
     }
 
     struct Beam {
@@ -82,12 +114,13 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
         var searches = Array(repeating: Search(), count: U)
 
         // Step 1: every prompt's last position, from the root.
-        var hidden = try model.forward(prompts, cache: cache.prompts, logits: .last, hiddenOnly: true)
+        var hidden = try encode(prompts, into: cache.prompts)
         var parents: [[(beam: Beam, row: Int)]] = (0..<U).map { [(Beam(node: TokenTrie.root, sum: 0, token: -1), $0)] }
         var generated = 0
         while true {
             let rows = parents.reduce(0) { $0 + $1.count }
-            let logits = options.maskSoftmax ? [] : hidden.withUnsafeBufferPointer { model.headLogits($0.baseAddress!, rows: rows) }
+            let logits = options.maskSoftmax ? [] : hidden.withUnsafeBufferPointer { model.headLogits($0.baseAddress!, rows: rows, packed: packed) }
+            let lse = options.maskSoftmax ? [] : logits.withUnsafeBufferPointer { logSumExpRows($0.baseAddress!, rows: rows, V) }
             generated += 1
             var reselect = Array(0..<(U * B))
             for u in 0..<U where !searches[u].done {
@@ -96,7 +129,7 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
                     let conts = hidden.withUnsafeBufferPointer { h in
                         logits.withUnsafeBufferPointer { l in
                             scorer.continuations(of: entry.beam.node, hidden: h.baseAddress! + entry.row * C,
-                                                 logits: options.maskSoftmax ? nil : l.baseAddress! + entry.row * V, scratch: &scratch)
+                                                 logits: options.maskSoftmax ? nil : (l.baseAddress! + entry.row * V, lse[entry.row]), scratch: &scratch)
                         }
                     }
                     for c in conts { candidates.append((p, c, entry.beam.sum + c.score)) }
@@ -133,7 +166,7 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
                     beamRows.append(BeamRow(token: beam.token, prompt: u, promptLength: prompts[u].count, beam: u * B + j, generated: generated - 1))
                 }
             }
-            hidden = try model.forwardBeams(beamRows, cache: cache)
+            hidden = try model.forwardBeams(beamRows, cache: cache, packed: packed)
         }
         return searches.map { Array($0.finished.prefix(K)) }
     }

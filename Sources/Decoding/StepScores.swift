@@ -40,17 +40,16 @@ struct StepScorer {
     let options: DecodingOptions
 
     /// The valid continuations of `node` with their scores, from the node's hidden state and,
-    /// without mask-softmax, its full logits row.
-    func continuations(of node: Int32, hidden: UnsafePointer<Float>, logits: UnsafePointer<Float>?, scratch: inout [Float]) -> [Continuation] {
+    /// without mask-softmax, its full logits row and that row's log-sum-exp.
+    func continuations(of node: Int32, hidden: UnsafePointer<Float>, logits: (row: UnsafePointer<Float>, lse: Float)?, scratch: inout [Float]) -> [Continuation] {
         let trie = ig.trie
         let tokens = trie.validTokens(node)
         let start = Int(trie.childStart[Int(node)])
         var out: [Continuation] = []
         out.reserveCapacity(tokens.count)
-        if let logits {
-            let lse = Double(logSumExp(logits, model.config.vocabSize))
+        if let (row, lse) = logits {
             for (k, t) in tokens.enumerated() {
-                out.append(Continuation(token: t, child: trie.childNodes[start + k], score: Double(logits[Int(t)]) - lse))
+                out.append(Continuation(token: t, child: trie.childNodes[start + k], score: Double(row[Int(t)]) - Double(lse)))
             }
         } else {
             model.headLogits(hidden, tokens: tokens, into: &scratch)

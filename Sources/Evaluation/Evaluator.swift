@@ -25,7 +25,7 @@ public final class Evaluator {
 
     public init(model: DecoderModel, corpus: TrainingCorpus) {
         self.corpus = corpus
-        search = ConstrainedBeamSearch(model: model, ig: corpus.ig)
+        search = ConstrainedBeamSearch(model: model, ig: corpus.ig, sharedPrefix: corpus.sharedPromptPrefix)
     }
 
     /// The prompt of a history, with the oldest items dropped until it and the longest response fit.

@@ -70,6 +70,21 @@ public struct TrainingCorpus: Sendable {
         return prompt
     }
 
+    /// Tokens that prompts begin with: the longest common prefix of the prompts of single-item
+    /// histories over the first items of the catalog (the instruction header, up to where titles
+    /// start). A prompt that does not begin with it is still correct, only not shortened.
+    public var sharedPromptPrefix: [Int32] {
+        let items = min(dataset.catalog.count, 16)
+        guard items >= 2 else { return [] }
+        var prefix = promptTokens(history: [0])
+        for i in 1..<items {
+            let p = promptTokens(history: [i])
+            let n = zip(prefix, p).prefix { $0 == $1 }.count
+            prefix.removeLast(prefix.count - n)
+        }
+        return prefix
+    }
+
     /// Token sequences, the output positions of each, and the scored positions, for examples.
     public func assemble(_ examples: [TrainingExample]) -> (sequences: [[Int32]], outputs: [[Int]], positions: [ScoredPosition], firstScored: [Int?]) {
         var sequences: [[Int32]] = [], outputs: [[Int]] = [], positions: [ScoredPosition] = [], firsts: [Int?] = []

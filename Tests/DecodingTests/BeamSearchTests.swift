@@ -81,6 +81,19 @@ struct BeamSearchTests {
         }
     }
 
+    /// Prompts 0 and 2 begin with the header [5, 6, 7] and continue its cached keys; prompt 1
+    /// does not and is encoded whole. Causal attention makes both equal to encoding every prompt.
+    @Test func sharedHeaderChangesNothing() throws {
+        let plain = try makeSearch()
+        let shared = ConstrainedBeamSearch(model: plain.model, ig: plain.ig, sharedPrefix: [5, 6, 7])
+        #expect(shared.header?.tokens == [5, 6, 7])
+        for options in [Self.optionSets[0], Self.optionSets[4]] {
+            let want = try plain.recommend(prompts, options: options), got = try shared.recommend(prompts, options: options)
+            #expect(got.map { $0.map(\.item) } == want.map { $0.map(\.item) })
+            for (a, b) in zip(got.joined(), want.joined()) { #expect(abs(a.score - b.score) < 1e-5, "\(a.score) vs \(b.score)") }
+        }
+    }
+
     @Test func fewBeamsStillGiveDistinctCatalogItems() throws {
         let search = try makeSearch()
         for b in 1...7 {

@@ -31,6 +31,39 @@ struct KernelTests {
         }
     }
 
+    // Row counts around the 12-row register block and, with C = 2000, across the 24-row L2 block;
+    // output widths that end inside a panel's first or second half.
+    @Test(.enabled(if: PanelWeights.available, "the panel kernel needs AVX-512"),
+          arguments: [(1, 7, 5), (10, 576, 960), (12, 64, 17), (13, 33, 45), (25, 2000, 100), (50, 2000, 64), (30, 96, 1000)])
+    func panelProductMatchesNaive(_ shape: (Int, Int, Int)) {
+        let (N, C, OC) = shape
+        let inp = randomFloats(N * C, seed: 11), w = randomFloats(OC * C, seed: 12), b = randomFloats(OC, seed: 13)
+        let packed = PanelWeights(w, outputs: OC, inputs: C)
+        for useBias in [false, true] {
+            var fast = [Float](repeating: .nan, count: N * OC), slow = fast
+            b.withUnsafeBufferPointer { bp in
+                packed.multiply(&fast, inp, bias: useBias ? bp.baseAddress : nil, rows: N)
+                matmulForwardNaive(&slow, inp, w, useBias ? bp.baseAddress : nil, N: N, C: C, OC: OC)
+            }
+            #expect(maxDiff(fast, slow) < 1e-4 * Float(C).squareRoot(), "N=\(N) C=\(C) OC=\(OC) bias=\(useBias): \(maxDiff(fast, slow))")
+            // Each row's sums run in the same order whatever the batch: one row alone is bit-identical.
+            var alone = [Float](repeating: .nan, count: OC)
+            b.withUnsafeBufferPointer { bp in
+                packed.multiply(&alone, Array(inp[((N - 1) * C)...]), bias: useBias ? bp.baseAddress : nil, rows: 1)
+            }
+            #expect(alone == Array(fast[((N - 1) * OC)...]))
+        }
+    }
+
+    @Test(.enabled(if: PanelWeights.available, "the panel kernel needs AVX-512"))
+    func panelProductStaysInsideItsOutput() {
+        let (N, C, OC) = (3, 8, 20)
+        let packed = PanelWeights(randomFloats(OC * C, seed: 1), outputs: OC, inputs: C)
+        var out = [Float](repeating: 42, count: N * OC + 50)
+        packed.multiply(&out, randomFloats(N * C, seed: 2), bias: nil, rows: N)
+        #expect(out[(N * OC)...].allSatisfy { $0 == 42 }, "masked stores past OC")
+    }
+
     @Test func attentionBlocksMatchRowByRow() {
         // Two slots: slot 0 continues after 5 cached positions (4 new rows), slot 1 starts fresh (7 rows),
         // plus a single decoding row for slot 0; grouped-query heads (NH 6, KVH 2).
@@ -103,6 +136,21 @@ struct KernelTests {
         #expect(h[0] == 0)
         #expect(abs(h[1] - 2 / (1 + exp(-2)) * -1) < 1e-6)
         #expect(abs(logSumExp([1, 2, 3], 3) - log(exp(1) + exp(2) + exp(3))) < 1e-6)
+    }
+
+    /// The vector path (eight lanes, then a scalar tail) against a sum in Double, on a
+    /// vocabulary-sized row of logits spread as a model's are, and per row in parallel.
+    @Test func logSumExpOfLongRows() {
+        let (rows, V) = (3, 49_157)
+        let x = randomFloats(rows * V, seed: 9).map { $0 * 12 }
+        let fast = logSumExpRows(x, rows: rows, V)
+        for r in 0..<rows {
+            let row = x[(r * V)..<((r + 1) * V)].map(Double.init)
+            let m = row.max()!
+            let want = m + log(row.reduce(0) { $0 + exp($1 - m) })
+            #expect(abs(Double(fast[r]) - want) < 1e-5, "row \(r): \(fast[r]) vs \(want)")
+        }
+        #expect(logSumExp([-.infinity, -.infinity], 2) == -.infinity)
     }
 
     @Test func vectorExpMatchesLibm() {

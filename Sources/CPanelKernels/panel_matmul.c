@@ -1,0 +1,85 @@
+// The AVX-512 panel product (see panel_matmul.h). Compiled for the baseline target; only the
+// kernel functions carry target("avx512f"), and they run only after a run-time CPU check.
+#include "panel_matmul.h"
+#include <immintrin.h>
+#include <string.h>
+
+#define W LLMREC_PANEL_WIDTH
+
+int llmrec_panel_kernel_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+size_t llmrec_panel_floats(size_t OC, size_t C) { return (OC + W - 1) / W * W * C; }
+
+void llmrec_pack_panels(float *panels, const float *weight, size_t OC, size_t C) {
+    size_t count = (OC + W - 1) / W;
+    for (size_t p = 0; p < count; p++) {
+        float *dst = panels + p * C * W;
+        for (size_t o = 0; o < W; o++) {
+            size_t oc = p * W + o;
+            if (oc < OC) {
+                const float *src = weight + oc * C;
+                for (size_t c = 0; c < C; c++) dst[c * W + o] = src[c];
+            } else {
+                for (size_t c = 0; c < C; c++) dst[c * W + o] = 0;
+            }
+        }
+    }
+}
+
+// R rows (R ≤ 12) × one panel: 2R accumulators, two panel loads and R broadcasts per input
+// channel. `mask` keeps the stores inside OC on the last panel.
+#define PANEL_ROWS(R)                                                                                    \
+    __attribute__((target("avx512f"))) static void panel_rows_##R(                                    \
+        float *out, size_t ldo, const float *inp, size_t C, const float *panel, const float *bias,    \
+        __mmask16 m0, __mmask16 m1) {                                                                  \
+        __m512 lo[R], hi[R];                                                                           \
+        __m512 b0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();                      \
+        __m512 b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();                 \
+        for (int r = 0; r < R; r++) { lo[r] = b0; hi[r] = b1; }                                        \
+        for (size_t c = 0; c < C; c++) {                                                               \
+            __m512 w0 = _mm512_loadu_ps(panel + c * W), w1 = _mm512_loadu_ps(panel + c * W + 16);      \
+            _Pragma("GCC unroll 12") for (int r = 0; r < R; r++) {                                     \
+                __m512 x = _mm512_set1_ps(inp[r * C + c]);                                             \
+                lo[r] = _mm512_fmadd_ps(x, w0, lo[r]);                                                 \
+                hi[r] = _mm512_fmadd_ps(x, w1, hi[r]);                                                 \
+            }                                                                                          \
+        }                                                                                              \
+        for (int r = 0; r < R; r++) {                                                                  \
+            _mm512_mask_storeu_ps(out + r * ldo, m0, lo[r]);                                           \
+            _mm512_mask_storeu_ps(out + r * ldo + 16, m1, hi[r]);                                      \
+        }                                                                                              \
+    }
+
+PANEL_ROWS(1) PANEL_ROWS(2) PANEL_ROWS(3) PANEL_ROWS(4) PANEL_ROWS(5) PANEL_ROWS(6)
+PANEL_ROWS(7) PANEL_ROWS(8) PANEL_ROWS(9) PANEL_ROWS(10) PANEL_ROWS(11) PANEL_ROWS(12)
+
+typedef void (*panel_rows_fn)(float *, size_t, const float *, size_t, const float *, const float *, __mmask16, __mmask16);
+static const panel_rows_fn panel_rows[13] = {
+    0, panel_rows_1, panel_rows_2, panel_rows_3, panel_rows_4, panel_rows_5, panel_rows_6,
+    panel_rows_7, panel_rows_8, panel_rows_9, panel_rows_10, panel_rows_11, panel_rows_12,
+};
+
+__attribute__((target("avx512f")))
+void llmrec_panel_matmul(float *out, const float *inp, const float *panels, const float *bias,
+                         size_t N, size_t C, size_t OC, size_t panelBegin, size_t panelEnd) {
+    // Rows in blocks whose inputs stay in L2 (about 256 KB) while the panels pass over them; within
+    // a block, each panel (C × 32 floats) stays in L1/L2 while every 12 rows use it.
+    size_t block = 256 * 1024 / (C * sizeof(float)) / 12 * 12;
+    if (block < 12) block = 12;
+    for (size_t n0 = 0; n0 < N; n0 += block) {
+        size_t n1 = N - n0 < block ? N : n0 + block;
+        for (size_t p = panelBegin; p < panelEnd; p++) {
+            size_t first = p * W, width = OC - first < W ? OC - first : W;
+            __mmask16 m0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
+            __mmask16 m1 = width <= 16 ? 0 : width >= 32 ? 0xFFFF : (__mmask16)((1u << (width - 16)) - 1);
+            const float *panel = panels + p * C * W;
+            for (size_t n = n0; n < n1; n += 12) {
+                size_t rows = n1 - n < 12 ? n1 - n : 12;
+                panel_rows[rows](out + n * OC + first, OC, inp + n * C, C, panel, bias ? bias + first : 0, m0, m1);
+            }
+        }
+    }
+}
