@@ -5,7 +5,8 @@
 //   model:     ModelFormats ← Tokenizers ← CausalLM, and COpenBLAS, CPanelKernels ← Kernels ← CausalLM
 //   training:  ItemIndex, CausalLM, RecData ← Training
 //   decoding:  CausalLM, ItemIndex ← Decoding ← Evaluation (with Training's corpus)
-//   all of them ← LLMRecCLI; Evaluation and Serving join as their issues land.
+//   serving:   Evaluation, Decoding ← Serving (Hummingbird)
+//   all of them ← LLMRecCLI.
 import PackageDescription
 
 // Numeric code is compiled optimised even in debug builds: unoptimised, the model's loops run
@@ -17,11 +18,16 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation", "Serving"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Shared plumbing: errors, atomic output directories, seeded RNG, progress bar, asset paths.
@@ -40,6 +46,19 @@ let package = Package(
         .target(name: "Decoding", dependencies: ["CausalLM", "ItemIndex", "Kernels"], swiftSettings: optimizedAlways),
         // Evaluation: HR/NDCG, the popularity baseline, batched evaluation runs, paired comparisons.
         .target(name: "Evaluation", dependencies: ["Decoding", "Training", "CausalLM", "RecData", "Support"]),
+        // Serving: the HTTP API on Hummingbird, dynamic batching onto one model worker, Prometheus metrics.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "Evaluation", "Decoding", "RecData", "CausalLM", "Tokenizers", "Training",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
@@ -52,8 +71,9 @@ let package = Package(
         .executableTarget(
             name: "LLMRecCLI",
             dependencies: [
-                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation",
+                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation", "Serving",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -67,6 +87,17 @@ let package = Package(
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "CausalLM", "ItemIndex", "RecData", "Training", "Support"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Decoding", "Training", "RecData", "CausalLM"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support", "Training"]),
+        .testTarget(
+            name: "ServingTests",
+            dependencies: [
+                "Serving", "Evaluation", "Decoding", "RecData", "CausalLM", "Support",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

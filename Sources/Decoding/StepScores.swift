@@ -6,7 +6,7 @@ import CausalLM
 import ItemIndex
 import Kernels
 
-public struct DecodingOptions: Sendable, Equatable, Codable {
+public struct DecodingOptions: Sendable, Hashable, Codable {
     /// B: beams kept per step.
     public var beams = 10
     /// K: items returned (K ≤ B).

@@ -19,7 +19,8 @@ struct LLMRec: AsyncParsableCommand {
         version: LLMRecVersion.current,
         subcommands: [
             DataCommand.self, TokenizeCommand.self, LogitsCommand.self, GenerateCommand.self, ModelCommand.self,
-            IGCommand.self, TrainCommand.self, ExportCommand.self, EvalCommand.self, RecommendCommand.self, CompareCommand.self, BenchCommand.self, AssetsCommand.self,
+            IGCommand.self, TrainCommand.self, ExportCommand.self, EvalCommand.self, RecommendCommand.self, CompareCommand.self, ServeCommand.self,
+            BenchCommand.self, AssetsCommand.self,
         ]
     )
 }

@@ -51,22 +51,18 @@ struct RecommendCommand: ParsableCommand {
     func run() throws {
         let log = global.prepareForCompute()
         let dataset = try dataOptions.open()
-        var items: [Int] = []
-        for title in history {
-            guard let item = dataset.catalog.item(titled: title) else {
-                let close = dataset.catalog.closest(to: title, count: 5).map { "  \(dataset.catalog.titles[$0])" }
-                throw CommandFailure("'\(title)' is not a title of \(dataOptions.data)'s catalog. Closest titles:\n" + close.joined(separator: "\n"))
-            }
-            items.append(item)
+        let loaded = try loadRecommender(model, checkpoint: checkpoint)
+        let recommender = try Recommender(model: loaded.model, tokenizer: loaded.tokenizer, dataset: dataset, name: loaded.name)
+        let items: [Int]
+        switch recommender.items(titled: history) {
+        case .success(let found): items = found
+        case .failure(let unknown): throw CommandFailure("in \(dataOptions.data)'s catalog: " + unknown.description)
         }
         let count = min(top, dataset.catalog.count)
         if count < top { log.warning("the catalog has only \(dataset.catalog.count) items") }
-        let loaded = try loadRecommender(model, checkpoint: checkpoint)
-        let corpus = try TrainingCorpus(dataset: dataset, tokenizer: loaded.tokenizer, maxValid: 0)
-        let evaluator = Evaluator(model: loaded.model, corpus: corpus)
-        let prompt = evaluator.prompt(history: items)
-        if prompt.dropped > 0 { log.warning("the history is longer than the model's context: its \(prompt.dropped) oldest titles were left out") }
-        let list = try evaluator.search.recommend([prompt.tokens], options: decoding.options(count: count))[0]
+        let result = try recommender.recommend([items], options: decoding.options(count: count))[0]
+        if result.droppedHistory > 0 { log.warning("the history is longer than the model's context: its \(result.droppedHistory) oldest titles were left out") }
+        let list = result.items
         if json {
             let obj = list.map { ["id": $0.item, "title": dataset.catalog.titles[$0.item], "score": $0.score] as [String: Any] }
             print(String(decoding: try JSONSerialization.data(withJSONObject: ["items": obj], options: [.sortedKeys]), as: UTF8.self))

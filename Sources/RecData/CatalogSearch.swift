@@ -26,6 +26,25 @@ extension Catalog {
     }
 }
 
+extension Catalog {
+    /// Up to `limit` items whose titles contain `query`, ignoring case: titles that start with it
+    /// first, then the others, shorter titles first within each (what a search box wants).
+    public func search(_ query: String, limit: Int) -> [Int] {
+        let key = query.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !key.isEmpty, limit > 0 else { return [] }
+        var prefix: [(Int, Int)] = [], inside: [(Int, Int)] = []
+        for (i, title) in titles.enumerated() {
+            let lowered = title.lowercased()
+            if lowered.hasPrefix(key) {
+                prefix.append((lowered.count, i))
+            } else if lowered.contains(key) {
+                inside.append((lowered.count, i))
+            }
+        }
+        return (prefix.sorted { $0 < $1 } + inside.sorted { $0 < $1 }).prefix(limit).map(\.1)
+    }
+}
+
 /// Levenshtein distance (insertions, deletions, substitutions), two rows of memory.
 func editDistance<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
     if a.isEmpty { return b.count }

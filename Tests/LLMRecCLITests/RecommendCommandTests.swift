@@ -24,7 +24,7 @@ struct RecommendCommandTests {
                                          "--top", "3", "--igd-alpha", "0.1", "--log-level", "error"])
         try ok.run()
         var unknown = try LLMRec.parseAsRoot(["recommend", "--model", Self.model, "--data", Self.data.path, "--history", "Toy Storey", "--top", "2"])
-        #expect { try unknown.run() } throws: { "\($0)".contains("not a title") && "\($0)".contains("Toy Story (1995)") }
+        #expect { try unknown.run() } throws: { "\($0)".contains("not a catalog title") && "\($0)".contains("Toy Story (1995)") }
         #expect { try LLMRec.parseAsRoot(["recommend", "--data", "d"]) } throws: { LLMRec.message(for: $0).contains("at least one title") }
         #expect { try LLMRec.parseAsRoot(["recommend", "--data", "d", "--history", "x", "--top", "12", "--beams", "5"]) } throws: {
             LLMRec.message(for: $0).contains("needs at least 12 beams")

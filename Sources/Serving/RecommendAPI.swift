@@ -1,0 +1,135 @@
+// The API's request and response bodies, and the checks that turn a request into work for the
+// model. Every refusal names the field and what was expected.
+import Decoding
+import Evaluation
+import Foundation
+import Hummingbird
+
+/// Server-wide limits and decoding defaults (from `llmrec serve`'s options).
+public struct ServeSettings: Sendable {
+    /// Beams per search (B); a request asking for more items (k) than this gets k beams.
+    public var beams = 10
+    public var lengthPenalty = 0.0
+    public var igdAlpha = 0.0
+    public var maskSoftmax = false
+    /// Largest k a request may ask for (also capped by the catalog size).
+    public var maxK = 100
+    /// Most history items a request may send.
+    public var maxHistory = 100
+    /// Largest request body, bytes.
+    public var maxBodyBytes = 64 * 1024
+    public var maxBatch = 16
+    public var maxWait: Duration = .milliseconds(5)
+    /// Time a connection may stay silent (slow or idle clients) before it is closed.
+    public var idleTimeout: Duration = .seconds(30)
+
+    public init() {}
+}
+
+struct RecommendRequest: Decodable {
+    var history: [String]?
+    var history_ids: [Int]?
+    var k: Int?
+    var igd_alpha: Double?
+    var mask_softmax: Bool?
+}
+
+struct RecommendedItem: Codable, Equatable {
+    var id: Int
+    var title: String
+    var score: Double
+    /// The dataset's own item ids merged into this catalog entry (several when titles repeat).
+    var source_ids: [String]
+}
+
+struct RecommendResponse: Codable {
+    var items: [RecommendedItem]
+    var model: String
+    var latency_ms: Double
+    /// History items left out, oldest first, so that the prompt fits the model's context.
+    var dropped_history: Int
+}
+
+struct CatalogMatch: Codable, Equatable {
+    var id: Int
+    var title: String
+}
+
+struct ItemsResponse: Codable {
+    var items: [CatalogMatch]
+}
+
+struct HealthResponse: Codable {
+    var status: String
+    var model: String
+    var catalog_items: Int
+}
+
+extension RecommendRequest {
+    /// The request as work for the model, or the reason it cannot be.
+    func work(recommender: Recommender, settings: ServeSettings) throws -> WorkItem {
+        let catalog = recommender.catalog
+        let history: [Int]
+        switch (self.history, history_ids) {
+        case (nil, nil), (.some, .some):
+            throw APIError.invalid("give the history as exactly one of `history` (titles) or `history_ids` (catalog ids)")
+        case (let titles?, nil):
+            try Self.checkLength(titles.count, settings: settings)
+            switch recommender.items(titled: titles) {
+            case .success(let items): history = items
+            case .failure(let unknown):
+                let names = unknown.titles.map { "'\($0.title)'" }.joined(separator: ", ")
+                throw APIError(.unprocessableContent, code: "unknown_titles", "not catalog titles: \(names); see `unknown_titles` for the closest ones",
+                               unknownTitles: unknown.titles)
+            }
+        case (nil, let ids?):
+            try Self.checkLength(ids.count, settings: settings)
+            let bad = ids.filter { !(0..<catalog.count).contains($0) }
+            guard bad.isEmpty else {
+                throw APIError(.unprocessableContent, code: "unknown_ids", "history_ids \(bad.prefix(10).map(String.init).joined(separator: ", ")) are not catalog ids (0..<\(catalog.count))")
+            }
+            history = ids
+        }
+        let kMax = min(settings.maxK, catalog.count)
+        let k = self.k ?? min(10, kMax)
+        guard (1...max(kMax, 1)).contains(k) else { throw APIError.invalid("`k` must be in 1...\(kMax), got \(k)") }
+        let alpha = igd_alpha ?? settings.igdAlpha
+        guard alpha.isFinite, (0...1).contains(alpha) else { throw APIError.invalid("`igd_alpha` must be in [0, 1], got \(alpha)") }
+        let options = DecodingOptions(beams: max(settings.beams, k), count: k, igdAlpha: alpha, maskSoftmax: mask_softmax ?? settings.maskSoftmax,
+                                      lengthPenalty: settings.lengthPenalty)
+        return WorkItem(history: history, options: options)
+    }
+
+    static func checkLength(_ n: Int, settings: ServeSettings) throws {
+        if n == 0 { throw APIError(.unprocessableContent, code: "empty_history", "the history is empty: the model recommends from what the user has seen") }
+        if n > settings.maxHistory {
+            throw APIError(.unprocessableContent, code: "history_too_long", "the history has \(n) items; this server takes at most \(settings.maxHistory)")
+        }
+    }
+}
+
+/// A decoding error message for a body that is not the expected JSON, naming the field.
+func describe(_ error: Swift.DecodingError) -> String {
+    func path(_ c: Swift.DecodingError.Context) -> String {
+        let p = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        return p.isEmpty ? "the body" : "`\(p)`"
+    }
+    func name(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type: "a whole number"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is [Any].Type, is [String].Type, is [Int].Type: "an array"
+        case is [String: Any].Type: "an object"
+        default: "\(type)"
+        }
+    }
+    switch error {
+    case .typeMismatch(let type, let c): return "\(path(c)) has the wrong type: expected \(name(type))"
+    case .valueNotFound(let type, let c): return "\(path(c)) is null: expected \(name(type))"
+    case .keyNotFound(let key, _): return "`\(key.stringValue)` is missing"
+    case .dataCorrupted(let c): return "the body is not valid JSON (\(c.debugDescription))"
+    @unknown default: return "the body is not the expected JSON"
+    }
+}

@@ -1,0 +1,191 @@
+// `llmrec serve`: the HTTP API on Hummingbird.
+//   POST /v1/recommend   ranked catalog items for a history (batched onto the model worker)
+//   GET  /v1/items?q=    catalog titles containing q (prefix matches first), to turn what a
+//                        user typed into catalog titles
+//   GET  /healthz        liveness; 503 while shutting down
+//   GET  /metrics        Prometheus text format
+//   GET  /openapi.json   the API's OpenAPI 3.1 document
+// Graceful shutdown: once a shutdown starts, new requests get 503 while the ones in flight
+// finish; then the listener closes and the model worker drains its queue.
+import Evaluation
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import Synchronization
+
+public final class RecommendServer: Sendable {
+    public let recommender: Recommender
+    public let settings: ServeSettings
+    public let metrics = ServingMetrics()
+    public let worker: BatchingWorker
+    let shuttingDown = Atomic<Bool>(false)
+
+    public init(recommender: Recommender, settings: ServeSettings) {
+        self.recommender = recommender
+        self.settings = settings
+        worker = BatchingWorker(recommender: recommender, maxBatch: settings.maxBatch, maxWait: settings.maxWait, metrics: metrics)
+    }
+
+    /// The API's routes. The OpenAPI document lists exactly these (ServingTests).
+    public static let routes: [(method: HTTPRequest.Method, path: String)] = [
+        (.post, "/v1/recommend"), (.get, "/v1/items"), (.get, "/healthz"), (.get, "/metrics"), (.get, "/openapi.json"),
+    ]
+
+    /// The routes and middleware.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ErrorAndMetricsMiddleware(metrics: metrics))
+        router.add(middleware: ShutdownGate(server: self))
+        for route in Self.routes {
+            let path = route.path
+            router.on(RouterPath(path), method: route.method) { request, _ in try await self.answer(path, request) }
+        }
+        return router
+    }
+
+    func answer(_ path: String, _ request: Request) async throws -> Response {
+        switch path {
+        case "/v1/recommend": return try await recommend(request)
+        case "/v1/items": return try items(request)
+        case "/healthz": return jsonResponse(HealthResponse(status: "ok", model: recommender.name, catalog_items: recommender.catalog.count))
+        case "/metrics":
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
+        case "/openapi.json":
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        default: throw APIError(.notFound, code: "not_found", "no route \(path)")
+        }
+    }
+
+    /// The application on `host:port` (port 0: any free port; `onRunning` receives the bound one).
+    public func application(host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let idle = TimeAmount.nanoseconds(Int64(seconds(settings.idleTimeout) * 1e9))
+        return Application(
+            router: router(),
+            server: .http1(configuration: .init(idleTimeout: idle)),
+            configuration: .init(address: .hostname(host, port: port), serverName: "llmrec"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then drains (see `services`).
+    public func run(host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await services(host: host, port: port, logger: logger, shutdownSignals: [.sigterm, .sigint], onRunning: onRunning).run()
+    }
+
+    /// The server as a service group: the model worker, the HTTP application, and the flag that
+    /// turns new requests away. A graceful shutdown (one of `shutdownSignals`, or
+    /// `triggerGracefulShutdown()`) stops them in reverse order: new requests get 503 at once,
+    /// then the listener closes once the requests in flight have their answers, then the worker
+    /// finishes its queue.
+    public func services(host: String, port: Int, logger: Logger, shutdownSignals: [UnixSignal],
+                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
+        ServiceGroup(configuration: .init(
+            services: [
+                .init(service: WorkerService(worker: worker)),
+                .init(service: application(host: host, port: port, logger: logger, onRunning: onRunning)),
+                .init(service: ShutdownFlag(server: self)),
+            ],
+            gracefulShutdownSignals: shutdownSignals,
+            logger: logger))
+    }
+
+    func recommend(_ request: Request) async throws -> Response {
+        let started = ContinuousClock.now
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: settings.maxBodyBytes)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, code: "body_too_large", "the body is over this server's limit of \(settings.maxBodyBytes) bytes")
+        } catch {
+            // The client stopped sending (it went silent past the idle timeout, or hung up).
+            throw APIError(.requestTimeout, code: "incomplete_body", "the request body ended before it was complete (\(error))")
+        }
+        let parsed: RecommendRequest
+        do {
+            parsed = try JSONDecoder().decode(RecommendRequest.self, from: Data(buffer: body))
+        } catch let error as Swift.DecodingError {
+            throw APIError.badRequest(describe(error))
+        }
+        let work = try parsed.work(recommender: recommender, settings: settings)
+        let result = try await worker.recommend(work)
+        let catalog = recommender.catalog
+        let items = result.items.map { RecommendedItem(id: $0.item, title: catalog.titles[$0.item], score: $0.score, source_ids: catalog.sourceIDs[$0.item]) }
+        let latency = seconds(started.duration(to: .now)) * 1000
+        return jsonResponse(RecommendResponse(items: items, model: recommender.name, latency_ms: latency, dropped_history: result.droppedHistory))
+    }
+
+    func items(_ request: Request) throws -> Response {
+        guard let q = request.uri.queryParameters.get("q"), !q.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw APIError.invalid("give the text to search for as `q`, e.g. /v1/items?q=toy%20story")
+        }
+        let limitText = request.uri.queryParameters.get("limit")
+        let limit = limitText.map { Int($0) } ?? 20
+        guard let limit, (1...100).contains(limit) else { throw APIError.invalid("`limit` must be a whole number in 1...100, got \(limitText ?? "")") }
+        let catalog = recommender.catalog
+        return jsonResponse(ItemsResponse(items: catalog.search(q, limit: limit).map { CatalogMatch(id: $0, title: catalog.titles[$0]) }))
+    }
+}
+
+/// Turns every error into the API's JSON error (Hummingbird's own 404s and 405s included),
+/// and records each request's route, status and latency.
+struct ErrorAndMetricsMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let metrics: ServingMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            response = try error.response(from: request, context: context)
+        } catch let error as HTTPError {
+            let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed" : "http_\(error.status.code)"
+            response = try APIError(error.status, code: code, error.body ?? error.status.reasonPhrase).response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            response = try APIError(error.status, code: "http_\(error.status.code)", "\(error)").response(from: request, context: context)
+        } catch {
+            context.logger.error("request failed: \(error)")
+            response = try APIError(.internalServerError, code: "internal", "\(error)").response(from: request, context: context)
+        }
+        metrics.record(route: context.endpointPath ?? "unmatched", status: response.status.code, duration: started.duration(to: .now))
+        return response
+    }
+}
+
+/// 503 for every request once shutdown has started.
+struct ShutdownGate: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let server: RecommendServer
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if server.shuttingDown.load(ordering: .relaxed) {
+            var response = try APIError(.serviceUnavailable, code: "shutting_down", "the server is shutting down").response(from: request, context: context)
+            response.headers[.connection] = "close"
+            return response
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Sets the server's shutting-down flag when a graceful shutdown begins.
+struct ShutdownFlag: Service {
+    let server: RecommendServer
+    func run() async throws {
+        try? await gracefulShutdown()
+        server.shuttingDown.store(true, ordering: .relaxed)
+    }
+}
+
+/// Keeps the model worker for the server's lifetime and drains it at shutdown.
+struct WorkerService: Service {
+    let worker: BatchingWorker
+    func run() async throws {
+        try? await gracefulShutdown()
+        await worker.drain()
+    }
+}

@@ -1,0 +1,83 @@
+// Every kind of bad request gets its status code and a JSON error naming what is wrong, and the
+// server keeps serving afterwards; slow clients are cut off without holding up others.
+import Foundation
+import Testing
+@testable import Serving
+
+@Suite("serve: bad requests", .serialized)
+struct BadRequestTests {
+    @Test func badRequestsGetClearErrorsAndTheServerKeepsServing() async throws {
+        var settings = ServeSettings()
+        settings.maxBodyBytes = 2048
+        settings.maxHistory = 5
+        settings.maxK = 4
+        let running = try await RunningServer.start(tinyRecommender, settings)
+        let cases: [(body: String, status: Int, code: String, mentions: String)] = [
+            ("{\"history\": [\"Toy Story (1995)\"", 400, "bad_request", "not valid JSON"),
+            ("[1, 2]", 400, "bad_request", "wrong type"),
+            ("{\"history\": \"Toy Story (1995)\"}", 400, "bad_request", "`history` has the wrong type: expected an array"),
+            ("{\"history\": [\"Toy Story (1995)\"], \"k\": \"five\"}", 400, "bad_request", "`k` has the wrong type: expected a whole number"),
+            ("{\"history_ids\": [0, \"1\"]}", 400, "bad_request", "`history_ids.[1]`"),
+            ("{}", 422, "invalid_request", "exactly one of"),
+            ("{\"history\": [\"Heat (1995)\"], \"history_ids\": [0]}", 422, "invalid_request", "exactly one of"),
+            ("{\"history\": []}", 422, "empty_history", "empty"),
+            ("{\"history\": [\"Heat (1995)\", \"Heat (1995)\", \"Heat (1995)\", \"Heat (1995)\", \"Heat (1995)\", \"Heat (1995)\"]}", 422, "history_too_long", "at most 5"),
+            ("{\"history_ids\": [0, 99, -1]}", 422, "unknown_ids", "99, -1"),
+            ("{\"history\": [\"Heat (1995)\"], \"k\": 0}", 422, "invalid_request", "`k` must be in 1...4"),
+            ("{\"history\": [\"Heat (1995)\"], \"k\": 5}", 422, "invalid_request", "`k` must be in 1...4"),
+            ("{\"history\": [\"Heat (1995)\"], \"igd_alpha\": 1.5}", 422, "invalid_request", "`igd_alpha`"),
+            ("{\"history\": [\"" + String(repeating: "x", count: 4000) + "\"]}", 413, "body_too_large", "2048 bytes"),
+        ]
+        for c in cases {
+            let reply = try await running.send(.POST, "/v1/recommend", body: c.body)
+            #expect(reply.status == c.status, "\(c.body.prefix(60)): \(reply.status) \(reply.text)")
+            #expect(reply.errorCode == c.code, "\(c.body.prefix(60)): \(reply.text)")
+            #expect(reply.text.contains(c.mentions), "\(c.body.prefix(60)): \(reply.text)")
+            #expect(reply.headers.first(name: "content-type")?.hasPrefix("application/json") == true)
+        }
+        // Unknown titles: all of them listed, each with the closest catalog titles.
+        let unknown = try await running.recommend(["history": ["Toy Storey", "Heat (1995)", "jumanji 1995"]])
+        #expect(unknown.status == 422 && unknown.errorCode == "unknown_titles")
+        let listed = (unknown.object["error"] as? [String: Any])?["unknown_titles"] as? [[String: Any]] ?? []
+        #expect(listed.map { $0["title"] as? String } == ["Toy Storey", "jumanji 1995"])
+        #expect((listed.first?["suggestions"] as? [String])?.first == "Toy Story (1995)")
+        // Search: a missing or empty q, a bad limit; unknown routes.
+        #expect(try await running.send(.GET, "/v1/items").errorCode == "invalid_request")
+        #expect(try await running.send(.GET, "/v1/items?q=%20").status == 422)
+        #expect(try await running.send(.GET, "/v1/items?q=heat&limit=0").status == 422)
+        #expect(try await running.send(.GET, "/v1/items?q=heat&limit=many").status == 422)
+        let missing = try await running.send(.GET, "/v2/recommend")
+        #expect(missing.status == 404 && missing.errorCode == "not_found")
+        // Still serving.
+        let ok = try await running.recommend(["history": ["toy story (1995)", "Heat (1995)"], "k": 3])
+        #expect(ok.status == 200, "\(ok.text)")
+        #expect(ranking(ok).count == 3)
+        let search = try await running.send(.GET, "/v1/items?q=HEAT")
+        #expect((search.object["items"] as? [[String: Any]])?.compactMap { $0["title"] as? String } == ["Heat (1995)"])
+        // Errors are counted by route and status.
+        let metrics = try await running.send(.GET, "/metrics").text
+        #expect(metrics.contains("llmrec_http_errors_total{route=\"/v1/recommend\",status=\"422\"}"))
+        #expect(metrics.contains("llmrec_http_errors_total{route=\"/v1/recommend\",status=\"413\"} 1"))
+        try await running.stop()
+    }
+
+    /// A client that sends part of a request and goes silent is disconnected after the idle
+    /// timeout, while other clients are answered meanwhile.
+    @Test func slowClientsAreCutOffWithoutBlockingOthers() async throws {
+        var settings = ServeSettings()
+        settings.idleTimeout = .seconds(1)
+        let running = try await RunningServer.start(tinyRecommender, settings)
+        let slow = try LoopbackSocket(port: running.port)
+        try slow.write("POST /v1/recommend HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"hist")
+        let ok = try await running.recommend(["history": ["Heat (1995)"], "k": 2])
+        #expect(ok.status == 200)
+        // The server closes the silent connection (an answer, if any, is an error status).
+        let started = Date()
+        let answer = slow.readUntilClosed(timeout: 10)
+        #expect(answer.closed, "the silent connection was not closed")
+        #expect(Date().timeIntervalSince(started) < 8)
+        #expect(answer.text.isEmpty || !answer.text.hasPrefix("HTTP/1.1 200"), "\(answer.text)")
+        #expect(try await running.send(.GET, "/healthz").status == 200)
+        try await running.stop()
+    }
+}

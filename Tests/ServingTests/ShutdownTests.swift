@@ -1,0 +1,42 @@
+// Graceful shutdown: a request in flight when the shutdown starts gets its answer; requests
+// after that are turned away (503 on an open connection, or the connection refused once the
+// listener is closed), and the server then stops.
+import Foundation
+import Testing
+@testable import Serving
+
+@Suite("serve: graceful shutdown", .serialized)
+struct ShutdownTests {
+    @Test func requestsInFlightFinishAndNewOnesAreRefused() async throws {
+        var settings = ServeSettings()
+        // The request waits in the batcher for company, so it is in flight when the shutdown starts.
+        settings.maxWait = .milliseconds(1500)
+        let running = try await RunningServer.start(tinyRecommender, settings)
+        let inFlight = Task { try await running.recommend(["history": ["Heat (1995)"], "k": 2]) }
+        try await Task.sleep(for: .milliseconds(300))
+        let stopping = Task { try await running.stop() }
+        try await Task.sleep(for: .milliseconds(200))
+        do {
+            let late = try await running.send(.GET, "/healthz")
+            #expect(late.status == 503 && late.errorCode == "shutting_down", "\(late.status) \(late.text)")
+        } catch {
+            // Refused: the listener is already closed. Also a refusal.
+        }
+        let answer = try await inFlight.value
+        #expect(answer.status == 200, "\(answer.text)")
+        #expect(ranking(answer).count == 2)
+        try await stopping.value
+    }
+
+    /// Once the shutdown flag is up, every route answers 503 with the JSON error and closes the connection.
+    @Test func theGateTurnsRequestsAway() async throws {
+        let running = try await RunningServer.start(tinyRecommender)
+        #expect(try await running.send(.GET, "/healthz").status == 200)
+        running.server.shuttingDown.store(true, ordering: .relaxed)
+        for reply in [try await running.send(.GET, "/healthz"), try await running.recommend(["history": ["Heat (1995)"]])] {
+            #expect(reply.status == 503 && reply.errorCode == "shutting_down", "\(reply.text)")
+            #expect(reply.headers.first(name: "connection") == "close")
+        }
+        try await running.stop()
+    }
+}
