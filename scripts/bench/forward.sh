@@ -20,7 +20,7 @@ o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
 model = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("Model name")), "?")
 print(f"machine: {model}, {t['threads']} threads; llmrec OpenBLAS: {o['threads']}; torch {t['torch']}")
-print(f"forward batch {o['forward_batch']}")
+print(f"forward batch {o['forward_batch']}; llmrec packs its weights once for inference after loading: {o['pack_s']} s")
 print(f"{'':24}{'llmrec':>12}{'pytorch':>12}{'ratio':>10}")
 rows = [("load (s)", "load_s", False), ("forward (tokens/s)", "forward_tokens_per_s", True),
         ("decode (ms/token)", "decode_ms_per_token", False), ("peak RSS (MB)", "peak_rss_mb", False)]
