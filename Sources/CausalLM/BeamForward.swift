@@ -22,13 +22,13 @@ public final class BeamKVCache: @unchecked Sendable {
     public var beamSlots: Int { beams.slots }
     public var depth: Int { beams.capacity }
 
-    /// New beam slot j continues old beam slot parents[j]: copies its first `length` positions.
-    public func reselect(parents: [Int], length: Int) {
+    /// New beam slot j continues old beam slot parents[j]: copies its first `lengths[j]` positions.
+    public func reselect(parents: [Int], lengths: [Int]) {
         let kvw = beams.rowWidth
         for l in beams.keys.indices {
-            for (j, p) in parents.enumerated() where length > 0 {
-                (spare.keys[l] + j * beams.capacity * kvw).update(from: beams.keys[l] + p * beams.capacity * kvw, count: length * kvw)
-                (spare.values[l] + j * beams.capacity * kvw).update(from: beams.values[l] + p * beams.capacity * kvw, count: length * kvw)
+            for (j, p) in parents.enumerated() where lengths[j] > 0 {
+                (spare.keys[l] + j * beams.capacity * kvw).update(from: beams.keys[l] + p * beams.capacity * kvw, count: lengths[j] * kvw)
+                (spare.values[l] + j * beams.capacity * kvw).update(from: beams.values[l] + p * beams.capacity * kvw, count: lengths[j] * kvw)
             }
         }
         swap(&beams, &spare)

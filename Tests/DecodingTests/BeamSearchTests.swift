@@ -94,6 +94,19 @@ struct BeamSearchTests {
         }
     }
 
+    /// Reading forced chains ahead ([101, 7, 7, 2] is one) changes no result: the same items and
+    /// scores as decoding them one step at a time.
+    @Test func readingForcedTokensAheadChangesNothing() throws {
+        let ahead = try makeSearch()
+        let stepwise = ConstrainedBeamSearch(model: ahead.model, ig: ahead.ig)
+        stepwise.readAheadRows = 0
+        for options in Self.optionSets {
+            let want = try stepwise.recommend(prompts, options: options), got = try ahead.recommend(prompts, options: options)
+            #expect(got.map { $0.map(\.item) } == want.map { $0.map(\.item) })
+            for (a, b) in zip(got.joined(), want.joined()) { #expect(abs(a.score - b.score) < 1e-5, "\(a.score) vs \(b.score)") }
+        }
+    }
+
     @Test func fewBeamsStillGiveDistinctCatalogItems() throws {
         let search = try makeSearch()
         for b in 1...7 {

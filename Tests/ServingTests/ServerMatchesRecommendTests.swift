@@ -54,7 +54,9 @@ struct ServerMatchesRecommendTests {
             let alone = try r.recommend([history], options: options)[0].items
             let got = ranking(reply)
             #expect(got.map(\.id) == alone.map(\.item), "\(body)")
-            for (a, b) in zip(got, alone) { #expect(abs(a.score - b.score) < 1e-5, "\(a.score) vs \(b.score)") }
+            // Batched passes group rows differently (attention's small products, forced tokens read
+            // ahead only for few beams), so sums of float32 log-probabilities differ by rounding.
+            for (a, b) in zip(got, alone) { #expect(abs(a.score - b.score) <= 1e-5 * (1 + abs(b.score)), "\(a.score) vs \(b.score)") }
             let items = reply.object["items"] as? [[String: Any]] ?? []
             #expect(items.map { $0["title"] as? String } == alone.map { r.catalog.titles[$0.item] })
         }
