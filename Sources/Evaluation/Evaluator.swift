@@ -60,8 +60,7 @@ public final class Evaluator {
 
     /// The popularity baseline on the same samples (training-target frequency, history excluded).
     public static func popularity(_ samples: [StoredSample], corpus: TrainingCorpus, count: Int) -> [EvaluationRecord] {
-        var counts = [Int](repeating: 0, count: corpus.dataset.catalog.count)
-        for e in corpus.train { counts[e.item] += 1 }
+        let counts = corpus.targetCounts
         let baseline = PopularityBaseline(targetCounts: counts)
         return samples.map { s in
             let items = baseline.rank(history: s.history, k: count)

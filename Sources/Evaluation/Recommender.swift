@@ -30,7 +30,7 @@ public final class Recommender: @unchecked Sendable {
     public init(model: DecoderModel, tokenizer: BPETokenizer, dataset: PreparedDataset, name: String) throws {
         self.dataset = dataset
         self.name = name
-        evaluator = Evaluator(model: model, corpus: try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: 0))
+        evaluator = Evaluator(model: model, corpus: try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: 0, trainExamples: false))
     }
 
     public var catalog: Catalog { dataset.catalog }

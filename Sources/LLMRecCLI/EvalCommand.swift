@@ -136,7 +136,7 @@ struct EvalCommand: ParsableCommand {
         var lastCorpus: TrainingCorpus?
         for spec in models {
             let loaded = try loadRecommender(spec, checkpoint: checkpoint)
-            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: loaded.tokenizer, maxValid: 0)
+            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: loaded.tokenizer, maxValid: 0, trainExamples: false)
             lastCorpus = corpus
             let evaluator = Evaluator(model: loaded.model, corpus: corpus)
             let bar = ProgressBar(label: "eval \(URL(fileURLWithPath: spec).lastPathComponent)", total: samples.count)
@@ -151,7 +151,7 @@ struct EvalCommand: ParsableCommand {
         if baseline == .popularity {
             // The baseline counts training targets, which do not depend on the tokenizer: a model's
             // corpus serves; without a model, smollm2's tokenizer builds one.
-            let corpus = try lastCorpus ?? TrainingCorpus(dataset: dataset, tokenizer: ModelSource.resolve("smollm2").loadTokenizer(), maxValid: 0)
+            let corpus = try lastCorpus ?? TrainingCorpus(dataset: dataset, tokenizer: ModelSource.resolve("smollm2").loadTokenizer(), maxValid: 0, trainExamples: false)
             let start = Date()
             let records = Evaluator.popularity(samples, corpus: corpus, count: count)
             table.append(("popularity", try report(records, dataset: dataset, seconds: Date().timeIntervalSince(start))))

@@ -73,6 +73,58 @@ public enum DatasetReader {
         return out
     }
 
+    /// How often each catalog item is a target in one split, without decoding whole samples: the
+    /// number after `"target":` is read straight from each line (the split files are ours), and
+    /// only a line where that fails is decoded as JSON. For MovieLens-1M's 795,335 training
+    /// samples this is ~20× faster than `samples`, which is what evaluation and serving need.
+    public static func targetCounts(_ split: SplitName, of dataset: PreparedDataset) throws -> [Int] {
+        let url = dataset.directory.appendingPathComponent(DatasetFile.split(split))
+        let n = dataset.catalog.count
+        var counts = [Int](repeating: 0, count: n)
+        let file = try TextFile(path: url.path, encoding: .utf8)
+        let decoder = JSONDecoder()
+        let key = Array("\"target\"".utf8)
+        try file.forEachLine { number, line in
+            if line.isEmpty { return true }
+            var target = quickTarget(line, key: key)
+            if target == nil {
+                do { target = try decoder.decode(StoredSample.self, from: Data(buffer: line)).target } catch {
+                    throw DataError.malformedLine(file: url.path, line: number, expected: "a JSON object (\(jsonProblem(error)))", found: file.string(line))
+                }
+            }
+            guard let t = target, (0..<n).contains(t) else {
+                throw DataError.malformedLine(file: url.path, line: number, expected: "a target in 0..<\(n) (the catalog)", found: file.string(line))
+            }
+            counts[t] += 1
+            return true
+        }
+        return counts
+    }
+
+    /// The integer after `"target"`, optional spaces and `:`, or nil when the line is not that simple.
+    static func quickTarget(_ line: UnsafeBufferPointer<UInt8>, key: [UInt8]) -> Int? {
+        guard line.count > key.count else { return nil }
+        var i = 0
+        search: while i + key.count <= line.count {
+            for k in 0..<key.count where line[i + k] != key[k] { i += 1; continue search }
+            var j = i + key.count
+            while j < line.count, line[j] == UInt8(ascii: " ") { j += 1 }
+            guard j < line.count, line[j] == UInt8(ascii: ":") else { return nil }
+            j += 1
+            while j < line.count, line[j] == UInt8(ascii: " ") { j += 1 }
+            var value = 0, digits = 0
+            while j < line.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[j]), digits < 12 {
+                value = value * 10 + Int(line[j] - UInt8(ascii: "0"))
+                j += 1
+                digits += 1
+            }
+            // The number must end the value: a comma, a closing brace or spaces.
+            guard digits > 0, j < line.count, [UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: " ")].contains(line[j]) else { return nil }
+            return value
+        }
+        return nil
+    }
+
     private static func decodeFile<T: Decodable>(_ url: URL, _ decoder: JSONDecoder) throws -> T {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {

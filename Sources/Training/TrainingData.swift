@@ -22,7 +22,12 @@ public struct TrainingCorpus: Sendable {
     public let train: [TrainingExample]
     public let valid: [TrainingExample]
 
-    public init(dataset: PreparedDataset, tokenizer: BPETokenizer, maxValid: Int) throws {
+    /// How often each catalog item is a training target (IG's and the popularity baseline's counts).
+    public let targetCounts: [Int]
+
+    /// `trainExamples: false` leaves `train` empty and only counts the training targets: all
+    /// that decoding, evaluation and serving need, and much quicker to read.
+    public init(dataset: PreparedDataset, tokenizer: BPETokenizer, maxValid: Int, trainExamples: Bool = true) throws {
         self.dataset = dataset
         self.tokenizer = tokenizer
         let trie = try TokenTrie(sequences: Self.responseSequences(dataset, tokenizer: tokenizer))
@@ -32,11 +37,17 @@ public struct TrainingCorpus: Sendable {
                                 lengthHint: s.history.reduce(0) { $0 + dataset.catalog.titles[$1].count + 4 })
             }
         }
-        train = try examples(.train, limit: nil)
         valid = try examples(.valid, limit: maxValid)
-        var counts = [Int](repeating: 0, count: dataset.catalog.count)
-        for e in train { counts[e.item] += 1 }
-        ig = InformationGain(trie: trie, targetCounts: counts, eosTokenID: tokenizer.eosTokenID)
+        if trainExamples {
+            train = try examples(.train, limit: nil)
+            var counts = [Int](repeating: 0, count: dataset.catalog.count)
+            for e in train { counts[e.item] += 1 }
+            targetCounts = counts
+        } else {
+            train = []
+            targetCounts = try DatasetReader.targetCounts(.train, of: dataset)
+        }
+        ig = InformationGain(trie: trie, targetCounts: targetCounts, eosTokenID: tokenizer.eosTokenID)
     }
 
     /// The response token ids of every catalog item: the quoted title, tokenized on its own as in

@@ -32,6 +32,26 @@ struct DatasetDirectoryTests {
         #expect(ds.response(for: test[0]) == "\"Jumanji (1995)\"")
     }
 
+    /// The quick target counter agrees with full decoding, and falls back to JSON for lines
+    /// written differently (key order, spaces); a target outside the catalog is refused.
+    @Test func targetCountsEqualDecodedSamples() throws {
+        let out = scratchDirectory().appendingPathComponent("ds")
+        let source = try DataSource.resolve(dataset: fixture("csv/interactions.csv"), items: fixture("csv/items.csv"), format: .auto)
+        _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: out, replace: false)
+        let ds = try DatasetReader.open(out)
+        for split in [SplitName.train, .valid, .test] {
+            var want = [Int](repeating: 0, count: ds.catalog.count)
+            for s in try DatasetReader.samples(split, of: ds) { want[s.target] += 1 }
+            #expect(try DatasetReader.targetCounts(split, of: ds) == want)
+        }
+        let train = out.appendingPathComponent("train.jsonl")
+        try "{\"target\" : 2, \"user\": \"u\", \"history\": [1], \"timestamp\": 1}\n{\"history\":[0],\"user\":\"v\",\"timestamp\":2,\"target\":1}\n{\"user\":\"w\",\"history\":[0],\"targ\\u0065t\":3,\"timestamp\":3}\n"
+            .write(to: train, atomically: true, encoding: .utf8)
+        #expect(try DatasetReader.targetCounts(.train, of: ds) == [0, 1, 1, 1])
+        try "{\"user\":\"u\",\"history\":[1],\"target\":9,\"timestamp\":1}\n".write(to: train, atomically: true, encoding: .utf8)
+        #expect { try DatasetReader.targetCounts(.train, of: ds) } throws: { "\($0)".contains("train.jsonl") && "\($0)".contains("line 1") }
+    }
+
     @Test func responseTokenLengthsWhenACounterIsGiven() throws {
         let out = scratchDirectory().appendingPathComponent("ds")
         let source = try DataSource.resolve(dataset: fixture("ml-1m"), items: nil, format: .auto)
