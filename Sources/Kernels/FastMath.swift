@@ -4,7 +4,10 @@
 
 @inline(__always)
 public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let x = pointwiseMax(pointwiseMin(x, SIMD8(repeating: 88.3)), SIMD8(repeating: -87.3))
+    // Clamped with masks: pointwiseMin/Max were not inlined (1.5% of decoding in perf).
+    var x = x
+    x.replace(with: SIMD8(repeating: 88.3), where: x .> 88.3)
+    x.replace(with: SIMD8(repeating: -87.3), where: x .< -87.3)
     // n = round(x / ln2) without float→int conversions (generic and slow for SIMD in Swift):
     // adding 1.5·2²³ rounds to an integer in the float add, and n sits in the low mantissa bits.
     let magic = SIMD8<Float>(repeating: 12_582_912)

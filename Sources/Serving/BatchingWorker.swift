@@ -58,6 +58,13 @@ public final class BatchingWorker: @unchecked Sendable {
         }
     }
 
+    /// Requests queued and not yet taken into a batch.
+    public var queued: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count
+    }
+
     /// Refuses new requests, lets the worker finish what is queued, and returns when it has.
     public func drain() async {
         await withCheckedContinuation { stop(notifying: $0) }

@@ -13,7 +13,8 @@ struct ShutdownTests {
         settings.maxWait = .milliseconds(1500)
         let running = try await RunningServer.start(tinyRecommender, settings)
         let inFlight = Task { try await running.recommend(["history": ["Heat (1995)"], "k": 2]) }
-        try await Task.sleep(for: .milliseconds(300))
+        // Start the shutdown only once the request is waiting in the batcher.
+        while running.server.worker.queued == 0 { try await Task.sleep(for: .milliseconds(10)) }
         let stopping = Task { try await running.stop() }
         try await Task.sleep(for: .milliseconds(200))
         do {
