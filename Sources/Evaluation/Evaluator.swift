@@ -19,6 +19,13 @@ public struct EvaluationRecord: Sendable, Codable, Equatable {
     public var droppedHistory: Int
 }
 
+/// One history's ranking.
+public struct Recommendation: Sendable, Equatable {
+    public var items: [ScoredItem]
+    /// History items left out (oldest first) so that the prompt fits the model's context.
+    public var droppedHistory: Int
+}
+
 public final class Evaluator {
     public let corpus: TrainingCorpus
     public let search: ConstrainedBeamSearch
@@ -40,18 +47,23 @@ public final class Evaluator {
         return (tokens, history.count - h.count)
     }
 
+    /// Rankings for histories (catalog items, oldest first), decoded as one batch.
+    public func recommend(_ histories: [[Int]], options: DecodingOptions) throws -> [Recommendation] {
+        let prompts = histories.map { prompt(history: $0) }
+        let lists = try search.recommend(prompts.map(\.tokens), options: options)
+        return zip(lists, prompts).map { Recommendation(items: $0, droppedHistory: $1.dropped) }
+    }
+
     /// Rankings for `samples`, `batch` users per beam search; `progress(done)` after each batch.
     public func run(_ samples: [StoredSample], options: DecodingOptions, batch: Int, progress: (Int) -> Void) throws -> [EvaluationRecord] {
         var out: [EvaluationRecord] = []
         out.reserveCapacity(samples.count)
         for start in stride(from: 0, to: samples.count, by: max(batch, 1)) {
             let chunk = Array(samples[start..<min(samples.count, start + batch)])
-            let prompts = chunk.map { prompt(history: $0.history) }
-            let lists = try search.recommend(prompts.map(\.tokens), options: options)
-            for (s, (list, p)) in zip(chunk, zip(lists, prompts)) {
-                let items = list.map(\.item)
-                out.append(EvaluationRecord(user: s.user, target: s.target, items: items, scores: list.map(\.score),
-                                            rank: RankingMetrics.rank(of: s.target, in: items), droppedHistory: p.dropped))
+            for (s, r) in zip(chunk, try recommend(chunk.map(\.history), options: options)) {
+                let items = r.items.map(\.item)
+                out.append(EvaluationRecord(user: s.user, target: s.target, items: items, scores: r.items.map(\.score),
+                                            rank: RankingMetrics.rank(of: s.target, in: items), droppedHistory: r.droppedHistory))
             }
             progress(out.count)
         }

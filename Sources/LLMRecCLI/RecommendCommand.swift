@@ -51,13 +51,14 @@ struct RecommendCommand: ParsableCommand {
     func run() throws {
         let log = global.prepareForCompute()
         let dataset = try dataOptions.open()
-        let loaded = try loadRecommender(model, checkpoint: checkpoint)
-        let recommender = try Recommender(model: loaded.model, tokenizer: loaded.tokenizer, dataset: dataset, name: loaded.name)
+        // Titles first: a typo should not wait for the model to load.
         let items: [Int]
-        switch recommender.items(titled: history) {
+        switch dataset.catalog.items(titled: history) {
         case .success(let found): items = found
         case .failure(let unknown): throw CommandFailure("in \(dataOptions.data)'s catalog: " + unknown.description)
         }
+        let loaded = try loadRecommender(model, checkpoint: checkpoint)
+        let recommender = try Recommender(model: loaded.model, tokenizer: loaded.tokenizer, dataset: dataset, name: loaded.name)
         let count = min(top, dataset.catalog.count)
         if count < top { log.warning("the catalog has only \(dataset.catalog.count) items") }
         let result = try recommender.recommend([items], options: decoding.options(count: count))[0]

@@ -81,10 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
         let loaded = try loadRecommender(model, checkpoint: checkpoint)
         let recommender = try Recommender(model: loaded.model, tokenizer: loaded.tokenizer, dataset: dataset, name: loaded.name)
         var settings = ServeSettings()
-        settings.beams = decoding.beams ?? 10
-        settings.igdAlpha = decoding.igdAlpha
-        settings.maskSoftmax = decoding.maskSoftmax
-        settings.lengthPenalty = decoding.lengthPenalty
+        settings.decoding = decoding.options(count: 10)
         settings.maxBatch = maxBatch
         settings.maxWait = .milliseconds(maxWaitMs)
         settings.maxK = maxK

@@ -26,7 +26,35 @@ extension Catalog {
     }
 }
 
+/// A title that is not in the catalog, with the closest ones.
+public struct UnknownTitle: Sendable, Equatable, Codable {
+    public var title: String
+    public var suggestions: [String]
+}
+
+public struct UnknownTitlesError: Error, Sendable, CustomStringConvertible {
+    public var titles: [UnknownTitle]
+    public var description: String {
+        titles.map { "'\($0.title)' is not a catalog title. Closest titles:\n" + $0.suggestions.map { "  \($0)" }.joined(separator: "\n") }
+            .joined(separator: "\n")
+    }
+}
+
 extension Catalog {
+    /// The items of `titles` (exact, or ignoring case), or every title that is not one, with up
+    /// to 5 suggestions each.
+    public func items(titled titles: [String]) -> Result<[Int], UnknownTitlesError> {
+        var items: [Int] = [], unknown: [UnknownTitle] = []
+        for title in titles {
+            if let item = item(titled: title) {
+                items.append(item)
+            } else {
+                unknown.append(UnknownTitle(title: title, suggestions: closest(to: title, count: 5).map { self.titles[$0] }))
+            }
+        }
+        return unknown.isEmpty ? .success(items) : .failure(UnknownTitlesError(titles: unknown))
+    }
+
     /// Up to `limit` items whose titles contain `query`, ignoring case: titles that start with it
     /// first, then the others, shorter titles first within each (what a search box wants).
     public func search(_ query: String, limit: Int) -> [Int] {

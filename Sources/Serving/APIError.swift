@@ -1,7 +1,7 @@
 // Every error the API returns: a status code and one JSON shape,
 //   {"error": {"status": 422, "code": "unknown_titles", "message": "…", "unknown_titles": [{"title", "suggestions"}]}}
 // so that clients can branch on `code` and show `message` as it is.
-import Evaluation
+import RecData
 import Foundation
 import Hummingbird
 

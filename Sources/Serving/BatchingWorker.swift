@@ -101,7 +101,7 @@ public final class BatchingWorker: @unchecked Sendable {
             drainWaiters = []
             return nil
         }
-        let deadline = Date.now.addingTimeInterval(seconds(queue[0].arrived.duration(to: .now + maxWait)))
+        let deadline = Date.now.addingTimeInterval(seconds(maxWait - queue[0].arrived.duration(to: .now)))
         while queue.count < maxBatch && !stopping {
             if !condition.wait(until: deadline) { break }
         }

@@ -7,11 +7,10 @@ import Hummingbird
 
 /// Server-wide limits and decoding defaults (from `llmrec serve`'s options).
 public struct ServeSettings: Sendable {
-    /// Beams per search (B); a request asking for more items (k) than this gets k beams.
-    public var beams = 10
-    public var lengthPenalty = 0.0
-    public var igdAlpha = 0.0
-    public var maskSoftmax = false
+    /// Decoding defaults: beams per search (a request asking for more items gets one beam per
+    /// item), length penalty, and the IGD alpha and mask-softmax a request may override. Its
+    /// `count` is unused: each request gives its own k.
+    public var decoding = DecodingOptions()
     /// Largest k a request may ask for (also capped by the catalog size).
     public var maxK = 100
     /// Most history items a request may send.
@@ -75,7 +74,7 @@ extension RecommendRequest {
             throw APIError.invalid("give the history as exactly one of `history` (titles) or `history_ids` (catalog ids)")
         case (let titles?, nil):
             try Self.checkLength(titles.count, settings: settings)
-            switch recommender.items(titled: titles) {
+            switch catalog.items(titled: titles) {
             case .success(let items): history = items
             case .failure(let unknown):
                 let names = unknown.titles.map { "'\($0.title)'" }.joined(separator: ", ")
@@ -93,10 +92,14 @@ extension RecommendRequest {
         let kMax = min(settings.maxK, catalog.count)
         let k = self.k ?? min(10, kMax)
         guard (1...max(kMax, 1)).contains(k) else { throw APIError.invalid("`k` must be in 1...\(kMax), got \(k)") }
-        let alpha = igd_alpha ?? settings.igdAlpha
-        guard alpha.isFinite, (0...1).contains(alpha) else { throw APIError.invalid("`igd_alpha` must be in [0, 1], got \(alpha)") }
-        let options = DecodingOptions(beams: max(settings.beams, k), count: k, igdAlpha: alpha, maskSoftmax: mask_softmax ?? settings.maskSoftmax,
-                                      lengthPenalty: settings.lengthPenalty)
+        var options = settings.decoding
+        options.igdAlpha = igd_alpha ?? options.igdAlpha
+        guard options.igdAlpha.isFinite, (0...1).contains(options.igdAlpha) else {
+            throw APIError.invalid("`igd_alpha` must be in [0, 1], got \(options.igdAlpha)")
+        }
+        options.maskSoftmax = mask_softmax ?? options.maskSoftmax
+        options.beams = max(options.beams, k)
+        options.count = k
         return WorkItem(history: history, options: options)
     }
 

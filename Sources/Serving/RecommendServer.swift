@@ -29,9 +29,26 @@ public final class RecommendServer: Sendable {
         worker = BatchingWorker(recommender: recommender, maxBatch: settings.maxBatch, maxWait: settings.maxWait, metrics: metrics)
     }
 
+    struct Route: Sendable {
+        var method: HTTPRequest.Method
+        var path: String
+        var answer: @Sendable (RecommendServer, Request) async throws -> Response
+    }
+
     /// The API's routes. The OpenAPI document lists exactly these (ServingTests).
-    public static let routes: [(method: HTTPRequest.Method, path: String)] = [
-        (.post, "/v1/recommend"), (.get, "/v1/items"), (.get, "/healthz"), (.get, "/metrics"), (.get, "/openapi.json"),
+    static let routes: [Route] = [
+        Route(method: .post, path: "/v1/recommend") { try await $0.recommend($1) },
+        Route(method: .get, path: "/v1/items") { try $0.items($1) },
+        Route(method: .get, path: "/healthz") { server, _ in
+            jsonResponse(HealthResponse(status: "ok", model: server.recommender.name, catalog_items: server.recommender.catalog.count))
+        },
+        Route(method: .get, path: "/metrics") { server, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: server.metrics.text())))
+        },
+        Route(method: .get, path: "/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        },
     ]
 
     /// The routes and middleware.
@@ -40,23 +57,9 @@ public final class RecommendServer: Sendable {
         router.add(middleware: ErrorAndMetricsMiddleware(metrics: metrics))
         router.add(middleware: ShutdownGate(server: self))
         for route in Self.routes {
-            let path = route.path
-            router.on(RouterPath(path), method: route.method) { request, _ in try await self.answer(path, request) }
+            router.on(RouterPath(route.path), method: route.method) { request, _ in try await route.answer(self, request) }
         }
         return router
-    }
-
-    func answer(_ path: String, _ request: Request) async throws -> Response {
-        switch path {
-        case "/v1/recommend": return try await recommend(request)
-        case "/v1/items": return try items(request)
-        case "/healthz": return jsonResponse(HealthResponse(status: "ok", model: recommender.name, catalog_items: recommender.catalog.count))
-        case "/metrics":
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
-        case "/openapi.json":
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
-        default: throw APIError(.notFound, code: "not_found", "no route \(path)")
-        }
     }
 
     /// The application on `host:port` (port 0: any free port; `onRunning` receives the bound one).
@@ -72,7 +75,11 @@ public final class RecommendServer: Sendable {
 
     /// Serves until SIGINT or SIGTERM, then drains (see `services`).
     public func run(host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await services(host: host, port: port, logger: logger, shutdownSignals: [.sigterm, .sigint], onRunning: onRunning).run()
+        do {
+            try await services(host: host, port: port, logger: logger, shutdownSignals: [.sigterm, .sigint], onRunning: onRunning).run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw ServeError.addressInUse(host: host, port: port)
+        }
     }
 
     /// The server as a service group: the model worker, the HTTP application, and the flag that
@@ -127,6 +134,16 @@ public final class RecommendServer: Sendable {
         guard let limit, (1...100).contains(limit) else { throw APIError.invalid("`limit` must be a whole number in 1...100, got \(limitText ?? "")") }
         let catalog = recommender.catalog
         return jsonResponse(ItemsResponse(items: catalog.search(q, limit: limit).map { CatalogMatch(id: $0, title: catalog.titles[$0]) }))
+    }
+}
+
+public enum ServeError: Error, CustomStringConvertible {
+    case addressInUse(host: String, port: Int)
+
+    public var description: String {
+        switch self {
+        case .addressInUse(let host, let port): "\(host):\(port) is already in use by another program; choose another --port (or 0 for any free one)"
+        }
     }
 }
 

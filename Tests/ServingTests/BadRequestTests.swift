@@ -1,6 +1,7 @@
 // Every kind of bad request gets its status code and a JSON error naming what is wrong, and the
 // server keeps serving afterwards; slow clients are cut off without holding up others.
 import Foundation
+import Logging
 import Testing
 @testable import Serving
 
@@ -58,6 +59,19 @@ struct BadRequestTests {
         let metrics = try await running.send(.GET, "/metrics").text
         #expect(metrics.contains("llmrec_http_errors_total{route=\"/v1/recommend\",status=\"422\"}"))
         #expect(metrics.contains("llmrec_http_errors_total{route=\"/v1/recommend\",status=\"413\"} 1"))
+        try await running.stop()
+    }
+
+    /// A second server on a port that is taken says which address, and what to do.
+    @Test func aPortInUseIsNamed() async throws {
+        let running = try await RunningServer.start(tinyRecommender)
+        let second = RecommendServer(recommender: tinyRecommender, settings: ServeSettings())
+        var logger = Logger(label: "serving-tests")
+        logger.logLevel = .critical
+        await #expect {
+            try await second.run(host: "127.0.0.1", port: running.port, logger: logger)
+        } throws: { "\($0)" == "127.0.0.1:\(running.port) is already in use by another program; choose another --port (or 0 for any free one)" }
+        #expect(try await running.send(.GET, "/healthz").status == 200)
         try await running.stop()
     }
 

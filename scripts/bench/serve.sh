@@ -46,6 +46,8 @@ wrk -t 1 -c 4 -d 5s --timeout 60s -s "$work/bodies.lua" "http://127.0.0.1:$port"
 cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p')
 echo "machine: $cpu, $(nproc) cores; SmolLM2-135M, MovieLens-1M catalog (3,706 titles), k = 10, 10 beams, --max-batch $max_batch --max-wait-ms 5, ${seconds}s per level"
 printf '%-12s %10s %10s %10s %8s\n' concurrency 'req/s' 'p50 (s)' 'p99 (s)' errors
+# wrk prints latencies with units (us, ms, s): in seconds.
+sec() { python3 -c "import sys; v=sys.argv[1]; print('%.3f' % (float(v[:-2])/1000 if v.endswith('ms') else float(v[:-2])/1e6 if v.endswith('us') else float(v[:-1]) if v.endswith('s') else float(v)))" "$1"; }
 declare -A rate
 for c in 1 4 16; do
     out=$(wrk -t 1 -c "$c" -d "${seconds}s" --timeout 60s --latency -s "$work/bodies.lua" "http://127.0.0.1:$port")
@@ -55,8 +57,6 @@ for c in 1 4 16; do
     socket=$(awk -F'[ ,]+' '/Socket errors/ {print $4 + $6 + $8 + $10}' <<<"$out")
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
     errors=$(( ${socket:-0} + ${non2xx:-0} ))
-    # wrk prints latencies with units (ms, s): convert to seconds.
-    sec() { python3 -c "import sys; v=sys.argv[1]; print('%.3f' % (float(v[:-2])/1000 if v.endswith('ms') else float(v[:-2])/1e6 if v.endswith('us') else float(v[:-1]) if v.endswith('s') else float(v)))" "$1"; }
     printf '%-12s %10s %10s %10s %8s\n' "$c" "$rps" "$(sec "$p50")" "$(sec "$p99")" "$errors"
     rate[$c]=$rps
 done
