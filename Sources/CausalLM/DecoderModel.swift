@@ -124,13 +124,7 @@ public final class DecoderModel: @unchecked Sendable {
     public func headLogits(_ hidden: UnsafePointer<Float>, rows: Int, packed: InferenceWeights? = nil) -> [Float] {
         let (C, V) = (config.hiddenSize, config.vocabSize)
         var logits = [Float](repeating: 0, count: rows * V)
-        logits.withUnsafeMutableBufferPointer { out in
-            if let head = packed?.head {
-                head.multiply(out.baseAddress!, hidden, bias: nil, rows: rows)
-            } else {
-                matmulForward(out.baseAddress!, hidden, outputHead, nil, N: rows, C: C, OC: V)
-            }
-        }
+        logits.withUnsafeMutableBufferPointer { linear($0.baseAddress!, hidden, outputHead, nil, N: rows, C: C, OC: V, packed?.head) }
         return logits
     }
 
