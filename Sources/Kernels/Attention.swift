@@ -19,19 +19,45 @@ public struct QueryRow: Sendable {
 }
 
 /// Softmax over the first `visible` entries of a score row (the keys up to the query's position),
-/// zeros for the rest of its `width`.
+/// zeros for the rest of its `width`. Eight lanes at a time with exp8: scalar expf was a third of
+/// a beam step's attention (30 rows × 9 heads × a 200-token prompt per layer).
 @inline(__always)
 public func causalSoftmaxRow(_ row: UnsafeMutablePointer<Float>, visible: Int, width: Int) {
-    var mx = -Float.infinity
-    for s in 0..<visible { mx = max(mx, row[s]) }
-    var sum: Float = 0
-    for s in 0..<visible {
+    let full = visible / 8 * 8
+    var mx8 = SIMD8<Float>(repeating: -.infinity)
+    var s = 0
+    while s < full {
+        let v = UnsafeRawPointer(row + s).loadUnaligned(as: SIMD8<Float>.self)
+        mx8.replace(with: v, where: v .> mx8)
+        s += 8
+    }
+    var mx = mx8.max()
+    for s in full..<visible { mx = max(mx, row[s]) }
+    let mxv = SIMD8<Float>(repeating: mx)
+    var sum8 = SIMD8<Float>()
+    s = 0
+    while s < full {
+        let raw = UnsafeMutableRawPointer(row + s)
+        let e = exp8(raw.loadUnaligned(as: SIMD8<Float>.self) - mxv)
+        raw.storeBytes(of: e, as: SIMD8<Float>.self)
+        sum8 += e
+        s += 8
+    }
+    var sum = sum8.sum()
+    for s in full..<visible {
         let e = expf(row[s] - mx)
         row[s] = e
         sum += e
     }
     let inv = 1 / sum
-    for s in 0..<visible { row[s] *= inv }
+    let inv8 = SIMD8<Float>(repeating: inv)
+    s = 0
+    while s < full {
+        let raw = UnsafeMutableRawPointer(row + s)
+        raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) * inv8, as: SIMD8<Float>.self)
+        s += 8
+    }
+    for s in full..<visible { row[s] *= inv }
     for s in visible..<width { row[s] = 0 }
 }
 
@@ -61,7 +87,7 @@ public func attentionForward(
     let tasks = segments.count * NH
     let shared = Shared((out: out, q: q, k: kCache, v: vCache, scratch: scratch))
     let workers = min(Parallel.workers, tasks)
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
+    Parallel.perform(workers) { w in
         let (out, q, kCache, vCache) = (shared.value.out, shared.value.q, shared.value.k, shared.value.v)
         let scores = shared.value.scratch + w * maxRows * S
         var task = w
@@ -97,7 +123,7 @@ public func attentionForwardNaive(
     let tasks = R * NH
     let workers = min(Parallel.workers, max(1, tasks / 4))
     let shared = Shared((out: out, q: q, k: kCache, v: vCache, rows: rows, scratch: scratch))
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
+    Parallel.perform(workers) { w in
         let (out, q, kCache, vCache, rows) = (shared.value.out, shared.value.q, shared.value.k, shared.value.v, shared.value.rows)
         let scores = shared.value.scratch + w * S
         var task = w
@@ -177,7 +203,7 @@ public func attentionSplitKV(
     let workers = min(Parallel.workers, tasks)
     let shared = Shared((out: out, q: q, pk: prefix.k, pv: prefix.v, sk: suffix.k, sv: suffix.v, scratch: scratch))
     let (prefixCapacity, suffixCapacity) = (prefix.capacity, suffix.capacity)
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
+    Parallel.perform(workers) { w in
         let p = shared.value
         let scores = p.scratch + w * maxRun * width
         var task = w

@@ -48,7 +48,7 @@ public func rmsNormBackward(
     defer { partial.deallocate() }
     let step = (N + chunks - 1) / max(chunks, 1)
     let p = Shared((dinp: dinp, dout: dout, inp: inp, weight: weight, rstd: rstd, partial: partial))
-    DispatchQueue.concurrentPerform(iterations: chunks) { k in
+    Parallel.perform(chunks) { k in
         let v = p.value
         let dw = v.partial + k * C
         for n in (k * step)..<min(N, (k + 1) * step) {
@@ -103,7 +103,7 @@ public func attentionTrainForward(
     let scale = 1 / Float(D).squareRoot()
     let shared = Shared((out: out, probs: probs, qkv: qkv))
     let tasks = segments.count * NH
-    DispatchQueue.concurrentPerform(iterations: min(Parallel.workers, max(tasks, 1))) { w in
+    Parallel.perform(min(Parallel.workers, max(tasks, 1))) { w in
         var task = w
         while task < tasks {
             let seg = segments[task / NH], h = task % NH, m = seg.rows, f = seg.firstPosition, n = f + m
@@ -146,7 +146,7 @@ public func attentionTrainBackward(
     let scale = 1 / Float(D).squareRoot()
     let block = segments.map { $0.rows * ($0.firstPosition + $0.rows) }.max() ?? 0
     let shared = Shared((dqkv: dqkv, dout: dout, probs: probs, qkv: qkv, scratch: scratch))
-    DispatchQueue.concurrentPerform(iterations: min(Parallel.workers, KVH)) { w in
+    Parallel.perform(min(Parallel.workers, KVH)) { w in
         let dp = shared.value.scratch + w * block
         var kvh = w
         while kvh < KVH {

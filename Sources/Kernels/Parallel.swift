@@ -1,4 +1,4 @@
-// The one thread pool of the numeric code. OpenBLAS runs single-threaded and we split each
+// The one thread pool of the numeric code (WorkerPool). OpenBLAS runs single-threaded and we split each
 // product ourselves: with OpenBLAS's own threads, its idle workers spin in sched_yield while
 // our kernels run, and on two cores that costs about a sixth of the forward pass (perf).
 import COpenBLAS
@@ -23,12 +23,17 @@ public enum Parallel {
         }
         let step = (count + n - 1) / n
         let aligned = (step + align - 1) / align * align
-        withoutActuallyEscaping(body) { body in
-            let shared = Shared(body)
-            DispatchQueue.concurrentPerform(iterations: n) { i in
-                let lo = i * aligned, hi = min(count, lo + aligned)
-                if lo < hi { shared.value(lo..<hi) }
-            }
+        perform(n) { i in
+            let lo = i * aligned, hi = min(count, lo + aligned)
+            if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// Calls body(i) for every i in 0..<n, spread over the workers (as
+    /// DispatchQueue.concurrentPerform, on threads that stay awake between loops).
+    public static func perform(_ n: Int, _ body: (Int) -> Void) {
+        if n == 1 { body(0) } else { pool.perform(n, body) }
+    }
+
+    private static let pool = WorkerPool(helpers: workers - 1)
 }

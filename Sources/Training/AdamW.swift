@@ -75,7 +75,7 @@ public func clipGradientNorm(_ grads: UnsafeMutablePointer<Float>, count: Int, m
     sums.initialize(repeating: 0, count: chunks)
     defer { sums.deallocate() }
     let p = Shared((grads: grads, sums: sums))
-    DispatchQueue.concurrentPerform(iterations: chunks) { k in
+    Parallel.perform(chunks) { k in
         var s = 0.0
         for i in (k * step)..<min(count, (k + 1) * step) { s += Double(p.value.grads[i]) * Double(p.value.grads[i]) }
         p.value.sums[k] = s

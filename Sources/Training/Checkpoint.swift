@@ -119,7 +119,7 @@ public struct RunDirectory: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeFileAtomically(encoder.encode(config), to: configURL)
-        fm.createFile(atPath: logURL.path, contents: nil)
+        try Data().write(to: logURL)
     }
 
     static func differences(_ a: RunConfig, _ b: RunConfig) -> [String] {
