@@ -1,6 +1,7 @@
 // The AVX-512 panel product (see panel_matmul.h). Compiled for the baseline target; only the
 // kernel functions carry target("avx512f"), and they run only after a run-time CPU check.
 #include "panel_matmul.h"
+#include "panel_rows.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -62,24 +63,37 @@ static const panel_rows_fn panel_rows[13] = {
     panel_rows_7, panel_rows_8, panel_rows_9, panel_rows_10, panel_rows_11, panel_rows_12,
 };
 
-__attribute__((target("avx512f")))
-void llmrec_panel_matmul(float *out, const float *inp, const float *panels, const float *bias,
-                         size_t N, size_t C, size_t OC, size_t panelBegin, size_t panelEnd) {
+void llmrec_panel_masks(size_t OC, size_t p, uint16_t *m0, uint16_t *m1) {
+    size_t width = OC - p * W < W ? OC - p * W : W;
+    *m0 = width >= 16 ? 0xFFFF : (uint16_t)((1u << width) - 1);
+    *m1 = width <= 16 ? 0 : width >= 32 ? 0xFFFF : (uint16_t)((1u << (width - 16)) - 1);
+}
+
+size_t llmrec_panel_row_block(size_t C) {
     // Rows in blocks whose inputs stay in L2 (about 256 KB) while the panels pass over them; within
     // a block, each panel (C × 32 floats) stays in L1/L2 while every 12 rows use it.
     size_t block = 256 * 1024 / (C * sizeof(float)) / 12 * 12;
-    if (block < 12) block = 12;
+    return block < 12 ? 12 : block;
+}
+
+__attribute__((target("avx512f")))
+void llmrec_panel_rows(float *out, const float *inp, const float *panel, const float *bias, size_t n0, size_t n1,
+                       size_t C, size_t OC, size_t p) {
+    size_t first = p * W;
+    uint16_t m0, m1;
+    llmrec_panel_masks(OC, p, &m0, &m1);
+    for (size_t n = n0; n < n1; n += 12) {
+        size_t rows = n1 - n < 12 ? n1 - n : 12;
+        panel_rows[rows](out + n * OC + first, OC, inp + n * C, C, panel, bias ? bias + first : 0, m0, m1);
+    }
+}
+
+__attribute__((target("avx512f")))
+void llmrec_panel_matmul(float *out, const float *inp, const float *panels, const float *bias,
+                         size_t N, size_t C, size_t OC, size_t panelBegin, size_t panelEnd) {
+    size_t block = llmrec_panel_row_block(C);
     for (size_t n0 = 0; n0 < N; n0 += block) {
         size_t n1 = N - n0 < block ? N : n0 + block;
-        for (size_t p = panelBegin; p < panelEnd; p++) {
-            size_t first = p * W, width = OC - first < W ? OC - first : W;
-            __mmask16 m0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
-            __mmask16 m1 = width <= 16 ? 0 : width >= 32 ? 0xFFFF : (__mmask16)((1u << (width - 16)) - 1);
-            const float *panel = panels + p * C * W;
-            for (size_t n = n0; n < n1; n += 12) {
-                size_t rows = n1 - n < 12 ? n1 - n : 12;
-                panel_rows[rows](out + n * OC + first, OC, inp + n * C, C, panel, bias ? bias + first : 0, m0, m1);
-            }
-        }
+        for (size_t p = panelBegin; p < panelEnd; p++) llmrec_panel_rows(out, inp, panels + p * C * W, bias, n0, n1, C, OC, p);
     }
 }

@@ -36,6 +36,8 @@ public final class DecoderModel: @unchecked Sendable {
     let rope: RoPETable
     let workspaces = Mutex<Workspace?>(nil)
     let tapes = Mutex<TrainingTape?>(nil)
+    /// The GGUF tensors the weights were loaded from, when they were (see GGUFOrigin).
+    public internal(set) var ggufOrigin: GGUFOrigin?
 
     /// A model whose weights are zero, or left for a loader to fill (`zeroed: false`).
     public init(config: ModelConfig, zeroed: Bool = true) {

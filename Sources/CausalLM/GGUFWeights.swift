@@ -38,6 +38,9 @@ extension DecoderModel {
         guard leftover.isEmpty else {
             throw FormatError.invalid(path: gguf.path, what: "unexpected tensors \(leftover.prefix(5))", expected: "only the tensors of a \(config.architecture.rawValue) model")
         }
+        ggufOrigin = GGUFOrigin(path: gguf.path, sources: Dictionary(uniqueKeysWithValues: jobs.map {
+            ($0.1.offset, GGUFOrigin.Source(tensor: $0.0, permuteHeads: $0.permuteHeads))
+        }))
         // Largest first so the two cores finish together.
         let ordered = jobs.sorted { $0.0.byteCount > $1.0.byteCount }
         let buffer = parameters

@@ -1,38 +1,94 @@
 // A weight matrix re-packed once into 32-channel panels (see CPanelKernels/panel_matmul.h), for
 // the products of inference. Small products (a beam step's 10 rows) run 3–4× faster than through
 // sgemm, which re-packs the whole weight on every call; large ones about 20% faster (measured on
-// Zen 4). The packed copy is a snapshot: it does not follow later changes to the weight.
+// Zen 4). A weight read from GGUF blocks (Q4_1, Q8_0) can stay in them (block_panels.h): the
+// panels expand to the same Float32 values just before use, so a pass reads a fifth of the bytes
+// for bit-identical products. The packed copy is a snapshot: it does not follow later changes
+// to the weight.
 import CPanelKernels
 
 public final class PanelWeights: @unchecked Sendable {
     /// Whether this CPU has the kernel (AVX-512); without it, callers keep using sgemm.
     public static let available: Bool = llmrec_panel_kernel_available() != 0
 
+    /// GGUF block formats the panels can keep.
+    public enum BlockCode: Sendable {
+        case q4_1, q8_0
+        /// Bytes of one GGUF block (32 values).
+        public var sourceBlockBytes: Int { self == .q4_1 ? 20 : 34 }
+        var c: llmrec_block_code { self == .q4_1 ? LLMREC_Q4_1 : LLMREC_Q8_0 }
+    }
+
     public let outputs: Int
     public let inputs: Int
-    private let panels: UnsafeMutablePointer<Float>
+    /// The GGUF blocks the panels keep, or nil for Float32 panels.
+    public let code: BlockCode?
+    /// Size of the packed copy.
+    public let bytes: Int
+    private let storage: UnsafeMutableRawPointer
 
     /// Packs weight (outputs, inputs), row-major.
     public init(_ weight: UnsafePointer<Float>, outputs: Int, inputs: Int) {
         self.outputs = outputs
         self.inputs = inputs
-        panels = .allocate(capacity: llmrec_panel_floats(outputs, inputs))
+        code = nil
+        let floats = llmrec_panel_floats(outputs, inputs)
+        bytes = floats * MemoryLayout<Float>.stride
+        let panels = UnsafeMutablePointer<Float>.allocate(capacity: floats)
         llmrec_pack_panels(panels, weight, outputs, inputs)
+        storage = UnsafeMutableRawPointer(panels)
     }
 
-    deinit { panels.deallocate() }
+    /// Packs a weight given as GGUF blocks: `rows[o]` points at output row o's inputs/32 blocks.
+    /// `inputs` must be a multiple of 32.
+    public init(blockRows rows: [UnsafeRawPointer], code: BlockCode, inputs: Int) {
+        precondition(inputs % 32 == 0, "GGUF blocks hold 32 input channels")
+        outputs = rows.count
+        self.inputs = inputs
+        self.code = code
+        bytes = llmrec_block_panels_bytes(code.c, outputs, inputs)
+        storage = .allocate(byteCount: bytes, alignment: 64)
+        rows.map { Optional($0.assumingMemoryBound(to: UInt8.self)) }.withUnsafeBufferPointer {
+            llmrec_pack_block_panels(storage.assumingMemoryBound(to: UInt8.self), code.c, $0.baseAddress!, outputs, inputs)
+        }
+    }
+
+    deinit { storage.deallocate() }
 
     /// out (N, outputs) = inp (N, inputs) · Wᵀ (+ bias), split across workers by panels.
     public func multiply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, bias: UnsafePointer<Float>?, rows N: Int) {
         precondition(Self.available, "the panel kernel needs AVX-512")
         guard N > 0 else { return }
         let count = (outputs + Int(LLMREC_PANEL_WIDTH) - 1) / Int(LLMREC_PANEL_WIDTH)
-        let p = Shared((out: out, inp: inp, bias: bias, panels: UnsafePointer(panels)))
-        let (C, OC) = (inputs, outputs)
+        let p = Shared((out: out, inp: inp, bias: bias, storage: UnsafeRawPointer(storage)))
+        let (C, OC, code) = (inputs, outputs, code)
         // Small products stay on one thread: a hand-off costs more than they take.
         Parallel.chunks(count, minChunk: N * C * OC < 1 << 16 ? count : 1) { r in
-            let (out, inp, bias, panels) = p.value
-            llmrec_panel_matmul(out, inp, panels, bias, N, C, OC, r.lowerBound, r.upperBound)
+            let (out, inp, bias, storage) = p.value
+            if let code {
+                llmrec_block_panel_matmul(out, inp, storage.assumingMemoryBound(to: UInt8.self), code.c, bias, N, C, OC, r.lowerBound, r.upperBound)
+            } else {
+                llmrec_panel_matmul(out, inp, storage.assumingMemoryBound(to: Float.self), bias, N, C, OC, r.lowerBound, r.upperBound)
+            }
         }
+    }
+
+    /// The weight as the products see it, (outputs, inputs) row-major: for tests.
+    public func unpacked() -> [Float] {
+        precondition(Self.available, "the panel kernel needs AVX-512")
+        let W = Int(LLMREC_PANEL_WIDTH), floats = llmrec_panel_floats(outputs, inputs)
+        var panels = [Float](repeating: 0, count: floats)
+        if let code {
+            panels.withUnsafeMutableBufferPointer {
+                llmrec_unpack_block_panels($0.baseAddress!, storage.assumingMemoryBound(to: UInt8.self), code.c, outputs, inputs)
+            }
+        } else {
+            panels.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: storage.assumingMemoryBound(to: Float.self), count: floats) }
+        }
+        var w = [Float](repeating: 0, count: outputs * inputs)
+        for o in 0..<outputs {
+            for c in 0..<inputs { w[o * inputs + c] = panels[(o / W) * inputs * W + c * W + o % W] }
+        }
+        return w
     }
 }
