@@ -109,10 +109,7 @@ __attribute__((target("avx512f"))) static void expand_panel(float *out, const ui
     __attribute__((target("avx512f"))) static void q4_rows_##R(                                       \
         float *out, size_t ldo, const float *inp, size_t C, const uint8_t *panel, size_t blockBytes,   \
         const float *bias, __mmask16 m0, __mmask16 m1) {                                               \
-        __m512 lo[R], hi[R];                                                                           \
-        __m512 b0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();                      \
-        __m512 b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();                 \
-        for (int r = 0; r < R; r++) { lo[r] = b0; hi[r] = b1; }                                        \
+        PANEL_ROWS_BEGIN(R, bias, m0, m1)                                                              \
         __m512i low = _mm512_set1_epi32(0x0F);                                                         \
         for (size_t b = 0; b < C / BLOCK; b++) {                                                       \
             const uint8_t *blk = panel + b * blockBytes;                                               \
@@ -124,18 +121,10 @@ __attribute__((target("avx512f"))) static void expand_panel(float *out, const ui
                 __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(codes + cc * 16))); \
                 __m512 w0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, low)), d0, mn0);    \
                 __m512 w1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), d1, mn1);     \
-                size_t c = b * BLOCK + cc;                                                             \
-                _Pragma("GCC unroll 12") for (int r = 0; r < R; r++) {                                 \
-                    __m512 x = _mm512_set1_ps(inp[r * C + c]);                                         \
-                    lo[r] = _mm512_fmadd_ps(x, w0, lo[r]);                                             \
-                    hi[r] = _mm512_fmadd_ps(x, w1, hi[r]);                                             \
-                }                                                                                      \
+                PANEL_ROWS_FMA(R, inp, C, b * BLOCK + cc, w0, w1)                                      \
             }                                                                                          \
         }                                                                                              \
-        for (int r = 0; r < R; r++) {                                                                  \
-            _mm512_mask_storeu_ps(out + r * ldo, m0, lo[r]);                                           \
-            _mm512_mask_storeu_ps(out + r * ldo + 16, m1, hi[r]);                                      \
-        }                                                                                              \
+        PANEL_ROWS_END(R, out, ldo, m0, m1)                                                            \
     }
 
 Q4_ROWS(1) Q4_ROWS(2) Q4_ROWS(3) Q4_ROWS(4) Q4_ROWS(5) Q4_ROWS(6)

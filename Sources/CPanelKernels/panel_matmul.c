@@ -36,22 +36,12 @@ void llmrec_pack_panels(float *panels, const float *weight, size_t OC, size_t C)
     __attribute__((target("avx512f"))) static void panel_rows_##R(                                    \
         float *out, size_t ldo, const float *inp, size_t C, const float *panel, const float *bias,    \
         __mmask16 m0, __mmask16 m1) {                                                                  \
-        __m512 lo[R], hi[R];                                                                           \
-        __m512 b0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();                      \
-        __m512 b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();                 \
-        for (int r = 0; r < R; r++) { lo[r] = b0; hi[r] = b1; }                                        \
+        PANEL_ROWS_BEGIN(R, bias, m0, m1)                                                              \
         for (size_t c = 0; c < C; c++) {                                                               \
             __m512 w0 = _mm512_loadu_ps(panel + c * W), w1 = _mm512_loadu_ps(panel + c * W + 16);      \
-            _Pragma("GCC unroll 12") for (int r = 0; r < R; r++) {                                     \
-                __m512 x = _mm512_set1_ps(inp[r * C + c]);                                             \
-                lo[r] = _mm512_fmadd_ps(x, w0, lo[r]);                                                 \
-                hi[r] = _mm512_fmadd_ps(x, w1, hi[r]);                                                 \
-            }                                                                                          \
+            PANEL_ROWS_FMA(R, inp, C, c, w0, w1)                                                       \
         }                                                                                              \
-        for (int r = 0; r < R; r++) {                                                                  \
-            _mm512_mask_storeu_ps(out + r * ldo, m0, lo[r]);                                           \
-            _mm512_mask_storeu_ps(out + r * ldo + 16, m1, hi[r]);                                      \
-        }                                                                                              \
+        PANEL_ROWS_END(R, out, ldo, m0, m1)                                                            \
     }
 
 PANEL_ROWS(1) PANEL_ROWS(2) PANEL_ROWS(3) PANEL_ROWS(4) PANEL_ROWS(5) PANEL_ROWS(6)

@@ -2,8 +2,37 @@
 // (panel_matmul.c) and the block panels (block_panels.c), which expand a panel first.
 #ifndef LLMREC_PANEL_ROWS_H
 #define LLMREC_PANEL_ROWS_H
+#include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
+
+// The parts of an R-row register kernel (R ≤ 12) over one panel of 32 outputs: accumulators
+// lo[r], hi[r] for outputs 0–15 and 16–31 of row r. The kernels differ only in how they get a
+// channel's 32 weights (w0, w1): loaded from Float32 panels, or expanded from GGUF blocks.
+
+/// Declares the accumulators, starting at the bias (or zero) under the panel's masks.
+#define PANEL_ROWS_BEGIN(R, bias, m0, m1)                                                   \
+    __m512 lo[R], hi[R];                                                                   \
+    {                                                                                      \
+        __m512 b0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();          \
+        __m512 b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();     \
+        for (int r = 0; r < R; r++) { lo[r] = b0; hi[r] = b1; }                            \
+    }
+
+/// Adds input channel c of each row (row stride C) times the channel's weights w0, w1.
+#define PANEL_ROWS_FMA(R, inp, C, c, w0, w1)                                               \
+    _Pragma("GCC unroll 12") for (int r = 0; r < R; r++) {                                 \
+        __m512 x = _mm512_set1_ps(inp[r * C + c]);                                         \
+        lo[r] = _mm512_fmadd_ps(x, w0, lo[r]);                                             \
+        hi[r] = _mm512_fmadd_ps(x, w1, hi[r]);                                             \
+    }
+
+/// Stores the rows (row stride ldo), keeping inside OC on the last panel.
+#define PANEL_ROWS_END(R, out, ldo, m0, m1)                                                \
+    for (int r = 0; r < R; r++) {                                                          \
+        _mm512_mask_storeu_ps(out + r * ldo, m0, lo[r]);                                   \
+        _mm512_mask_storeu_ps(out + r * ldo + 16, m1, hi[r]);                              \
+    }
 
 /// Store masks of panel p's two halves of 16 outputs: all ones except on the last panel of OC.
 void llmrec_panel_masks(size_t OC, size_t p, uint16_t *m0, uint16_t *m1);
