@@ -29,32 +29,32 @@ static float half_to_float(const uint8_t *p) {
     return f;
 }
 
-static size_t source_block_bytes(llmrec_block_code code) { return code == LLMREC_Q4_1 ? 20 : 34; }
+size_t llmrec_block_source_bytes(llmrec_block_code code) { return code == LLMREC_Q4_1 ? 20 : 34; }
 
-size_t llmrec_block_panel_bytes(llmrec_block_code code, size_t C) {
-    // Per block of 32 channels: 32 scales (and 32 minimums) as floats, then the codes.
-    size_t perBlock = code == LLMREC_Q4_1 ? 2 * W * 4 + BLOCK * W / 2 : W * 4 + BLOCK * W;
-    return C / BLOCK * perBlock;
-}
+// One packed block: 32 channels of a panel's 32 outputs. The outputs' 32 scales (and 32
+// minimums) as floats, then the codes: for Q4_1, 16 bytes per channel (output o < 16 in the low
+// nibble of byte o, output o + 16 in its high nibble); for Q8_0, 32 int8 per channel.
+static size_t packed_block_bytes(llmrec_block_code code) { return code == LLMREC_Q4_1 ? 2 * W * 4 + BLOCK * W / 2 : W * 4 + BLOCK * W; }
+
+static size_t packed_panel_bytes(llmrec_block_code code, size_t C) { return C / BLOCK * packed_block_bytes(code); }
 
 size_t llmrec_block_panels_bytes(llmrec_block_code code, size_t OC, size_t C) {
-    return (OC + W - 1) / W * llmrec_block_panel_bytes(code, C);
+    return (OC + W - 1) / W * packed_panel_bytes(code, C);
 }
 
 void llmrec_pack_block_panels(uint8_t *dst, llmrec_block_code code, const uint8_t *const *rows, size_t OC, size_t C) {
-    size_t blocks = C / BLOCK, srcBytes = source_block_bytes(code), panelBytes = llmrec_block_panel_bytes(code, C);
+    size_t blocks = C / BLOCK, srcBytes = llmrec_block_source_bytes(code), panelBytes = packed_panel_bytes(code, C);
     memset(dst, 0, llmrec_block_panels_bytes(code, OC, C));
     for (size_t p = 0; p * W < OC; p++) {
         uint8_t *panel = dst + p * panelBytes;
         for (size_t b = 0; b < blocks; b++) {
-            uint8_t *blk = panel + b * (panelBytes / blocks);
+            uint8_t *blk = panel + b * packed_block_bytes(code);
             float *d = (float *)blk;
             for (size_t o = 0; o < W && p * W + o < OC; o++) {
                 const uint8_t *src = rows[p * W + o] + b * srcBytes;
                 d[o] = half_to_float(src);
                 if (code == LLMREC_Q4_1) {
                     ((float *)blk)[W + o] = half_to_float(src + 2);
-                    // Channel c's codes: byte o (o < 16) holds outputs o (low) and o + 16 (high).
                     uint8_t *codes = blk + 2 * W * 4;
                     for (size_t c = 0; c < BLOCK; c++) {
                         uint8_t q = c < 16 ? src[4 + c] & 0x0F : src[4 + c - 16] >> 4;
@@ -69,27 +69,32 @@ void llmrec_pack_block_panels(uint8_t *dst, llmrec_block_code code, const uint8_
     }
 }
 
+// Channel c's 32 weights of a Q4_1 block (scales d, minimums m for outputs 0–15 and 16–31).
+__attribute__((target("avx512f"))) static inline void q4_channel(const uint8_t *codes, size_t c, __m512 d0, __m512 d1,
+                                                                 __m512 m0, __m512 m1, __m512 *w0, __m512 *w1) {
+    __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(codes + c * 16)));
+    __m512i low = _mm512_set1_epi32(0x0F);
+    *w0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, low)), d0, m0);
+    *w1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), d1, m1);
+}
+
 // Expands one panel into Float32 panel layout (C × 32). Each weight comes out as GGUF's
 // dequantisation computes it: q·d + m (Q4_1) or q·d (Q8_0), where q·d is exact in Float32
 // (a 4- or 8-bit integer times a half), so the fused multiply-add rounds exactly once, as the
 // separate multiply and add do.
 __attribute__((target("avx512f"))) static void expand_panel(float *out, const uint8_t *panel, llmrec_block_code code, size_t C) {
-    size_t blocks = C / BLOCK, blockBytes = llmrec_block_panel_bytes(code, C) / blocks;
-    for (size_t b = 0; b < blocks; b++) {
-        const uint8_t *blk = panel + b * blockBytes;
+    for (size_t b = 0; b < C / BLOCK; b++) {
+        const uint8_t *blk = panel + b * packed_block_bytes(code);
         const float *d = (const float *)blk;
         __m512 d0 = _mm512_loadu_ps(d), d1 = _mm512_loadu_ps(d + 16);
         float *o = out + b * BLOCK * W;
         if (code == LLMREC_Q4_1) {
             __m512 m0 = _mm512_loadu_ps(d + W), m1 = _mm512_loadu_ps(d + W + 16);
-            const uint8_t *codes = blk + 2 * W * 4;
-            __m512i low = _mm512_set1_epi32(0x0F);
             for (size_t c = 0; c < BLOCK; c++) {
-                __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(codes + c * 16)));
-                __m512 q0 = _mm512_cvtepi32_ps(_mm512_and_si512(v, low));
-                __m512 q1 = _mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4));
-                _mm512_storeu_ps(o + c * W, _mm512_fmadd_ps(q0, d0, m0));
-                _mm512_storeu_ps(o + c * W + 16, _mm512_fmadd_ps(q1, d1, m1));
+                __m512 w0, w1;
+                q4_channel(blk + 2 * W * 4, c, d0, d1, m0, m1, &w0, &w1);
+                _mm512_storeu_ps(o + c * W, w0);
+                _mm512_storeu_ps(o + c * W + 16, w1);
             }
         } else {
             const int8_t *codes = (const int8_t *)(blk + W * 4);
@@ -107,20 +112,17 @@ __attribute__((target("avx512f"))) static void expand_panel(float *out, const ui
 // Float32 kernel loads them.
 #define Q4_ROWS(R)                                                                                       \
     __attribute__((target("avx512f"))) static void q4_rows_##R(                                       \
-        float *out, size_t ldo, const float *inp, size_t C, const uint8_t *panel, size_t blockBytes,   \
-        const float *bias, __mmask16 m0, __mmask16 m1) {                                               \
+        float *out, size_t ldo, const float *inp, size_t C, const uint8_t *panel, const float *bias,   \
+        __mmask16 m0, __mmask16 m1) {                                                                  \
         PANEL_ROWS_BEGIN(R, bias, m0, m1)                                                              \
-        __m512i low = _mm512_set1_epi32(0x0F);                                                         \
         for (size_t b = 0; b < C / BLOCK; b++) {                                                       \
-            const uint8_t *blk = panel + b * blockBytes;                                               \
+            const uint8_t *blk = panel + b * packed_block_bytes(LLMREC_Q4_1);                          \
             const float *d = (const float *)blk;                                                       \
             __m512 d0 = _mm512_loadu_ps(d), d1 = _mm512_loadu_ps(d + 16);                              \
             __m512 mn0 = _mm512_loadu_ps(d + W), mn1 = _mm512_loadu_ps(d + W + 16);                    \
-            const uint8_t *codes = blk + 2 * W * 4;                                                    \
             for (size_t cc = 0; cc < BLOCK; cc++) {                                                    \
-                __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(codes + cc * 16))); \
-                __m512 w0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, low)), d0, mn0);    \
-                __m512 w1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), d1, mn1);     \
+                __m512 w0, w1;                                                                         \
+                q4_channel(blk + 2 * W * 4, cc, d0, d1, mn0, mn1, &w0, &w1);                           \
                 PANEL_ROWS_FMA(R, inp, C, b * BLOCK + cc, w0, w1)                                      \
             }                                                                                          \
         }                                                                                              \
@@ -130,14 +132,14 @@ __attribute__((target("avx512f"))) static void expand_panel(float *out, const ui
 Q4_ROWS(1) Q4_ROWS(2) Q4_ROWS(3) Q4_ROWS(4) Q4_ROWS(5) Q4_ROWS(6)
 Q4_ROWS(7) Q4_ROWS(8) Q4_ROWS(9) Q4_ROWS(10) Q4_ROWS(11) Q4_ROWS(12)
 
-typedef void (*q4_rows_fn)(float *, size_t, const float *, size_t, const uint8_t *, size_t, const float *, __mmask16, __mmask16);
+typedef void (*q4_rows_fn)(float *, size_t, const float *, size_t, const uint8_t *, const float *, __mmask16, __mmask16);
 static const q4_rows_fn q4_rows[13] = {
     0, q4_rows_1, q4_rows_2, q4_rows_3, q4_rows_4, q4_rows_5, q4_rows_6,
     q4_rows_7, q4_rows_8, q4_rows_9, q4_rows_10, q4_rows_11, q4_rows_12,
 };
 
 void llmrec_unpack_block_panels(float *panels, const uint8_t *packed, llmrec_block_code code, size_t OC, size_t C) {
-    size_t panelBytes = llmrec_block_panel_bytes(code, C);
+    size_t panelBytes = packed_panel_bytes(code, C);
     for (size_t p = 0; p * W < OC; p++) expand_panel(panels + p * C * W, packed + p * panelBytes, code, C);
 }
 
@@ -154,11 +156,10 @@ void llmrec_block_panel_matmul(float *out, const float *inp, const uint8_t *pack
         scratchFloats = scratch ? C * W : 0;
         if (!scratch) abort();
     }
-    size_t panelBytes = llmrec_block_panel_bytes(code, C);
+    size_t panelBytes = packed_panel_bytes(code, C);
     // Each panel is expanded once per block of rows, so blocks are twice the Float32 kernel's:
     // inputs of up to 512 KB, which still fit L2 beside the expanded panel.
-    size_t block = 512 * 1024 / (C * sizeof(float)) / 12 * 12;
-    if (block < 12) block = 12;
+    size_t block = llmrec_panel_row_block(C, 512 * 1024);
     for (size_t n0 = 0; n0 < N; n0 += block) {
         size_t n1 = N - n0 < block ? N : n0 + block;
         for (size_t p = panelBegin; p < panelEnd; p++) {
@@ -169,8 +170,7 @@ void llmrec_block_panel_matmul(float *out, const float *inp, const uint8_t *pack
                 size_t first = p * W;
                 uint16_t m0, m1;
                 llmrec_panel_masks(OC, p, &m0, &m1);
-                q4_rows[n1 - n0](out + n0 * OC + first, OC, inp + n0 * C, C, packed + p * panelBytes,
-                                 panelBytes / (C / BLOCK), bias ? bias + first : 0, m0, m1);
+                q4_rows[n1 - n0](out + n0 * OC + first, OC, inp + n0 * C, C, packed + p * panelBytes, bias ? bias + first : 0, m0, m1);
                 continue;
             }
             expand_panel(scratch, packed + p * panelBytes, code, C);

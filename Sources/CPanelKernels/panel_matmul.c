@@ -59,10 +59,8 @@ void llmrec_panel_masks(size_t OC, size_t p, uint16_t *m0, uint16_t *m1) {
     *m1 = width <= 16 ? 0 : width >= 32 ? 0xFFFF : (uint16_t)((1u << (width - 16)) - 1);
 }
 
-size_t llmrec_panel_row_block(size_t C) {
-    // Rows in blocks whose inputs stay in L2 (about 256 KB) while the panels pass over them; within
-    // a block, each panel (C × 32 floats) stays in L1/L2 while every 12 rows use it.
-    size_t block = 256 * 1024 / (C * sizeof(float)) / 12 * 12;
+size_t llmrec_panel_row_block(size_t C, size_t bytes) {
+    size_t block = bytes / (C * sizeof(float)) / 12 * 12;
     return block < 12 ? 12 : block;
 }
 
@@ -81,7 +79,9 @@ void llmrec_panel_rows(float *out, const float *inp, const float *panel, const f
 __attribute__((target("avx512f")))
 void llmrec_panel_matmul(float *out, const float *inp, const float *panels, const float *bias,
                          size_t N, size_t C, size_t OC, size_t panelBegin, size_t panelEnd) {
-    size_t block = llmrec_panel_row_block(C);
+    // Rows in blocks whose inputs stay in L2 (about 256 KB) while the panels pass over them; within
+    // a block, each panel (C × 32 floats) stays in L1/L2 while every 12 rows use it.
+    size_t block = llmrec_panel_row_block(C, 256 * 1024);
     for (size_t n0 = 0; n0 < N; n0 += block) {
         size_t n1 = N - n0 < block ? N : n0 + block;
         for (size_t p = panelBegin; p < panelEnd; p++) llmrec_panel_rows(out, inp, panels + p * C * W, bias, n0, n1, C, OC, p);

@@ -16,8 +16,9 @@ public struct GGUFOrigin: Sendable {
     /// By the offset of the weight's slot in the parameter buffer.
     let sources: [Int: Source]
 
-    /// GGUF's row holding our row `r` of a weight whose rotary rows were un-permuted (the
-    /// inverse of unpermuteRotaryRows: within a head, our row j·D/2 + i is GGUF row 2i + j).
+    /// GGUF's row holding our (Hugging Face) row `r` of a weight whose rotary rows were
+    /// un-permuted: within a head, our row j·D/2 + i is GGUF row 2i + j (j ∈ {0, 1}), undoing
+    /// convert_hf_to_gguf.py's `permute`. The loader (unpermuteRotaryRows) uses it too.
     static func fileRow(_ r: Int, permuteHeads: Int?, headDim D: Int) -> Int {
         guard permuteHeads != nil else { return r }
         let half = D / 2, within = r % D

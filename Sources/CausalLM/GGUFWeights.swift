@@ -54,19 +54,16 @@ extension DecoderModel {
     }
 }
 
-/// Inverts convert_hf_to_gguf.py's `permute`: within each head, GGUF row 2i + j holds
-/// Hugging Face row j·D/2 + i (j ∈ {0, 1}).
+/// Inverts convert_hf_to_gguf.py's `permute`: each Hugging Face row r of a head comes from the
+/// GGUF row GGUFOrigin.fileRow(r) of the same head.
 func unpermuteRotaryRows(_ w: UnsafeMutablePointer<Float>, heads: Int, headDim D: Int, columns: Int) {
-    let half = D / 2
     let tmp = UnsafeMutablePointer<Float>.allocate(capacity: D * columns)
     defer { tmp.deallocate() }
     for h in 0..<heads {
         let head = w + h * D * columns
         tmp.update(from: head, count: D * columns)
-        for i in 0..<half {
-            for j in 0..<2 {
-                (head + (j * half + i) * columns).update(from: tmp + (2 * i + j) * columns, count: columns)
-            }
+        for r in 0..<D {
+            (head + r * columns).update(from: tmp + GGUFOrigin.fileRow(r, permuteHeads: heads, headDim: D) * columns, count: columns)
         }
     }
 }

@@ -15,7 +15,7 @@ public final class PanelWeights: @unchecked Sendable {
     public enum BlockCode: Sendable {
         case q4_1, q8_0
         /// Bytes of one GGUF block (32 values).
-        public var sourceBlockBytes: Int { self == .q4_1 ? 20 : 34 }
+        public var sourceBlockBytes: Int { llmrec_block_source_bytes(c) }
         var c: llmrec_block_code { self == .q4_1 ? LLMREC_Q4_1 : LLMREC_Q8_0 }
     }
 

@@ -12,11 +12,14 @@
 
 typedef enum { LLMREC_Q4_1 = 0, LLMREC_Q8_0 = 1 } llmrec_block_code;
 
+/// Bytes of one GGUF block of 32 values: 20 for Q4_1, 34 for Q8_0.
+size_t llmrec_block_source_bytes(llmrec_block_code code);
+
 /// Bytes of the packed form of a (OC, C) weight; C must be a multiple of 32.
 size_t llmrec_block_panels_bytes(llmrec_block_code code, size_t OC, size_t C);
 
-/// Packs OC rows, each given as a pointer to its C/32 GGUF blocks (20 bytes each for Q4_1, 34
-/// for Q8_0), into `dst` (llmrec_block_panels_bytes bytes).
+/// Packs OC rows, each given as a pointer to its C/32 GGUF blocks, into `dst`
+/// (llmrec_block_panels_bytes bytes).
 void llmrec_pack_block_panels(uint8_t *dst, llmrec_block_code code, const uint8_t *const *rows, size_t OC, size_t C);
 
 /// Expands the packed weight into Float32 panels (llmrec_panel_floats(OC, C) floats), for tests.
