@@ -129,14 +129,8 @@ __attribute__((target("avx512f"))) static void expand_panel(float *out, const ui
         PANEL_ROWS_END(R, out, ldo, m0, m1)                                                            \
     }
 
-Q4_ROWS(1) Q4_ROWS(2) Q4_ROWS(3) Q4_ROWS(4) Q4_ROWS(5) Q4_ROWS(6)
-Q4_ROWS(7) Q4_ROWS(8) Q4_ROWS(9) Q4_ROWS(10) Q4_ROWS(11) Q4_ROWS(12)
-
 typedef void (*q4_rows_fn)(float *, size_t, const float *, size_t, const uint8_t *, const float *, __mmask16, __mmask16);
-static const q4_rows_fn q4_rows[13] = {
-    0, q4_rows_1, q4_rows_2, q4_rows_3, q4_rows_4, q4_rows_5, q4_rows_6,
-    q4_rows_7, q4_rows_8, q4_rows_9, q4_rows_10, q4_rows_11, q4_rows_12,
-};
+PANEL_ROWS_TABLE(Q4_ROWS, q4_rows, q4_rows_fn)
 
 void llmrec_unpack_block_panels(float *panels, const uint8_t *packed, llmrec_block_code code, size_t OC, size_t C) {
     size_t panelBytes = packed_panel_bytes(code, C);

@@ -44,14 +44,8 @@ void llmrec_pack_panels(float *panels, const float *weight, size_t OC, size_t C)
         PANEL_ROWS_END(R, out, ldo, m0, m1)                                                            \
     }
 
-PANEL_ROWS(1) PANEL_ROWS(2) PANEL_ROWS(3) PANEL_ROWS(4) PANEL_ROWS(5) PANEL_ROWS(6)
-PANEL_ROWS(7) PANEL_ROWS(8) PANEL_ROWS(9) PANEL_ROWS(10) PANEL_ROWS(11) PANEL_ROWS(12)
-
 typedef void (*panel_rows_fn)(float *, size_t, const float *, size_t, const float *, const float *, __mmask16, __mmask16);
-static const panel_rows_fn panel_rows[13] = {
-    0, panel_rows_1, panel_rows_2, panel_rows_3, panel_rows_4, panel_rows_5, panel_rows_6,
-    panel_rows_7, panel_rows_8, panel_rows_9, panel_rows_10, panel_rows_11, panel_rows_12,
-};
+PANEL_ROWS_TABLE(PANEL_ROWS, panel_rows, panel_rows_fn)
 
 void llmrec_panel_masks(size_t OC, size_t p, uint16_t *m0, uint16_t *m1) {
     size_t width = OC - p * W < W ? OC - p * W : W;

@@ -34,6 +34,16 @@
         _mm512_mask_storeu_ps(out + r * ldo + 16, m1, hi[r]);                              \
     }
 
+/// Defines KERNEL(1) … KERNEL(12), functions named `name`_1 … `name`_12 of type fn_type, and
+/// the table `name`[rows] of them (entry 0 unused).
+#define PANEL_ROWS_TABLE(KERNEL, name, fn_type)                                            \
+    KERNEL(1) KERNEL(2) KERNEL(3) KERNEL(4) KERNEL(5) KERNEL(6)                            \
+    KERNEL(7) KERNEL(8) KERNEL(9) KERNEL(10) KERNEL(11) KERNEL(12)                         \
+    static const fn_type name[13] = {                                                      \
+        0, name##_1, name##_2, name##_3, name##_4, name##_5, name##_6,                     \
+        name##_7, name##_8, name##_9, name##_10, name##_11, name##_12,                     \
+    };
+
 /// Store masks of panel p's two halves of 16 outputs: all ones except on the last panel of OC.
 void llmrec_panel_masks(size_t OC, size_t p, uint16_t *m0, uint16_t *m1);
 
