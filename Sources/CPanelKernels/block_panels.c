@@ -159,8 +159,9 @@ void llmrec_block_panel_matmul(float *out, const float *inp, const uint8_t *pack
         for (size_t p = panelBegin; p < panelEnd; p++) {
             if (code == LLMREC_Q4_1 && n1 - n0 <= 12) {
                 // One register block: expanding in registers beats a round trip through scratch
-                // (10 rows: 150 against 130 GFLOPS on Zen 4); with more rows the expansion
-                // would repeat per 12 rows, and 12 rows leave no registers for it.
+                // (10 rows: ~145 against ~125 GFLOPS on Zen 4, measured while developing it);
+                // with more rows the expansion would repeat per 12 rows, and 12 rows leave no
+                // registers for it.
                 size_t first = p * W;
                 uint16_t m0, m1;
                 llmrec_panel_masks(OC, p, &m0, &m1);

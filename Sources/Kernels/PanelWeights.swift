@@ -1,7 +1,7 @@
 // A weight matrix re-packed once into 32-channel panels (see CPanelKernels/panel_matmul.h), for
-// the products of inference. Small products (a beam step's 10 rows) run 3–4× faster than through
-// sgemm, which re-packs the whole weight on every call; large ones about 20% faster (measured on
-// Zen 4). A weight read from GGUF blocks (Q4_1, Q8_0) can stay in them (block_panels.h): the
+// the products of inference. Small products (a beam step's 10 rows) run 3.3× faster than through
+// sgemm, which re-packs the whole weight on every call; 150 rows about 1.3× (Zen 4,
+// scripts/bench/panel_kernels.sh). A weight read from GGUF blocks (Q4_1, Q8_0) can stay in them (block_panels.h): the
 // panels expand to the same Float32 values just before use, so a pass reads a fifth of the bytes
 // for bit-identical products. The packed copy is a snapshot: it does not follow later changes
 // to the weight.

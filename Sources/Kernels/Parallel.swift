@@ -1,6 +1,7 @@
-// The one thread pool of the numeric code (WorkerPool). OpenBLAS runs single-threaded and we split each
-// product ourselves: with OpenBLAS's own threads, its idle workers spin in sched_yield while
-// our kernels run, and on two cores that costs about a sixth of the forward pass (perf).
+// The one thread pool of the numeric code (WorkerPool). OpenBLAS runs single-threaded and we
+// split each product ourselves: with OpenBLAS's own threads, its idle workers spin in
+// sched_yield while our kernels run, and on two cores that costs about a sixth of the forward
+// pass (perf).
 import COpenBLAS
 import Dispatch
 import Foundation

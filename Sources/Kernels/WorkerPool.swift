@@ -1,8 +1,8 @@
 // Helper threads that stay awake between parallel loops. A decoding pass runs about 200
 // parallel loops of 0.1–0.6 ms each (30 layers × products, attention); through
-// DispatchQueue.concurrentPerform the second core joins each loop about 50 µs late (measured on
-// this 2-core VM: two 100 µs halves took 155 µs), because its thread went to sleep after the
-// last loop. Here helpers spin on a generation counter for about a millisecond after each loop
+// DispatchQueue.concurrentPerform the second core joins each loop 50–130 µs late (measured on
+// this 2-core VM by scripts/bench/handoff.sh: two 100 µs halves took 155–231 µs), because its
+// thread went to sleep after the last loop. Here helpers spin on a generation counter for about a millisecond after each loop
 // and only then sleep, so they join within a microsecond or two while loops follow each other.
 // Iterations are claimed from a shared counter: a late helper simply finds less to do.
 import CPanelKernels
