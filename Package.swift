@@ -6,6 +6,7 @@
 //   training:  ItemIndex, CausalLM, RecData ← Training
 //   decoding:  CausalLM, ItemIndex ← Decoding ← Evaluation (with Training's corpus)
 //   serving:   Evaluation, Decoding ← Serving (Hummingbird)
+//   studies:   Training, Evaluation ← Study (plans, resumable runs, reports)
 //   all of them ← LLMRecCLI.
 import PackageDescription
 
@@ -18,7 +19,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation", "Serving"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation", "Serving", "Study"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -59,6 +60,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Studies: a plan of arms trained and evaluated on the same samples, resumable across sittings; the report.
+        .target(name: "Study", dependencies: ["Training", "Evaluation", "Decoding", "CausalLM", "ItemIndex", "Kernels", "RecData", "Tokenizers", "Support"]),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
@@ -71,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "LLMRecCLI",
             dependencies: [
-                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation", "Serving",
+                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation", "Serving", "Study",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +90,7 @@ let package = Package(
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "CausalLM", "ItemIndex", "RecData", "Training", "Support"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Decoding", "Training", "RecData", "CausalLM"]),
         .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support", "Training"]),
+        .testTarget(name: "StudyTests", dependencies: ["Study", "Evaluation", "Training", "RecData", "Support"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [

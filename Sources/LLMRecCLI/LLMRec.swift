@@ -19,7 +19,7 @@ struct LLMRec: AsyncParsableCommand {
         version: LLMRecVersion.current,
         subcommands: [
             DataCommand.self, TokenizeCommand.self, LogitsCommand.self, GenerateCommand.self, ModelCommand.self,
-            IGCommand.self, TrainCommand.self, ExportCommand.self, EvalCommand.self, RecommendCommand.self, CompareCommand.self, ServeCommand.self,
+            IGCommand.self, TrainCommand.self, ExportCommand.self, EvalCommand.self, RecommendCommand.self, CompareCommand.self, ServeCommand.self, StudyCommand.self, ReportCommand.self,
             BenchCommand.self, AssetsCommand.self,
         ]
     )

@@ -28,25 +28,35 @@ public struct TrainingCorpus: Sendable {
     /// `trainExamples: false` leaves `train` empty and only counts the training targets: all
     /// that decoding, evaluation and serving need, and much quicker to read.
     public init(dataset: PreparedDataset, tokenizer: BPETokenizer, maxValid: Int, trainExamples: Bool = true) throws {
+        let valid = try DatasetReader.samples(.valid, of: dataset, limit: maxValid)
+        if trainExamples {
+            let train = try DatasetReader.samples(.train, of: dataset)
+            var counts = [Int](repeating: 0, count: dataset.catalog.count)
+            for s in train { counts[s.target] += 1 }
+            try self.init(dataset: dataset, tokenizer: tokenizer, train: train, valid: valid, targetCounts: counts)
+        } else {
+            try self.init(dataset: dataset, tokenizer: tokenizer, train: [], valid: valid,
+                          targetCounts: DatasetReader.targetCounts(.train, of: dataset))
+        }
+    }
+
+    /// Training and validation on chosen samples, with IG and popularity from `targetCounts`
+    /// (a study trains on a sample of the training split but counts targets over all of it,
+    /// as training on the whole split would).
+    public init(dataset: PreparedDataset, tokenizer: BPETokenizer, train: [StoredSample], valid: [StoredSample], targetCounts: [Int]) throws {
+        precondition(targetCounts.count == dataset.catalog.count, "one count per catalog item")
         self.dataset = dataset
         self.tokenizer = tokenizer
         let trie = try TokenTrie(sequences: Self.responseSequences(dataset, tokenizer: tokenizer))
-        func examples(_ split: SplitName, limit: Int?) throws -> [TrainingExample] {
-            try DatasetReader.samples(split, of: dataset, limit: limit).map { s in
+        func examples(_ samples: [StoredSample]) -> [TrainingExample] {
+            samples.map { s in
                 TrainingExample(history: s.history, item: s.target,
                                 lengthHint: s.history.reduce(0) { $0 + dataset.catalog.titles[$1].count + 4 })
             }
         }
-        valid = try examples(.valid, limit: maxValid)
-        if trainExamples {
-            train = try examples(.train, limit: nil)
-            var counts = [Int](repeating: 0, count: dataset.catalog.count)
-            for e in train { counts[e.item] += 1 }
-            targetCounts = counts
-        } else {
-            train = []
-            targetCounts = try DatasetReader.targetCounts(.train, of: dataset)
-        }
+        self.train = examples(train)
+        self.valid = examples(valid)
+        self.targetCounts = targetCounts
         ig = InformationGain(trie: trie, targetCounts: targetCounts, eosTokenID: tokenizer.eosTokenID)
     }
 

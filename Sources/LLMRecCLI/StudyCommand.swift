@@ -1,0 +1,77 @@
+// `llmrec study run`: execute a study plan arm by arm, resumably.
+import ArgumentParser
+import Foundation
+import Study
+import Support
+
+struct StudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "study",
+        abstract: "Run a study: several training arms evaluated with several decoders on the same samples.",
+        subcommands: [Run.self]
+    )
+}
+
+extension StudyCommand {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train and evaluate every arm of a plan that has no results yet.",
+            discussion: """
+                A plan (JSON; docs/study.md lists every key) declares one dataset, the training settings the \
+                arms share, the arms (a name and the settings each overrides: loss, beta, tau, ats, seed, \
+                lora_rank, …), the decoders each arm is evaluated with (igd_alpha, mask_softmax, \
+                length_penalty, how many test windows), the samples (training, validation and test windows \
+                drawn with one seed, the same for every arm), the floors (popularity, the zero-shot model), \
+                results brought in from outside (e.g. SASRec) and an optional pre-registered power check.
+
+                The command prepares the dataset in the runs directory, draws the samples, ranks the \
+                popularity floor, trains the baseline arm first (growing the training windows if it fails the \
+                power check), then every other arm, then the zero-shot floor. Each arm's small results go to \
+                DIR/results/ARM/ (settings, training log and time, per-decoder metrics and per-window ranks); \
+                weights stay in the runs directory, which never needs to be committed.
+
+                It can stop at any time: finished arms and decoders are skipped, an interrupted training \
+                resumes from its latest checkpoint (bit-identical), an interrupted evaluation from its last \
+                whole batch. A plan whose settings for an arm differ from that arm's stored results is \
+                refused, naming the arm and the settings; --restart ARM starts that arm fresh.
+
+                Examples:
+                  llmrec study run docs/study/ml-1m/plan.json --out docs/study/ml-1m --runs ~/llmrec-runs/ml-1m
+                  llmrec report docs/study/ml-1m --out docs/RESULTS.md
+                """)
+
+        @Argument(help: ArgumentHelp("The plan file (JSON).", valueName: "plan"))
+        var plan: String
+
+        @Option(help: ArgumentHelp("The study directory: plan.json and results/ (small files, meant to be committed).", valueName: "dir"))
+        var out: String
+
+        @Option(help: ArgumentHelp("Where the prepared dataset, checkpoints and partial evaluations go (large; keep it out of the repository). (default: DIR/runs)",
+                                   valueName: "dir"))
+        var runs: String?
+
+        @Option(help: ArgumentHelp("Delete this arm's (or floor's) results and run first, so it starts fresh; repeat for several.", valueName: "arm"))
+        var restart: [String] = []
+
+        @Flag(help: "Read and check the plan, print its summary, and stop.")
+        var dryRun = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            _ = global.prepareForCompute()
+            let planURL = URL(fileURLWithPath: plan)
+            let plan = try PlanReader.read(planURL)
+            let text = try Data(contentsOf: planURL)
+            let files = StudyFiles(directory: URL(fileURLWithPath: out), runs: runs.map { URL(fileURLWithPath: $0) })
+            // Unbuffered: a study runs for hours, often with its output in a file.
+            let runner = try StudyRunner(plan: plan, files: files) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+            try runner.restart(restart)
+            if dryRun {
+                try runner.summary(planText: text)
+                return
+            }
+            try runner.run(planText: text)
+        }
+    }
+}

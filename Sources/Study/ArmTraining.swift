@@ -1,0 +1,144 @@
+// One arm of a study: its settings checked against any results already on disk, its training
+// (fresh, resumed from checkpoint-latest, or skipped when finished), then its decoders.
+import CausalLM
+import Evaluation
+import Foundation
+import Support
+import Training
+
+extension StudyRunner {
+    /// Trains the arm (unless done) and evaluates it with `decoders` (default: all of its own).
+    func runArm(_ arm: ArmSpec, trainWindows: Int, decoders: [String]? = nil) throws {
+        let record = ArmRecord(name: arm.name, training: armParameters(arm), trainWindows: trainWindows,
+                               validWindows: context.draw.valid.count, modelFingerprint: fingerprint(source.path), kind: nil)
+        try claimArm(record)
+        let wanted = (decoders ?? arm.decoders).compactMap { plan.decoder($0) }
+        let pending = try wanted.filter { try !isEvaluated(arm.name, $0) }
+        let trained = files.exists(files.training(arm.name)) && files.exists(RunDirectory(files.run(arm.name)).latest)
+        if trained && pending.isEmpty {
+            say("[\(arm.name)] done (results in \(files.arm(arm.name).path))")
+            return
+        }
+        if !trained { try train(arm, record) }
+        guard !pending.isEmpty else { return }
+        let model = try RunExport.loadModel(run: files.run(arm.name), checkpoint: .latest).model
+        try evaluate(arm.name, model: model, decoders: pending)
+    }
+
+    func armParameters(_ arm: ArmSpec) -> TrainingParameters {
+        var p = arm.training
+        p.validSamples = context.draw.valid.count
+        return p
+    }
+
+    /// Writes arm.json, or checks that the stored one has the same settings.
+    func claimArm(_ record: ArmRecord) throws {
+        let url = files.armSettings(record.name)
+        guard files.exists(url) else {
+            try StudyJSON.write(record, to: url)
+            return
+        }
+        let stored = try StudyJSON.read(ArmRecord.self, from: url)
+        if stored != record {
+            throw StudyError.changedArm(arm: record.name, directory: files.arm(record.name).path,
+                                        differences: settingDifferences(stored, record))
+        }
+    }
+
+    /// "training.learning_rate: 0.0001 → 0.0002" for every setting that differs.
+    func settingDifferences<T: Encodable>(_ a: T, _ b: T) -> [String] {
+        func flat(_ value: T) -> [String: String] {
+            guard let data = try? StudyJSON.encode(value), let obj = try? JSONSerialization.jsonObject(with: data) else { return [:] }
+            var out: [String: String] = [:]
+            func walk(_ prefix: String, _ v: Any) {
+                if let d = v as? [String: Any] {
+                    for (k, x) in d { walk(prefix.isEmpty ? k : "\(prefix).\(k)", x) }
+                } else {
+                    out[prefix] = "\(v)"
+                }
+            }
+            walk("", obj)
+            return out
+        }
+        let fa = flat(a), fb = flat(b)
+        return Set(fa.keys).union(fb.keys).sorted().compactMap { k in
+            fa[k] == fb[k] ? nil : "\(k): results have \(fa[k] ?? "unset"), the plan has \(fb[k] ?? "unset")"
+        }
+    }
+
+    /// Trains the arm into RUNS/ARM, resuming from its latest checkpoint when there is one for
+    /// these settings; then copies its log and writes training.json.
+    func train(_ arm: ArmSpec, _ record: ArmRecord) throws {
+        let runDir = RunDirectory(files.run(arm.name))
+        let parameters = record.training
+        let config = RunConfig(parameters: parameters, model: source.path, modelFingerprint: record.modelFingerprint,
+                               data: files.data.path,
+                               dataFingerprint: fingerprint(files.data.appendingPathComponent("dataset.json").path)
+                                   + "-draw\(context.draw.seed)-train\(record.trainWindows)-valid\(record.validWindows)")
+        let fm = FileManager.default
+        let resume = fm.fileExists(atPath: runDir.latest.path) && (try? runDir.readConfig()) == config
+        if !resume, fm.fileExists(atPath: runDir.url.path) {
+            // A run that never reached a checkpoint, or one for other settings: start again.
+            try fm.removeItem(at: runDir.url)
+        }
+        let (model, tokenizer) = try source.load()
+        let corpus = try TrainingCorpus(dataset: context.dataset, tokenizer: tokenizer, train: context.trainSamples(record.trainWindows),
+                                        valid: context.validSamples, targetCounts: context.targetCounts)
+        let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir)
+        try runDir.prepare(config, resume: resume)
+        let clockURL = files.trainingClock(arm.name)
+        var clock = resume ? (try? StudyJSON.read(TrainingClock.self, from: clockURL)) ?? TrainingClock() : TrainingClock()
+        clock.sittings += 1
+        let base = clock.seconds
+        let start = Date()
+        let total = trainer.totalSteps
+        let firstStep = resume ? ((try? runDir.loadState(from: runDir.latest).step) ?? 0) : 0
+        say("[\(arm.name)] training: \(parameters.loss.rawValue)\(describeLoss(parameters)), \(record.trainWindows) windows, \(total) steps of "
+            + "\(parameters.batch * parameters.gradAccum)" + (resume ? ", resuming at step \(firstStep)" : ""))
+        let progress = PhaseProgress(label: "[\(arm.name)] train", total: total, done: firstStep, say: say)
+        try trainer.train(resume: resume) { event in
+            switch event {
+            case .step(let step, _, let loss, _, let tau, let tps, _):
+                progress.update(step, detail: String(format: "loss %.4f, %.0f tokens/s", loss, tps) + (tau.map { String(format: ", τ %.3f", $0) } ?? ""))
+                if stopWhen(.trainingStep(arm: arm.name, step: step)) { throw StudyInterrupted(point: .trainingStep(arm: arm.name, step: step)) }
+            case .validation(let step, let loss, _):
+                say(String(format: "[%@] step %d: valid loss %.4f", arm.name, step, loss))
+            case .checkpoint(let step):
+                clock.seconds = base + Date().timeIntervalSince(start)
+                clock.step = step
+                try StudyJSON.write(clock, to: clockURL)
+            case .skipped(let step, let reason):
+                say("[\(arm.name)] step \(step) skipped: \(reason)")
+            }
+        }
+        let state = try runDir.loadState(from: runDir.latest)
+        let log = try RunLog.read(runDir.url.appendingPathComponent("log.jsonl"))
+        try RunLog.write(log, to: files.log(arm.name))
+        let steps = log.filter { $0.kind == .step }
+        let valids = log.filter { $0.kind == .validation }
+        let training = TrainingRecord(
+            steps: state.step, trainWindows: record.trainWindows, seconds: clock.seconds,
+            meanTokensPerSecond: steps.isEmpty ? 0 : steps.reduce(0) { $0 + ($1.value("tokens_per_s") ?? 0) } / Double(steps.count),
+            finalTrainLoss: steps.last?.value("loss") ?? .nan, finalValidLoss: valids.last?.value("valid_loss"),
+            bestStep: state.bestStep, bestValidLoss: state.bestValidLoss, sittings: clock.sittings)
+        try StudyJSON.write(training, to: files.training(arm.name))
+        say(String(format: "[%@] trained in %@ (%d sitting%@); final train loss %.4f", arm.name, formatDuration(clock.seconds),
+                   clock.sittings, clock.sittings == 1 ? "" : "s", training.finalTrainLoss))
+    }
+
+    func describeLoss(_ p: TrainingParameters) -> String {
+        switch p.loss {
+        case .ce: ""
+        case .igd: " β \(formatSetting(p.beta))"
+        case .msl: p.ats ? " with ATS" : " τ \(formatSetting(p.tau))"
+        case .mslIGD: (p.ats ? " with ATS" : " τ \(formatSetting(p.tau))") + ", β \(formatSetting(p.beta))"
+        }
+    }
+}
+
+/// Training seconds up to the last checkpoint, carried across sittings.
+struct TrainingClock: Codable {
+    var seconds = 0.0
+    var step = 0
+    var sittings = 0
+}

@@ -1,0 +1,399 @@
+// Reads a plan file strictly: every key known, every value of the right type and range, every
+// name it refers to defined. Errors name the file and line ("plan.json:14: arm 'igd': unknown
+// key 'bta' (known: …)"), so a typo never silently changes a study.
+import CausalLM
+import Foundation
+import RecData
+import Support
+import Training
+
+public enum PlanReader {
+    /// Reads and checks `url`. `checkSources` resolves the model and dataset names (tests of the
+    /// grammar alone turn it off).
+    public static func read(_ url: URL, checkSources: Bool = true) throws -> StudyPlan {
+        let file = url.path
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw StudyError.missing("\(file): cannot read the plan (\(error.localizedDescription))")
+        }
+        let root: JSONNode
+        do { root = try JSONDocument.parse(text) } catch let e as JSONSyntaxError {
+            throw StudyError.plan(file: file, line: e.line, message: "not valid JSON: \(e.message) (column \(e.column))")
+        }
+        return try PlanParser(file: file, checkSources: checkSources).plan(root)
+    }
+
+    /// The training keys a plan's "training" object and each arm take, and what they set.
+    public static let trainingKeys = ["loss", "beta", "tau", "ats", "lr", "warmup", "schedule", "epochs", "max_steps", "batch",
+                                      "grad_accum", "clip", "weight_decay", "seed", "eval_every", "lora_rank", "lora_alpha",
+                                      "lora_dropout", "lora_targets"]
+}
+
+/// One JSON object being read: hands out members by key, remembers which were read, and
+/// rejects the rest.
+struct PlanObject {
+    let file: String
+    let line: Int
+    let context: String
+    let members: [JSONMember]
+    private(set) var used = Set<String>()
+
+    init(_ node: JSONNode, file: String, context: String) throws {
+        guard case .object(let m) = node.value else {
+            throw StudyError.plan(file: file, line: node.line, message: "\(context) must be a JSON object")
+        }
+        self.file = file
+        self.line = node.line
+        self.context = context
+        members = m
+    }
+
+    func fail(_ line: Int, _ message: String) -> StudyError {
+        .plan(file: file, line: line, message: "\(context): \(message)")
+    }
+
+    mutating func member(_ key: String) -> JSONMember? {
+        used.insert(key)
+        return members.first { $0.key == key }
+    }
+
+    mutating func required(_ key: String) throws -> JSONMember {
+        guard let m = member(key) else { throw fail(line, "the key '\(key)' is missing") }
+        return m
+    }
+
+    func has(_ key: String) -> Bool { members.contains { $0.key == key } }
+
+    /// Every key not read is an error naming it, its line and the keys this object takes.
+    func finish(known: [String]) throws {
+        if let extra = members.first(where: { !used.contains($0.key) }) {
+            throw fail(extra.line, "unknown key '\(extra.key)' (known: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    func string(_ m: JSONMember) throws -> String {
+        guard case .string(let s) = m.node.value else { throw fail(m.line, "'\(m.key)' must be a string") }
+        return s
+    }
+
+    func number(_ m: JSONMember) throws -> Double {
+        guard case .number(let x) = m.node.value else { throw fail(m.line, "'\(m.key)' must be a number") }
+        return x
+    }
+
+    func integer(_ m: JSONMember, min: Int) throws -> Int {
+        let x = try number(m)
+        guard x == x.rounded(), abs(x) < 1e15 else { throw fail(m.line, "'\(m.key)' must be a whole number, got \(x)") }
+        guard Int(x) >= min else { throw fail(m.line, "'\(m.key)' must be at least \(min), got \(Int(x))") }
+        return Int(x)
+    }
+
+    func bool(_ m: JSONMember) throws -> Bool {
+        guard case .bool(let b) = m.node.value else { throw fail(m.line, "'\(m.key)' must be true or false") }
+        return b
+    }
+
+    func array(_ m: JSONMember) throws -> [JSONNode] {
+        guard case .array(let a) = m.node.value else { throw fail(m.line, "'\(m.key)' must be an array") }
+        return a
+    }
+
+    func strings(_ m: JSONMember) throws -> [String] {
+        try array(m).map { node in
+            guard case .string(let s) = node.value else { throw fail(node.line, "'\(m.key)' must hold strings") }
+            return s
+        }
+    }
+
+    func integers(_ m: JSONMember, min: Int) throws -> [Int] {
+        try array(m).map { node in
+            guard case .number(let x) = node.value, x == x.rounded(), x >= Double(min), x < 1e15 else {
+                throw fail(node.line, "'\(m.key)' must hold whole numbers of at least \(min)")
+            }
+            return Int(x)
+        }
+    }
+}
+
+struct PlanParser {
+    let file: String
+    let checkSources: Bool
+
+    static let topKeys = ["name", "description", "model", "dataset", "samples", "training", "evaluation", "decoders", "arms",
+                          "baseline", "noise_floor", "power_check", "floors", "external"]
+
+    func object(_ node: JSONNode, _ context: String) throws -> PlanObject { try PlanObject(node, file: file, context: context) }
+
+    func array(_ m: JSONMember) throws -> [JSONNode] {
+        guard case .array(let a) = m.node.value else { throw StudyError.plan(file: file, line: m.line, message: "'\(m.key)' must be an array") }
+        return a
+    }
+
+    func plan(_ root: JSONNode) throws -> StudyPlan {
+        var top = try object(root, "the plan")
+        let name = try top.string(top.required("name"))
+        let description = try top.member("description").map { try top.string($0) } ?? ""
+        let modelMember = try top.required("model")
+        let model = try top.string(modelMember)
+        if checkSources {
+            do { _ = try ModelSource.resolve(model) } catch { throw top.fail(modelMember.line, "'model': \(error)") }
+        }
+        let dataset = try datasetSpec(top.required("dataset"))
+        let samples = try sampleSpec(top.required("samples"))
+        var training = TrainingParameters()
+        training.validSamples = samples.valid
+        let trainingMember = try top.required("training")
+        var trainingObject = try object(trainingMember.node, "'training'")
+        try applyTraining(&trainingObject, to: &training)
+        try trainingObject.finish(known: PlanReader.trainingKeys)
+        let evaluation = try evaluationSpec(top.member("evaluation"))
+        let decoders = try decoderSpecs(top.required("decoders"), samples: samples, beams: evaluation.beams)
+        let arms = try armSpecs(top.required("arms"), base: training, decoders: decoders)
+        let armNames = arms.map(\.name)
+
+        let baselineMember = try top.required("baseline")
+        let baseline = try top.string(baselineMember)
+        guard armNames.contains(baseline) else {
+            throw top.fail(baselineMember.line, "'baseline' names '\(baseline)', which is not an arm (arms: \(armNames.joined(separator: ", ")))")
+        }
+        var noiseFloor: [String] = []
+        if let m = top.member("noise_floor") {
+            noiseFloor = try top.strings(m)
+            guard noiseFloor.count == 2, Set(noiseFloor).count == 2 else { throw top.fail(m.line, "'noise_floor' names two different arms") }
+            for n in noiseFloor where !armNames.contains(n) { throw top.fail(m.line, "'noise_floor' names '\(n)', which is not an arm") }
+        }
+        let floors = try floorSpec(top.member("floors"), decoders: decoders)
+        let powerCheck = try top.member("power_check").map { try powerCheckSpec($0, samples: samples, floors: floors) }
+        let external = try externalSpecs(top.member("external"), taken: armNames + ["popularity", "zero-shot"])
+        try top.finish(known: Self.topKeys)
+        return StudyPlan(name: name, description: description, model: model, dataset: dataset, samples: samples, training: training,
+                         evaluation: evaluation, decoders: decoders, arms: arms, baseline: baseline, noiseFloor: noiseFloor,
+                         powerCheck: powerCheck, floors: floors, external: external)
+    }
+
+    func datasetSpec(_ m: JSONMember) throws -> DatasetSpec {
+        var o = try object(m.node, "'dataset'")
+        let sourceMember = try o.required("source")
+        var spec = DatasetSpec(source: try o.string(sourceMember))
+        if checkSources {
+            do { _ = try DataSource.resolve(dataset: spec.source, items: nil, format: .auto) } catch {
+                throw o.fail(sourceMember.line, "'source': \(error)")
+            }
+        }
+        if let s = o.member("split") {
+            let text = try o.string(s)
+            guard let split = SplitMethod(rawValue: text) else { throw o.fail(s.line, "'split' must be time or loo, got '\(text)'") }
+            spec.split = split
+        }
+        if let h = o.member("history") { spec.history = try o.integer(h, min: 1) }
+        if let k = o.member("kcore") { spec.kcore = try o.integer(k, min: 0) }
+        try o.finish(known: ["source", "split", "history", "kcore"])
+        return spec
+    }
+
+    func sampleSpec(_ m: JSONMember) throws -> SampleSpec {
+        var o = try object(m.node, "'samples'")
+        let seed = try o.integer(o.required("seed"), min: 0)
+        let spec = SampleSpec(seed: UInt64(seed), train: try o.integer(o.required("train"), min: 1),
+                              valid: try o.integer(o.required("valid"), min: 1), test: try o.integer(o.required("test"), min: 1))
+        try o.finish(known: ["seed", "train", "valid", "test"])
+        return spec
+    }
+
+    func evaluationSpec(_ m: JSONMember?) throws -> EvaluationSpec {
+        var spec = EvaluationSpec()
+        guard let m else { return spec }
+        var o = try object(m.node, "'evaluation'")
+        if let b = o.member("beams") { spec.beams = try o.integer(b, min: 1) }
+        if let b = o.member("batch") { spec.batch = try o.integer(b, min: 1) }
+        try o.finish(known: ["beams", "batch"])
+        return spec
+    }
+
+    func decoderSpecs(_ m: JSONMember, samples: SampleSpec, beams: Int) throws -> [DecoderSpec] {
+        var out: [DecoderSpec] = []
+        for node in try array(m) {
+            var o = try object(node, "a decoder")
+            let nameMember = try o.required("name")
+            let name = try checkedName(o.string(nameMember), line: nameMember.line, o)
+            o = try object(node, "decoder '\(name)'")
+            _ = o.member("name")
+            var spec = DecoderSpec(name: name)
+            if let a = o.member("igd_alpha") {
+                spec.igdAlpha = try o.number(a)
+                guard (0...1).contains(spec.igdAlpha) else { throw o.fail(a.line, "'igd_alpha' must be in [0, 1], got \(spec.igdAlpha)") }
+            }
+            if let s = o.member("mask_softmax") { spec.maskSoftmax = try o.bool(s) }
+            if let l = o.member("length_penalty") { spec.lengthPenalty = try o.number(l) }
+            if let n = o.member("samples") {
+                let count = try o.integer(n, min: 1)
+                guard count <= samples.test else { throw o.fail(n.line, "'samples' is \(count), more than the plan's \(samples.test) test windows") }
+                spec.samples = count
+            }
+            try o.finish(known: ["name", "igd_alpha", "mask_softmax", "length_penalty", "samples"])
+            guard !out.contains(where: { $0.name == name }) else { throw o.fail(nameMember.line, "a second decoder named '\(name)'") }
+            out.append(spec)
+        }
+        guard !out.isEmpty else { throw StudyError.plan(file: file, line: m.line, message: "'decoders' must name at least one decoder") }
+        return out
+    }
+
+    func armSpecs(_ m: JSONMember, base: TrainingParameters, decoders: [DecoderSpec]) throws -> [ArmSpec] {
+        var out: [ArmSpec] = []
+        let reserved = ["popularity", "zero-shot", "power-check"]
+        for node in try array(m) {
+            var o = try object(node, "an arm")
+            let nameMember = try o.required("name")
+            let name = try checkedName(o.string(nameMember), line: nameMember.line, o)
+            guard !reserved.contains(name) else { throw o.fail(nameMember.line, "'\(name)' is reserved for a floor; name the arm otherwise") }
+            guard !out.contains(where: { $0.name == name }) else { throw o.fail(nameMember.line, "a second arm named '\(name)'") }
+            o = try object(node, "arm '\(name)'")
+            _ = o.member("name")
+            var training = base
+            try applyTraining(&o, to: &training)
+            let overrides = o.members.map(\.key).filter { PlanReader.trainingKeys.contains($0) }
+            let decoderMember = try o.required("decoders")
+            let names = try o.strings(decoderMember)
+            guard !names.isEmpty else { throw o.fail(decoderMember.line, "'decoders' must name at least one decoder") }
+            for d in names where !decoders.contains(where: { $0.name == d }) {
+                throw o.fail(decoderMember.line, "unknown decoder '\(d)' (decoders: \(decoders.map(\.name).joined(separator: ", ")))")
+            }
+            guard Set(names).count == names.count else { throw o.fail(decoderMember.line, "'decoders' names a decoder twice") }
+            try o.finish(known: ["name", "decoders"] + PlanReader.trainingKeys)
+            out.append(ArmSpec(name: name, training: training, overrides: overrides, decoders: names))
+        }
+        guard !out.isEmpty else { throw StudyError.plan(file: file, line: m.line, message: "'arms' must hold at least one arm") }
+        return out
+    }
+
+    func floorSpec(_ m: JSONMember?, decoders: [DecoderSpec]) throws -> FloorSpec {
+        var spec = FloorSpec()
+        guard let m else { return spec }
+        var o = try object(m.node, "'floors'")
+        if let p = o.member("popularity") { spec.popularity = try o.bool(p) }
+        if let z = o.member("zero_shot") {
+            spec.zeroShot = try o.strings(z)
+            for d in spec.zeroShot where !decoders.contains(where: { $0.name == d }) {
+                throw o.fail(z.line, "unknown decoder '\(d)' (decoders: \(decoders.map(\.name).joined(separator: ", ")))")
+            }
+        }
+        try o.finish(known: ["popularity", "zero_shot"])
+        return spec
+    }
+
+    func powerCheckSpec(_ m: JSONMember, samples: SampleSpec, floors: FloorSpec) throws -> PowerCheckSpec {
+        var o = try object(m.node, "'power_check'")
+        let againstMember = try o.required("against")
+        let against = try o.string(againstMember)
+        guard against == "popularity", floors.popularity else {
+            throw o.fail(againstMember.line, "'against' must be popularity (the floor computed before any arm), with floors.popularity on")
+        }
+        let metricMember = try o.required("metric")
+        guard let metric = Metric(parsing: try o.string(metricMember)) else {
+            throw o.fail(metricMember.line, "'metric' must read ndcg@K or hr@K")
+        }
+        let trainMember = try o.required("train")
+        let sizes = try o.integers(trainMember, min: 1)
+        var previous = samples.train
+        for s in sizes {
+            guard s > previous else { throw o.fail(trainMember.line, "'train' must grow from samples.train (\(samples.train)) upwards") }
+            previous = s
+        }
+        try o.finish(known: ["against", "metric", "train"])
+        return PowerCheckSpec(against: against, metric: metric, train: sizes)
+    }
+
+    func externalSpecs(_ m: JSONMember?, taken: [String]) throws -> [ExternalSpec] {
+        guard let m else { return [] }
+        var out: [ExternalSpec] = []
+        for node in try array(m) {
+            var o = try object(node, "an external result")
+            let nameMember = try o.required("name")
+            let name = try checkedName(o.string(nameMember), line: nameMember.line, o)
+            guard !taken.contains(name), !out.contains(where: { $0.name == name }) else {
+                throw o.fail(nameMember.line, "the name '\(name)' is taken by an arm, a floor or another external result")
+            }
+            let spec = ExternalSpec(name: name, description: try o.string(o.required("description")), command: try o.string(o.required("command")))
+            try o.finish(known: ["name", "description", "command"])
+            out.append(spec)
+        }
+        return out
+    }
+
+    /// Names become directory names: letters, digits, '-', '_', '+' and '.', not starting with '.'.
+    func checkedName(_ name: String, line: Int, _ o: PlanObject) throws -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.")
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ allowed.contains($0) }), !name.hasPrefix(".") else {
+            throw o.fail(line, "the name '\(name)' must be 1-64 letters, digits, '-', '_', '+' or '.' (it names a directory)")
+        }
+        return name
+    }
+
+    /// Applies the training keys present in `o` to `p`, checking each value.
+    func applyTraining(_ o: inout PlanObject, to p: inout TrainingParameters) throws {
+        if let m = o.member("loss") {
+            let text = try o.string(m)
+            guard let loss = LossKind(rawValue: text) else {
+                throw o.fail(m.line, "unknown loss '\(text)' (losses: \(LossKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            p.loss = loss
+        }
+        func positive(_ key: String) throws -> Double? {
+            guard let m = o.member(key) else { return nil }
+            let x = try o.number(m)
+            guard x > 0 else { throw o.fail(m.line, "'\(key)' must be positive, got \(x)") }
+            return x
+        }
+        if let m = o.member("beta") {
+            p.beta = try o.number(m)
+            guard (0...1).contains(p.beta) else { throw o.fail(m.line, "'beta' must be in [0, 1], got \(p.beta)") }
+        }
+        if let x = try positive("tau") { p.tau = x }
+        if let m = o.member("ats") { p.ats = try o.bool(m) }
+        if let x = try positive("lr") { p.learningRate = x }
+        if let m = o.member("warmup") { p.warmup = try o.integer(m, min: 0) }
+        if let m = o.member("schedule") {
+            let text = try o.string(m)
+            guard let s = LRSchedule(rawValue: text) else { throw o.fail(m.line, "'schedule' must be cosine or constant, got '\(text)'") }
+            p.schedule = s
+        }
+        if let m = o.member("epochs") { p.epochs = try o.integer(m, min: 1) }
+        if let m = o.member("max_steps") { p.maxSteps = try o.integer(m, min: 1) }
+        if let m = o.member("batch") { p.batch = try o.integer(m, min: 1) }
+        if let m = o.member("grad_accum") { p.gradAccum = try o.integer(m, min: 1) }
+        if let x = try positive("clip") { p.clipNorm = x }
+        if let m = o.member("weight_decay") {
+            p.weightDecay = try o.number(m)
+            guard p.weightDecay >= 0 else { throw o.fail(m.line, "'weight_decay' must be 0 or more") }
+        }
+        if let m = o.member("seed") { p.seed = UInt64(try o.integer(m, min: 0)) }
+        if let m = o.member("eval_every") { p.evalEvery = try o.integer(m, min: 0) }
+        let rank = try o.member("lora_rank").map { try o.integer($0, min: 1) }
+        let alpha = try positive("lora_alpha")
+        var dropout: Double?
+        if let m = o.member("lora_dropout") {
+            let d = try o.number(m)
+            guard (0..<1).contains(d) else { throw o.fail(m.line, "'lora_dropout' must be in [0, 1), got \(d)") }
+            dropout = d
+        }
+        var targets: [LoRATarget]?
+        if let m = o.member("lora_targets") {
+            do { targets = try LoRATarget.parse(try o.strings(m)) } catch { throw o.fail(m.line, "'lora_targets': \(error)") }
+        }
+        if let rank {
+            p.lora = LoRASettings(rank: rank, alpha: alpha, dropout: dropout ?? 0.05, targets: targets ?? LoRATarget.defaults)
+        } else if alpha != nil || dropout != nil || targets != nil {
+            if var l = p.lora {
+                if let alpha { l.alpha = alpha }
+                if let dropout { l.dropout = dropout }
+                if let targets { l.targets = targets }
+                p.lora = l
+            } else {
+                throw o.fail(o.line, "lora_alpha, lora_dropout and lora_targets need lora_rank")
+            }
+        }
+        if p.ats, p.loss != .msl, p.loss != .mslIGD {
+            throw o.fail(o.line, "'ats' applies to the msl losses only (loss is \(p.loss.rawValue))")
+        }
+    }
+}

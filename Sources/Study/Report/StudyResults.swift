@@ -1,0 +1,121 @@
+// A study directory read back for the report: the plan, and for every arm, floor and external
+// result what exists of its settings, training record, log and decoder results. Nothing here
+// needs the model, the dataset or the runs directory: a report is made from committed files.
+import Foundation
+import Support
+
+public struct StudyResults {
+    /// One evaluated (arm or floor, decoder) pair.
+    public struct Row {
+        public var arm: String
+        public var decoder: String
+        public var record: DecoderRecord
+        /// Target rank per test window (nil: not in the list), in draw order.
+        public var ranks: [Int?]
+        public var kind: Kind
+        public enum Kind: Int { case arm, floor, external }
+
+        public var label: String { decoder == ExternalResults.decoder ? arm : "\(arm) · \(decoder)" }
+        public var listLength: Int { record.decoder.name == ExternalResults.decoder ? ExternalResults.listLength : record.beams }
+        public func values(_ metric: Metric, first n: Int? = nil) -> [Double] {
+            ranks.prefix(n ?? ranks.count).map { metric.value(rank: $0) }
+        }
+    }
+
+    public struct Arm {
+        public var spec: ArmSpec
+        public var record: ArmRecord?
+        public var training: TrainingRecord?
+        var log: [RunLogEntry]
+    }
+
+    public let files: StudyFiles
+    public let plan: StudyPlan
+    public let arms: [Arm]
+    public let rows: [Row]
+    public let powerCheck: PowerCheckRecord?
+    public let dataset: DatasetRecord?
+    public let ig: IGRecord?
+    public let machines: [MachineRecord]
+
+    public init(directory: URL) throws {
+        let files = StudyFiles(directory: directory)
+        self.files = files
+        guard files.exists(files.plan) else {
+            throw StudyError.missing("\(files.plan.path) is missing: not a study directory written by `llmrec study run`")
+        }
+        let plan = try PlanReader.read(files.plan, checkSources: false)
+        self.plan = plan
+        var arms: [Arm] = []
+        var rows: [Row] = []
+        for spec in plan.arms {
+            let record = try Self.optional(ArmRecord.self, files.armSettings(spec.name))
+            let training = try Self.optional(TrainingRecord.self, files.training(spec.name))
+            let log = files.exists(files.log(spec.name)) ? try RunLog.read(files.log(spec.name)) : []
+            arms.append(Arm(spec: spec, record: record, training: training, log: log))
+            for d in spec.decoders { if let r = try Self.row(files, spec.name, d, .arm) { rows.append(r) } }
+        }
+        if plan.floors.popularity, let r = try Self.row(files, "popularity", ExternalResults.decoder, .floor) { rows.append(r) }
+        for d in plan.floors.zeroShot { if let r = try Self.row(files, "zero-shot", d, .floor) { rows.append(r) } }
+        for e in plan.external { if let r = try Self.row(files, e.name, ExternalResults.decoder, .external) { rows.append(r) } }
+        self.arms = arms
+        self.rows = rows
+        powerCheck = try Self.optional(PowerCheckRecord.self, files.powerCheck)
+        dataset = try Self.optional(DatasetRecord.self, files.datasetSummary)
+        ig = try Self.optional(IGRecord.self, files.ig)
+        machines = try Self.optional([MachineRecord].self, files.machines) ?? []
+    }
+
+    static func optional<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T? {
+        FileManager.default.fileExists(atPath: url.path) ? try StudyJSON.read(type, from: url) : nil
+    }
+
+    static func row(_ files: StudyFiles, _ arm: String, _ decoder: String, _ kind: Row.Kind) throws -> Row? {
+        let json = files.metrics(arm, decoder), tsv = files.rankings(arm, decoder)
+        guard files.exists(json), files.exists(tsv) else { return nil }
+        let record = try StudyJSON.read(DecoderRecord.self, from: json)
+        let ranked = try RankedSample.read(tsv)
+        guard ranked.count == record.samples else {
+            throw StudyError.damagedResult(file: tsv.path, message: "\(ranked.count) windows, but \(json.lastPathComponent) says \(record.samples)")
+        }
+        return Row(arm: arm, decoder: decoder, record: record, ranks: ranked.map(\.rank), kind: kind)
+    }
+
+    public func row(_ arm: String, _ decoder: String) -> Row? { rows.first { $0.arm == arm && $0.decoder == decoder } }
+
+    /// The reference every row is compared with: the baseline arm with its first decoder.
+    public var reference: Row? { plan.arm(plan.baseline).flatMap { row(plan.baseline, $0.decoders[0]) } }
+
+    /// Arms of the plan with no results yet, and floors or external results missing.
+    public var missing: [String] {
+        var out: [String] = []
+        for a in plan.arms {
+            let have = a.decoders.filter { row(a.name, $0) != nil }
+            if have.count < a.decoders.count {
+                out.append(have.isEmpty ? "arm \(a.name)" : "arm \(a.name): \(a.decoders.filter { !have.contains($0) }.joined(separator: ", "))")
+            }
+        }
+        if plan.floors.popularity, row("popularity", ExternalResults.decoder) == nil { out.append("popularity") }
+        for d in plan.floors.zeroShot where row("zero-shot", d) == nil { out.append("zero-shot · \(d)") }
+        for e in plan.external where row(e.name, ExternalResults.decoder) == nil { out.append("\(e.name) (\(e.command))") }
+        return out
+    }
+}
+
+/// A machine a study ran on (one per distinct machine, in the order first seen).
+public struct MachineRecord: Sendable, Codable, Equatable {
+    public var cpu: String
+    public var cores: Int
+    public var memoryGiB: Int
+    public var llmrec: String
+
+    /// This machine: the CPU model from /proc/cpuinfo, logical cores, memory.
+    public static var current: MachineRecord {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+        return MachineRecord(cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount,
+                             memoryGiB: Int((Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824).rounded()),
+                             llmrec: LLMRecVersion.current)
+    }
+}

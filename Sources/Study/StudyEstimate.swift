@@ -1,0 +1,90 @@
+// The plan summary `study run` prints before it starts: each arm's state and the hours left,
+// estimated from what this machine measured — finished arms' training and decoding times when
+// there are any, otherwise one timed training micro-batch and one timed decoding batch of the
+// base model.
+import CausalLM
+import Evaluation
+import Foundation
+import Kernels
+import Support
+import Training
+
+extension StudyRunner {
+    func printSummary() throws {
+        let trainWindows = (try? StudyJSON.read(PowerCheckRecord.self, from: files.powerCheck))?.chosenTrainWindows ?? plan.samples.train
+        let rates = try measuredRates(trainWindows: trainWindows)
+        say("study '\(plan.name)': \(plan.arms.count) arms, \(plan.samples.test) test windows (seed \(plan.samples.seed)), "
+            + "\(trainWindows) training windows, model \(plan.model), dataset \(plan.dataset.source)")
+        say("pace on this machine (\(rates.source)): training \(Int(rates.trainingSecondsPerArm / 60)) min per arm, "
+            + String(format: "decoding %.2f s per test window", rates.secondsPerWindow))
+        var left = 0.0
+        let ordered = [plan.arm(plan.baseline)!] + plan.arms.filter { $0.name != plan.baseline }
+        for arm in ordered {
+            let trained = files.exists(files.training(arm.name))
+            let windows = arm.decoders.reduce(0) { $0 + ((try? isEvaluated(arm.name, plan.decoder($1)!)) == true ? 0 : plan.decoder($1)!.samples ?? plan.samples.test) }
+            let hours = ((trained ? 0 : rates.trainingSecondsPerArm) + Double(windows) * rates.secondsPerWindow) / 3600
+            left += hours
+            let state = trained && windows == 0 ? "done" : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
+            say("  \(arm.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(arm.decoders.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
+                + String(format: "%5.1f h left  ", hours) + state)
+        }
+        if !plan.floors.zeroShot.isEmpty {
+            let windows = plan.floors.zeroShot.reduce(0) { $0 + ((try? isEvaluated("zero-shot", plan.decoder($1)!)) == true ? 0 : plan.decoder($1)!.samples ?? plan.samples.test) }
+            let hours = Double(windows) * rates.secondsPerWindow / 3600
+            left += hours
+            say("  zero-shot    \(plan.floors.zeroShot.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
+                + String(format: "%5.1f h left  ", hours) + (windows == 0 ? "done" : "to do"))
+        }
+        say(String(format: "about %.1f h of work left; finished parts are kept, so the study can stop and continue at any time", left))
+    }
+
+    struct Rates {
+        var trainingSecondsPerArm: Double
+        var secondsPerWindow: Double
+        var source: String
+    }
+
+    /// Finished arms' pace, or a short measurement of the base model.
+    func measuredRates(trainWindows: Int) throws -> Rates {
+        let trained = plan.arms.compactMap { try? StudyJSON.read(TrainingRecord.self, from: files.training($0.name)) }
+            .filter { $0.trainWindows == trainWindows }
+        let decoded = (plan.arms.map(\.name) + ["zero-shot"]).flatMap { arm in
+            plan.decoders.compactMap { try? StudyJSON.read(DecoderRecord.self, from: files.metrics(arm, $0.name)) }
+        }
+        if !trained.isEmpty, !decoded.isEmpty {
+            return Rates(trainingSecondsPerArm: trained.reduce(0) { $0 + $1.seconds } / Double(trained.count),
+                         secondsPerWindow: decoded.reduce(0) { $0 + $1.seconds } / Double(decoded.reduce(0) { $0 + $1.samples }),
+                         source: "\(trained.count) finished arm(s)")
+        }
+        // One micro-batch through the forward and backward pass, one batch of users decoded.
+        let (model, tokenizer) = try source.load()
+        let p = plan.arm(plan.baseline)!.training
+        let corpus = try TrainingCorpus(dataset: context.dataset, tokenizer: tokenizer, train: context.trainSamples(trainWindows),
+                                        valid: [], targetCounts: context.targetCounts)
+        let batch = Array(corpus.train.prefix(p.batch))
+        let (sequences, outputs, _, _) = corpus.assemble(batch)
+        let tokens = sequences.reduce(0) { $0 + $1.count }
+        let grads = ParameterBuffer(count: model.layout.count, zeroed: true)
+        let t0 = Date()
+        let (logits, tape) = try model.trainForward(sequences, outputs: outputs)
+        let dlogits = [Float](repeating: 1e-6, count: logits.count)
+        dlogits.withUnsafeBufferPointer { model.backward(tape, dlogits: $0.baseAddress!, grads: grads) }
+        model.recycle(tape)
+        let tokensPerSecond = Double(tokens) / Date().timeIntervalSince(t0)
+        // Every training window's tokens, per epoch.
+        let perEpoch = corpus.train.reduce(0) { $0 + corpus.promptTokens(history: $1.history).count + corpus.ig.trie.sequences[$1.item].count - 1 }
+        let steps = min(p.maxSteps ?? Int.max, max(1, (corpus.train.count + p.batch - 1) / p.batch / p.gradAccum) * p.epochs)
+        let fraction = Double(steps * p.batch * p.gradAccum) / Double(corpus.train.count)
+        // Validation passes (forward only, about a third of a training step's work) at each checkpoint.
+        let validations = p.evalEvery > 0 ? steps / p.evalEvery + 1 : 1
+        let validTokens = Double(context.draw.valid.count) * Double(perEpoch) / Double(max(corpus.train.count, 1))
+        let trainingSeconds = (Double(perEpoch) * fraction + Double(validations) * validTokens / 3) / tokensPerSecond
+        let evaluator = Evaluator(model: model, corpus: context.catalog)
+        let users = context.testSamples(min(plan.evaluation.batch, plan.samples.test))
+        let t1 = Date()
+        _ = try evaluator.recommend(users.map(\.history), options: plan.decoders[0].options(beams: plan.evaluation.beams))
+        let perWindow = Date().timeIntervalSince(t1) / Double(users.count)
+        return Rates(trainingSecondsPerArm: trainingSeconds, secondsPerWindow: perWindow,
+                     source: String(format: "one timed micro-batch, %.0f tokens/s, and one timed decoding batch", tokensPerSecond))
+    }
+}

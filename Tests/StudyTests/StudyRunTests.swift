@@ -1,0 +1,130 @@
+// A tiny study end to end on the real SmolLM2 and MovieLens-100K: the power check grows the
+// training windows, a kill in training and one in evaluation are resumed, a finished study is
+// skipped, the resumed arm equals the same arm run in one go, a changed arm is refused, and the
+// report is byte-identical when made again, with well-formed SVG figures.
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Support
+import Testing
+@testable import Study
+
+@Suite("A tiny study on MovieLens-100K", .serialized,
+       .enabled(if: Assets.smollm2.isPresent && Assets.ml100k.isPresent, "needs SmolLM2 and MovieLens-100K; run scripts/fetch-assets.sh"))
+struct StudyRunTests {
+    static func planText(arms: String, baseline: String, powerCheck: Bool, train: Int = 8) -> String {
+        """
+        {
+          "name": "tiny",
+          "model": "smollm2",
+          "dataset": {"source": "ml-100k", "history": 5},
+          "samples": {"seed": 11, "train": \(train), "valid": 4, "test": 20},
+          \(powerCheck ? #""power_check": {"against": "popularity", "metric": "ndcg@10", "train": [12]},"# : "")
+          "training": {"loss": "ce", "lr": 1e-3, "warmup": 1, "batch": 2, "max_steps": 3, "eval_every": 2, "seed": 1, "lora_rank": 4},
+          "evaluation": {"beams": 5, "batch": 10},
+          "decoders": [{"name": "plain"}, {"name": "igd-decoding", "igd_alpha": 0.2, "samples": 10}],
+          "arms": [\(arms)],
+          "baseline": "\(baseline)",
+          "floors": {"popularity": true}
+        }
+        """
+    }
+    static let ce = #"{"name": "ce", "decoders": ["plain"]}"#
+    static let igd = #"{"name": "igd", "loss": "igd", "beta": 0.1, "decoders": ["plain", "igd-decoding"]}"#
+
+    /// Runs `text` as a plan in `dir`, stopping where `stop` says; returns what it printed.
+    @discardableResult
+    func run(_ text: String, in dir: URL, stop: @escaping (StudyPoint) -> Bool = { _ in false }) throws -> [String] {
+        let url = dir.appendingPathComponent("input-plan.json")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+        var lines: [String] = []
+        let runner = try StudyRunner(plan: PlanReader.read(url), files: StudyFiles(directory: dir)) { lines.append($0) }
+        runner.stopWhen = stop
+        try runner.run(planText: Data(text.utf8))
+        return lines
+    }
+
+    func contents(_ dir: URL) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for path in try FileManager.default.subpathsOfDirectory(atPath: dir.path).sorted() {
+            let url = dir.appendingPathComponent(path)
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue { out[path] = try Data(contentsOf: url) }
+        }
+        return out
+    }
+
+    @Test func interruptedStudyResumesSkipsFinishedArmsAndReportsTheSameBytes() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-study-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dir = root.appendingPathComponent("a")
+        let files = StudyFiles(directory: dir)
+        let plan = Self.planText(arms: "\(Self.ce), \(Self.igd)", baseline: "ce", powerCheck: true)
+
+        // 1. Killed in igd's training, after its checkpoint at step 2.
+        #expect(throws: StudyInterrupted.self) { try run(plan, in: dir) { $0 == .trainingStep(arm: "igd", step: 3) } }
+        // The power check ran first: ce on 8 windows cannot beat popularity on 20 test windows
+        // with an interval above 0, so ce trained again on 12, the last planned size.
+        let check = try StudyJSON.read(PowerCheckRecord.self, from: files.powerCheck)
+        #expect(check.attempts.map(\.trainWindows) == [8, 12] && check.chosenTrainWindows == 12)
+        #expect(files.exists(files.arm("power-check").appendingPathComponent("ce-train8/plain.tsv")))
+        #expect(try StudyJSON.read(TrainingRecord.self, from: files.training("ce")).trainWindows == 12)
+        #expect(files.exists(files.metrics("ce", "plain")) && files.exists(files.metrics("popularity", ExternalResults.decoder)))
+        #expect(!files.exists(files.training("igd")) && files.exists(files.run("igd").appendingPathComponent("checkpoint-latest")))
+
+        // 2. Resumed, then killed in igd's plain evaluation after 8 of 20 windows.
+        #expect(throws: StudyInterrupted.self) {
+            let lines = try run(plan, in: dir) { $0 == .evaluationBatch(arm: "igd", decoder: "plain", done: 8) }
+            #expect(lines.contains { $0.contains("[igd] training:") && $0.contains("resuming at step 2") })
+        }
+        let trained = try StudyJSON.read(TrainingRecord.self, from: files.training("igd"))
+        #expect(trained.sittings == 2 && trained.steps == 3)
+        #expect(RankedSample.readPartial(files.partial("igd", "plain")).count == 8)
+
+        // 3. Finished.
+        let finishing = try run(plan, in: dir)
+        #expect(finishing.contains { $0.contains("[igd] evaluating with plain") && $0.contains("resuming after 8") })
+        #expect(finishing.contains { $0.contains("[ce] done") })
+        #expect(!files.exists(files.partial("igd", "plain")))
+        let results = try contents(files.results)
+
+        // 4. Run again: nothing is trained or decoded, no result changes.
+        let again = try run(plan, in: dir)
+        #expect(!again.contains { $0.contains("training:") || $0.contains("evaluating") })
+        #expect(try contents(files.results) == results)
+
+        // 5. The resumed arm equals the same arm trained and evaluated in one go.
+        let single = root.appendingPathComponent("b")
+        try run(Self.planText(arms: Self.igd, baseline: "igd", powerCheck: false, train: 12), in: single)
+        let singleFiles = StudyFiles(directory: single)
+        for decoder in ["plain", "igd-decoding"] {
+            #expect(try RankedSample.read(singleFiles.rankings("igd", decoder)) == RankedSample.read(files.rankings("igd", decoder)))
+        }
+        let losses = { (f: StudyFiles) in try RunLog.read(f.log("igd")).map { [$0.value("loss"), $0.value("valid_loss")] } }
+        #expect(try losses(singleFiles) == losses(files))
+
+        // 6. A plan that changes a finished arm is refused, naming the arm and the setting.
+        do {
+            try run(plan.replacingOccurrences(of: #""beta": 0.1"#, with: #""beta": 0.2"#), in: dir)
+            Issue.record("a changed arm was accepted")
+        } catch let e as StudyError {
+            #expect("\(e)".contains("arm 'igd'") && "\(e)".contains("training.beta: results have 0.1, the plan has 0.2"))
+        }
+
+        // 7. The report is the same bytes when made again, and its figures are well-formed XML.
+        let first = try StudyReport.write(directory: dir, to: root.appendingPathComponent("report/REPORT.md"))
+        let bytes = try contents(root.appendingPathComponent("report"))
+        _ = try StudyReport.write(directory: dir, to: root.appendingPathComponent("report/REPORT.md"))
+        #expect(try contents(root.appendingPathComponent("report")) == bytes)
+        #expect(first.figures.count >= 4)
+        let markdown = try String(contentsOf: first.markdown, encoding: .utf8)
+        #expect(markdown.contains("| igd · plain | 20 |") && markdown.contains("| popularity | 20 |"))
+        for figure in first.figures {
+            let parser = XMLParser(data: try Data(contentsOf: figure))
+            #expect(parser.parse(), "\(figure.lastPathComponent): \(parser.parserError.map { "\($0)" } ?? "")")
+            #expect(markdown.contains("REPORT-figures/\(figure.lastPathComponent)"))
+        }
+    }
+}
