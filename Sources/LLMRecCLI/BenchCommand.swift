@@ -6,6 +6,7 @@ import CausalLM
 import Foundation
 import Kernels
 import RecData
+import Support
 import Training
 
 struct BenchCommand: ParsableCommand {

@@ -201,17 +201,6 @@ private func subsampled(_ kept: Int, _ before: Int) -> String {
     kept == before ? "" : " (of \(grouped(before)))"
 }
 
-/// 1000209 → "1,000,209".
-func grouped(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (i, c) in digits.enumerated() {
-        if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return n < 0 ? "-" + out : out
-}
-
 extension DataCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -5,6 +5,7 @@ import CausalLM
 import Foundation
 import ItemIndex
 import RecData
+import Support
 import Training
 
 /// `--data DIR`: a prepared dataset, for the commands that read one.

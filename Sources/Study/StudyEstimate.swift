@@ -22,7 +22,10 @@ extension StudyRunner {
         for arm in ordered {
             let trained = files.exists(files.training(arm.name))
             let windows = arm.decoders.reduce(0) { $0 + ((try? isEvaluated(arm.name, plan.decoder($1)!)) == true ? 0 : plan.decoder($1)!.samples ?? plan.samples.test) }
-            let hours = ((trained ? 0 : rates.trainingSecondsPerArm) + Double(windows) * rates.secondsPerWindow) / 3600
+            // A started training counts only the steps after its last checkpoint.
+            let done = (try? StudyJSON.read(TrainingClock.self, from: files.trainingClock(arm.name)))?.step ?? 0
+            let remaining = trained ? 0 : rates.trainingSecondsPerArm * max(0, 1 - Double(done) / Double(arm.training.totalSteps(trainSamples: trainWindows)))
+            let hours = (remaining + Double(windows) * rates.secondsPerWindow) / 3600
             left += hours
             let state = trained && windows == 0 ? "done" : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
             say("  \(arm.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(arm.decoders.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
@@ -73,7 +76,7 @@ extension StudyRunner {
         let tokensPerSecond = Double(tokens) / Date().timeIntervalSince(t0)
         // Every training window's tokens, per epoch.
         let perEpoch = corpus.train.reduce(0) { $0 + corpus.promptTokens(history: $1.history).count + corpus.ig.trie.sequences[$1.item].count - 1 }
-        let steps = min(p.maxSteps ?? Int.max, max(1, (corpus.train.count + p.batch - 1) / p.batch / p.gradAccum) * p.epochs)
+        let steps = p.totalSteps(trainSamples: corpus.train.count)
         let fraction = Double(steps * p.batch * p.gradAccum) / Double(corpus.train.count)
         // Validation passes (forward only, about a third of a training step's work) at each checkpoint.
         let validations = p.evalEvery > 0 ? steps / p.evalEvery + 1 : 1

@@ -38,6 +38,13 @@ public struct TrainingParameters: Sendable, Codable, Equatable {
     public var lora: LoRASettings?
 
     public init() {}
+
+    /// Optimiser steps of a run on `trainSamples` samples: whole steps of batch × grad-accum
+    /// micro-batches per epoch (at least one), times the epochs, capped by `maxSteps`.
+    public func totalSteps(trainSamples: Int) -> Int {
+        let batchesPerEpoch = (trainSamples + batch - 1) / batch
+        return min(maxSteps ?? Int.max, max(1, batchesPerEpoch / gradAccum) * epochs)
+    }
 }
 
 public struct RunConfig: Sendable, Codable, Equatable {

@@ -51,10 +51,7 @@ public final class Trainer {
 
     /// Micro-batches per epoch, and optimiser steps in the whole run.
     public var batchesPerEpoch: Int { (corpus.train.count + parameters.batch - 1) / parameters.batch }
-    public var totalSteps: Int {
-        let perEpoch = max(1, batchesPerEpoch / parameters.gradAccum)
-        return min(parameters.maxSteps ?? Int.max, perEpoch * parameters.epochs)
-    }
+    public var totalSteps: Int { parameters.totalSteps(trainSamples: corpus.train.count) }
 
     var lossSettings: LossSettings {
         LossSettings(kind: parameters.loss, beta: parameters.beta, tau: parameters.tau, scaleByTau: parameters.ats)

@@ -2,6 +2,7 @@
 // `data prepare` + `data show` run on a fixture through the parsed commands.
 import ArgumentParser
 import Foundation
+import Support
 import Testing
 @testable import LLMRecCLI
 @testable import RecData
@@ -13,6 +14,7 @@ struct CLITests {
         ("data show", DataCommand.Show.self), ("assets", AssetsCommand.self), ("tokenize", TokenizeCommand.self),
         ("logits", LogitsCommand.self), ("generate", GenerateCommand.self), ("model", ModelCommand.self),
         ("model info", ModelCommand.Info.self), ("ig", IGCommand.self), ("train", TrainCommand.self), ("export", ExportCommand.self), ("eval", EvalCommand.self), ("recommend", RecommendCommand.self), ("compare", CompareCommand.self), ("bench", BenchCommand.self), ("bench train", BenchCommand.Train.self), ("bench forward", BenchCommand.Forward.self),
+        ("study", StudyCommand.self), ("study run", StudyCommand.Run.self), ("report", ReportCommand.self), ("serve", ServeCommand.self),
     ]
 
     @Test func everyOptionHasHelp() {

@@ -3,6 +3,7 @@
 // zero-IG tokens by position in the title.
 import Evaluation
 import Foundation
+import Support
 
 struct ReportFigures {
     let results: StudyResults

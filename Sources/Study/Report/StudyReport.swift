@@ -218,7 +218,7 @@ public struct StudyReport {
                                                               plan.floors.zeroShot.isEmpty ? nil : "the untrained model (zero-shot)"].compactMap { $0 }).joined(separator: ", ")
         md += plan.external.isEmpty ? ".\n\n" : ". From outside: " + plan.external.map { "\($0.name) — \($0.description)" }.joined(separator: "; ") + ".\n\n"
         if !results.machines.isEmpty {
-            md += "**Machines.** " + results.machines.map { "\($0.cpu), \($0.cores) cores, \($0.memoryGiB) GiB (llmrec \($0.llmrec))" }.joined(separator: "; ")
+            md += "**Machines.** " + results.machines.map { "\($0.cpu) (\($0.features)), \($0.cores) cores, \($0.memoryGibibytes) GiB (llmrec \($0.llmrec))" }.joined(separator: "; ")
                 + ". Times are wall-clock on these machines, which were shared with other work at times.\n\n"
         }
         md += "**Reproduce.**\n\n```sh\nscripts/fetch-assets.sh && swift build -c release\n"
@@ -234,14 +234,3 @@ public struct StudyReport {
 func f4(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "–" }
 func signed(_ x: Double) -> String { String(format: "%+.4f", x) }
 func interval(_ c: PairedComparison) -> String { "[\(signed(c.low)), \(signed(c.high))]" }
-
-/// 4096 → "4,096".
-func grouped(_ n: Int) -> String {
-    let s = String(abs(n))
-    var out = ""
-    for (i, ch) in s.enumerated() {
-        if i > 0, (s.count - i) % 3 == 0 { out.append(",") }
-        out.append(ch)
-    }
-    return n < 0 ? "-" + out : out
-}

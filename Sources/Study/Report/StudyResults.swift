@@ -105,17 +105,24 @@ public struct StudyResults {
 /// A machine a study ran on (one per distinct machine, in the order first seen).
 public struct MachineRecord: Sendable, Codable, Equatable {
     public var cpu: String
+    /// The vector extensions that decide llmrec's kernels (some virtual machines hide the CPU's model name).
+    public var features: String
     public var cores: Int
-    public var memoryGiB: Int
+    public var memoryGibibytes: Int
     public var llmrec: String
 
-    /// This machine: the CPU model from /proc/cpuinfo, logical cores, memory.
+    /// This machine: the CPU model and flags from /proc/cpuinfo, logical cores, memory.
     public static var current: MachineRecord {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
-            .flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
-        return MachineRecord(cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount,
-                             memoryGiB: Int((Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824).rounded()),
+        func field(_ name: String) -> String? {
+            info.split(separator: "\n").first { $0.hasPrefix(name) }
+                .flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let flags = Set((field("flags") ?? "").split(separator: " ").map(String.init))
+        let features = ["avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16"].filter { flags.contains($0) }
+        return MachineRecord(cpu: field("model name") ?? "unknown CPU", features: features.isEmpty ? "none of AVX2/AVX-512" : features.joined(separator: " "),
+                             cores: ProcessInfo.processInfo.activeProcessorCount,
+                             memoryGibibytes: Int((Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824).rounded()),
                              llmrec: LLMRecVersion.current)
     }
 }
