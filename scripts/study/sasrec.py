@@ -46,6 +46,10 @@ class SASRec(nn.Module):
         self.encoder = nn.TransformerEncoder(block, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(hidden)
         self.length = length
+        # Small initial weights (as BERT and GPT do): the item table is also the output layer,
+        # and nn.Embedding's N(0, 1) would start every logit far from uniform.
+        nn.init.normal_(self.item.weight, std=0.02)
+        nn.init.normal_(self.position.weight, std=0.02)
 
     def forward(self, history):
         """history: (B, L) item ids, left-padded with `items`; returns (B, items) scores."""
