@@ -3,9 +3,10 @@
 // Modules follow the pipeline of the design brief ("A ← B": B uses A):
 //   data:      Support ← RecData
 //   model:     ModelFormats ← Tokenizers ← CausalLM, and COpenBLAS, CPanelKernels ← Kernels ← CausalLM
-//   training:  ItemIndex, CausalLM, RecData ← Training
-//   decoding:  CausalLM, ItemIndex ← Decoding ← Evaluation (with Training's corpus)
-//   serving:   Evaluation, Decoding ← Serving (Hummingbird)
+//   catalog:   RecData, Tokenizers, ItemIndex ← CatalogIndex (the catalog as the model sees it)
+//   training:  CatalogIndex, CausalLM ← Training
+//   decoding:  CatalogIndex, CausalLM ← Decoding (recommender, beam search, step scores) ← Evaluation
+//   serving:   Decoding ← Serving (Hummingbird)
 //   studies:   Training, Evaluation ← Study (plans, resumable runs, reports)
 //   all of them ← LLMRecCLI.
 import PackageDescription
@@ -19,7 +20,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation", "Serving", "Study"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "CatalogIndex", "Training", "Decoding", "Evaluation", "Serving", "Study"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,17 +42,19 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["ModelFormats"]),
         // The catalog's token trie and each token's information gain (IGD).
         .target(name: "ItemIndex", swiftSettings: optimizedAlways),
-        // Fine-tuning: the CE / IGD / MSL / MSL+IGD losses and ATS (the backward pass and trainer follow).
-        .target(name: "Training", dependencies: ["ItemIndex", "CausalLM", "Kernels", "RecData", "Tokenizers", "Support"], swiftSettings: optimizedAlways),
-        // Recommending: constrained beam search over the catalog trie (IGD decoding, masked softmax, length penalty).
-        .target(name: "Decoding", dependencies: ["CausalLM", "ItemIndex", "Kernels"], swiftSettings: optimizedAlways),
-        // Evaluation: HR/NDCG, the popularity baseline, batched evaluation runs, paired comparisons.
-        .target(name: "Evaluation", dependencies: ["Decoding", "Training", "CausalLM", "RecData", "Support"]),
+        // The catalog as a model sees it: response tokens, the trie with IG, prompts, the shared header.
+        .target(name: "CatalogIndex", dependencies: ["ItemIndex", "RecData", "Tokenizers"]),
+        // Fine-tuning: the CE / IGD / MSL / MSL+IGD losses and ATS, the trainer, runs and checkpoints, export.
+        .target(name: "Training", dependencies: ["CatalogIndex", "CausalLM", "ItemIndex", "Kernels", "RecData", "Support", "Tokenizers"], swiftSettings: optimizedAlways),
+        // Recommending: history → ranked items by constrained beam search over the catalog trie (IGD decoding, masked softmax, length penalty).
+        .target(name: "Decoding", dependencies: ["CatalogIndex", "CausalLM", "ItemIndex", "Kernels", "RecData"], swiftSettings: optimizedAlways),
+        // Evaluation: HR/NDCG, the popularity baseline, a loop over the recommender, evaluation files, paired comparisons.
+        .target(name: "Evaluation", dependencies: ["Decoding", "RecData", "Support"]),
         // Serving: the HTTP API on Hummingbird, dynamic batching onto one model worker, Prometheus metrics.
         .target(
             name: "Serving",
             dependencies: [
-                "Evaluation", "Decoding", "RecData", "CausalLM", "Tokenizers", "Training",
+                "Decoding", "RecData",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -61,7 +64,7 @@ let package = Package(
             ]
         ),
         // Studies: a plan of arms trained and evaluated on the same samples, resumable across sittings; the report.
-        .target(name: "Study", dependencies: ["Training", "Evaluation", "Decoding", "CausalLM", "ItemIndex", "Kernels", "RecData", "Tokenizers", "Support"]),
+        .target(name: "Study", dependencies: ["CatalogIndex", "CausalLM", "Decoding", "Evaluation", "ItemIndex", "Kernels", "RecData", "Support", "Tokenizers", "Training"]),
         // OpenBLAS from Debian (libopenblas-dev): matrix products.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // CPU kernels: matmul (BLAS + naive reference), RMSNorm, RoPE, attention, SwiGLU.
@@ -74,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "LLMRecCLI",
             dependencies: [
-                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "Training", "Decoding", "Evaluation", "Serving", "Study",
+                "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "CatalogIndex", "Training", "Decoding", "Evaluation", "Serving", "Study",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,16 +88,19 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ItemIndexTests", dependencies: ["ItemIndex"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "ItemIndex", "CausalLM"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "CatalogIndex", "CausalLM", "ItemIndex", "RecData", "Support", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "CausalLMTests", dependencies: ["CausalLM", "Kernels", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
-        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "CausalLM", "ItemIndex", "RecData", "Training", "Support"], exclude: ["Fixtures"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Decoding", "Training", "RecData", "CausalLM"]),
-        .testTarget(name: "LLMRecCLITests", dependencies: ["LLMRecCLI", "RecData", "Support", "Training"]),
-        .testTarget(name: "StudyTests", dependencies: ["Study", "Evaluation", "Training", "RecData", "Support"]),
+        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "CatalogIndex", "CausalLM", "ItemIndex", "RecData", "Support"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "CatalogIndex", "CausalLM", "Decoding", "RecData"]),
+        .testTarget(name: "LLMRecCLITests", dependencies: [
+            "LLMRecCLI", "CatalogIndex", "CausalLM", "RecData", "Support", "Tokenizers", "Training",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "StudyTests", dependencies: ["Study", "Support", "Training"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [
-                "Serving", "Evaluation", "Decoding", "RecData", "CausalLM", "Support",
+                "Serving", "CatalogIndex", "CausalLM", "Decoding", "RecData", "Support",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@
 // load time, forward throughput on a batch, single-token decode latency with the KV cache,
 // peak memory. scripts/bench/forward.sh runs it beside the same measurements in PyTorch.
 import ArgumentParser
+import CatalogIndex
 import CausalLM
 import Foundation
 import Kernels
@@ -147,7 +148,7 @@ extension BenchCommand {
             _ = global.prepareForCompute()
             let (model, tokenizer) = try modelOptions.source().load()
             let dataset = try dataOptions.open()
-            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: batch)
+            let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: dataset, tokenizer: tokenizer), maxValid: batch)
             var p = TrainingParameters()
             p.loss = loss
             p.batch = batch

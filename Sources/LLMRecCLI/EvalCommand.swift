@@ -1,6 +1,7 @@
 // `llmrec eval`: HR@K / NDCG@K of a model or trained run (constrained beam search) or of the
 // popularity baseline on a prepared dataset's test (or valid) samples.
 import ArgumentParser
+import CatalogIndex
 import CausalLM
 import Decoding
 import Evaluation
@@ -41,16 +42,6 @@ struct DecodingFlags: ParsableArguments {
         if !(0...1).contains(igdAlpha) { throw ValidationError("--igd-alpha must be in [0, 1], got \(igdAlpha).") }
         if !lengthPenalty.isFinite { throw ValidationError("--length-penalty must be a number.") }
     }
-}
-
-/// A model for recommending: a run directory (its checkpoint, LoRA merged) or any --model.
-func loadRecommender(_ spec: String, checkpoint: RunCheckpoint) throws -> (model: DecoderModel, tokenizer: BPETokenizer, name: String) {
-    if RunExport.isRun(spec) {
-        let trained = try RunExport.loadModel(run: URL(fileURLWithPath: spec), checkpoint: checkpoint)
-        return (trained.model, trained.tokenizer, "\(URL(fileURLWithPath: spec).lastPathComponent) (\(checkpoint.rawValue), step \(trained.state.bestStep ?? trained.state.step))")
-    }
-    let (model, tokenizer) = try ModelSource.resolve(spec).load()
-    return (model, tokenizer, spec)
 }
 
 struct EvalCommand: ParsableCommand {
@@ -133,12 +124,10 @@ struct EvalCommand: ParsableCommand {
             log.warning("K = \(count) is more than the catalog's \(dataset.catalog.count) items; lists hold at most the whole catalog")
         }
         var table: [(String, MetricsSummary)] = []
-        var lastCorpus: TrainingCorpus?
         for spec in models {
-            let loaded = try loadRecommender(spec, checkpoint: checkpoint)
-            let corpus = try TrainingCorpus(dataset: dataset, tokenizer: loaded.tokenizer, maxValid: 0, trainExamples: false)
-            lastCorpus = corpus
-            let evaluator = Evaluator(model: loaded.model, corpus: corpus)
+            let loaded = try ModelOrRun.load(spec, checkpoint: checkpoint)
+            let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name)
+            let evaluator = Evaluator(recommender: recommender)
             let bar = ProgressBar(label: "eval \(URL(fileURLWithPath: spec).lastPathComponent)", total: samples.count)
             // Seconds count the ranking only, not loading the model and the catalog.
             let start = Date()
@@ -149,11 +138,10 @@ struct EvalCommand: ParsableCommand {
             table.append((loaded.name, try report(records, dataset: dataset, seconds: Date().timeIntervalSince(start))))
         }
         if baseline == .popularity {
-            // The baseline counts training targets, which do not depend on the tokenizer: a model's
-            // corpus serves; without a model, smollm2's tokenizer builds one.
-            let corpus = try lastCorpus ?? TrainingCorpus(dataset: dataset, tokenizer: ModelSource.resolve("smollm2").loadTokenizer(), maxValid: 0, trainExamples: false)
+            // Training-target counts come from the dataset alone: the baseline needs no model.
+            let counts = try DatasetReader.targetCounts(.train, of: dataset)
             let start = Date()
-            let records = Evaluator.popularity(samples, corpus: corpus, count: count)
+            let records = Evaluator.popularity(samples, targetCounts: counts, count: count)
             table.append(("popularity", try report(records, dataset: dataset, seconds: Date().timeIntervalSince(start))))
         }
         if !json { print(metricsTable(table), terminator: "") }
@@ -163,17 +151,7 @@ struct EvalCommand: ParsableCommand {
     func report(_ records: [EvaluationRecord], dataset: PreparedDataset, seconds: Double) throws -> MetricsSummary {
         let ks = cutoffs
         let summary = MetricsSummary(ranked: records.map(\.items), targets: records.map(\.target), ks: ks, catalogSize: dataset.catalog.count, seconds: seconds)
-        if let out {
-            let lines = try records.map { r -> String in
-                let obj: [String: Any] = [
-                    "user": r.user, "target": r.target, "target_title": dataset.catalog.titles[r.target], "rank": r.rank ?? -1,
-                    "items": zip(r.items, r.scores).map { ["id": $0.0, "title": dataset.catalog.titles[$0.0], "score": $0.1] as [String: Any] },
-                    "dropped_history": r.droppedHistory,
-                ]
-                return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)
-            }
-            try writeFileAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: out))
-        }
+        if let out { try EvaluationFile.write(records, catalog: dataset.catalog, to: URL(fileURLWithPath: out)) }
         if json {
             var obj: [String: Any] = ["users": summary.users, "valid_share": summary.validShare, "seconds": seconds, "split": split.rawValue]
             for (i, k) in ks.enumerated() { obj["hr@\(k)"] = summary.hr[i]; obj["ndcg@\(k)"] = summary.ndcg[i] }

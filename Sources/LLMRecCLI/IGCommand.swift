@@ -1,12 +1,12 @@
 // `llmrec ig`: the information gain of the catalog's tokens on a prepared dataset — how much
 // of what the model is trained to write carries no information about the item.
 import ArgumentParser
+import CatalogIndex
 import CausalLM
 import Foundation
 import ItemIndex
 import RecData
 import Support
-import Training
 
 /// `--data DIR`: a prepared dataset, for the commands that read one.
 struct DatasetDirectoryOption: ParsableArguments {
@@ -49,9 +49,10 @@ struct IGCommand: ParsableCommand {
         _ = global.bootstrapLogging()
         let tokenizer = try modelOptions.source().loadTokenizer()
         // The same trie and IG as training uses.
-        let corpus = try TrainingCorpus(dataset: dataOptions.open(), tokenizer: tokenizer, maxValid: 0)
-        let train = corpus.train
-        let stats = IGStatistics(corpus.ig, targets: train.map(\.item), top: top)
+        let dataset = try dataOptions.open()
+        let catalog = try TokenizedCatalog(dataset: dataset, tokenizer: tokenizer)
+        let train = try DatasetReader.samples(.train, of: dataset)
+        let stats = IGStatistics(catalog.ig, targets: train.map(\.target), top: top)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

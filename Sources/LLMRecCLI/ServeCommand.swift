@@ -1,6 +1,7 @@
 // `llmrec serve`: the recommender over HTTP (Sources/Serving).
 import ArgumentParser
-import Evaluation
+import CatalogIndex
+import Decoding
 import Foundation
 import Serving
 import Training
@@ -78,8 +79,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let log = global.prepareForCompute()
         let dataset = try dataOptions.open()
-        let loaded = try loadRecommender(model, checkpoint: checkpoint)
-        let recommender = try Recommender(model: loaded.model, tokenizer: loaded.tokenizer, dataset: dataset, name: loaded.name)
+        let loaded = try ModelOrRun.load(model, checkpoint: checkpoint)
+        let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name)
         var settings = ServeSettings()
         settings.decoding = decoding.options(count: 10)
         settings.maxBatch = maxBatch
@@ -89,9 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
         settings.maxBodyBytes = maxBodyKb * 1024
         settings.idleTimeout = .seconds(idleTimeout)
         let server = RecommendServer(recommender: recommender, settings: settings)
-        let (host, maxBatch) = (host, settings.maxBatch)
+        let (host, maxBatch, name) = (host, settings.maxBatch, loaded.name)
         try await server.run(host: host, port: port, logger: log) { bound in
-            log.notice("serving \(loaded.name) on http://\(host):\(bound) (catalog: \(dataset.catalog.count) items, batches up to \(maxBatch))")
+            log.notice("serving \(name) on http://\(host):\(bound) (catalog: \(dataset.catalog.count) items, batches up to \(maxBatch))")
         }
     }
 }

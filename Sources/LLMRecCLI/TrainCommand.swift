@@ -1,5 +1,6 @@
 // `llmrec train`: fine-tune a model on a prepared dataset with one of the four losses.
 import ArgumentParser
+import CatalogIndex
 import CausalLM
 import Foundation
 import RecData
@@ -169,7 +170,7 @@ struct TrainCommand: ParsableCommand {
         let runDir = RunDirectory(URL(fileURLWithPath: out))
         try runDir.check(config, resume: resume)
         let (model, tokenizer) = try source.load()
-        let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: validSamples)
+        let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: dataset, tokenizer: tokenizer), maxValid: validSamples)
         // Everything is checked before the run directory is written.
         let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir,
                                   recomputeActivations: gradientCheckpointing)

@@ -77,17 +77,3 @@ enum AmazonReader {
     }
 
 }
-
-/// A short reason for a JSON decoding failure, naming the key where there is one.
-func jsonProblem(_ error: Error) -> String {
-    switch error {
-    case DecodingError.typeMismatch(let type, let context):
-        return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is not a \(type)"
-    case DecodingError.valueNotFound(_, let context):
-        return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is null"
-    case DecodingError.keyNotFound(let key, _):
-        return "no key '\(key.stringValue)'"
-    default:
-        return "invalid JSON"
-    }
-}

@@ -47,3 +47,17 @@ func quoteExcerpt(_ s: String) -> String {
     let shown = s.count > 80 ? String(s.prefix(80)) + "…" : s
     return "\"" + shown.replacingOccurrences(of: "\t", with: "\\t").replacingOccurrences(of: "\r", with: "\\r") + "\""
 }
+
+/// A short reason for a JSON decoding failure, naming the key where there is one.
+public func jsonProblem(_ error: Error) -> String {
+    switch error {
+    case DecodingError.typeMismatch(let type, let context):
+        return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is not a \(type)"
+    case DecodingError.valueNotFound(_, let context):
+        return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is null"
+    case DecodingError.keyNotFound(let key, _):
+        return "no key '\(key.stringValue)'"
+    default:
+        return "invalid JSON"
+    }
+}

@@ -4,7 +4,6 @@
 // model runs on this one thread only, so requests never share buffers; while it computes, new
 // requests gather for the next batch, so batches grow with the load.
 import Decoding
-import Evaluation
 import Foundation
 
 /// A recommendation request as the worker sees it: catalog items and decoding options.

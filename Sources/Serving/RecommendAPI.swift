@@ -1,7 +1,6 @@
 // The API's request and response bodies, and the checks that turn a request into work for the
 // model. Every refusal names the field and what was expected.
 import Decoding
-import Evaluation
 import Foundation
 import Hummingbird
 

@@ -7,7 +7,7 @@
 //   GET  /openapi.json   the API's OpenAPI 3.1 document
 // Graceful shutdown: once a shutdown starts, new requests get 503 while the ones in flight
 // finish; then the listener closes and the model worker drains its queue.
-import Evaluation
+import Decoding
 import Foundation
 import Hummingbird
 import Logging

@@ -37,7 +37,7 @@ extension StudyRunner {
 
     /// Ranks the first n test windows with each decoder, resuming partial files.
     func evaluate(_ arm: String, model: DecoderModel, decoders: [DecoderSpec]) throws {
-        let evaluator = Evaluator(model: model, corpus: context.catalog)
+        let recommender = Recommender(model: model, catalog: context.catalog)
         for decoder in decoders {
             let n = decoder.samples ?? plan.samples.test
             let samples = context.testSamples(n)
@@ -55,7 +55,7 @@ extension StudyRunner {
             while done.count < n {
                 let start = Date()
                 let chunk = Array(samples[done.count..<min(n, done.count + plan.evaluation.batch)])
-                let lists = try evaluator.recommend(chunk.map(\.history), options: options)
+                let lists = try recommender.recommend(chunk.map(\.history), options: options)
                 let share = Date().timeIntervalSince(start) / Double(chunk.count)
                 let ranked = zip(chunk, lists).enumerated().map { i, pair in
                     let items = pair.1.items.map(\.item)

@@ -1,7 +1,6 @@
 // One arm of a study: its settings checked against any results already on disk, its training
 // (fresh, resumed from checkpoint-latest, or skipped when finished), then its decoders.
 import CausalLM
-import Evaluation
 import Foundation
 import Support
 import Training
@@ -21,7 +20,7 @@ extension StudyRunner {
         }
         if !trained { try train(arm, record) }
         guard !pending.isEmpty else { return }
-        let model = try RunExport.loadModel(run: files.run(arm.name), checkpoint: .latest).model
+        let model = try ModelOrRun.load(run: files.run(arm.name), checkpoint: .latest).model
         try evaluate(arm.name, model: model, decoders: pending)
     }
 
@@ -81,9 +80,8 @@ extension StudyRunner {
             // A run that never reached a checkpoint, or one for other settings: start again.
             try fm.removeItem(at: runDir.url)
         }
-        let (model, tokenizer) = try source.load()
-        let corpus = try TrainingCorpus(dataset: context.dataset, tokenizer: tokenizer, train: context.trainSamples(record.trainWindows),
-                                        valid: context.validSamples, targetCounts: context.targetCounts)
+        let (model, _) = try source.load()
+        let corpus = TrainingCorpus(catalog: context.catalog, train: context.trainSamples(record.trainWindows), valid: context.validSamples)
         let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir)
         try runDir.prepare(config, resume: resume)
         let clockURL = files.trainingClock(arm.name)

@@ -2,13 +2,13 @@
 // the runs directory if missing, with every sample), the drawn samples, the training-target
 // counts of the whole training split (IG and popularity), and the catalog index built with the
 // base model's tokenizer.
+import CatalogIndex
 import CausalLM
 import Foundation
 import ItemIndex
 import RecData
 import Support
 import Tokenizers
-import Training
 
 struct StudyContext {
     let dataset: PreparedDataset
@@ -19,8 +19,8 @@ struct StudyContext {
     /// How often each item is a target in the whole training split.
     let targetCounts: [Int]
     let tokenizer: BPETokenizer
-    /// Decoding's catalog index: the trie, IG from `targetCounts`, prompts.
-    let catalog: TrainingCorpus
+    /// The catalog index every arm trains and decodes with: the trie, IG from `targetCounts`, prompts.
+    let catalog: TokenizedCatalog
 
     static func load(plan: StudyPlan, files: StudyFiles, source: ModelSource, say: (String) -> Void) throws -> StudyContext {
         let dataset = try prepareDataset(plan.dataset, at: files.data, say: say)
@@ -50,7 +50,7 @@ struct StudyContext {
         var counts = [Int](repeating: 0, count: dataset.catalog.count)
         for s in train { counts[s.target] += 1 }
         let tokenizer = try source.loadTokenizer()
-        let catalog = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, train: [], valid: [], targetCounts: counts)
+        let catalog = try TokenizedCatalog(dataset: dataset, tokenizer: tokenizer, targetCounts: counts)
         let context = StudyContext(dataset: dataset, train: train, valid: valid, test: test, draw: draw, targetCounts: counts,
                                    tokenizer: tokenizer, catalog: catalog)
         try context.writeSummaries(files)

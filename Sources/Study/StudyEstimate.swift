@@ -3,7 +3,7 @@
 // there are any, otherwise one timed training micro-batch and one timed decoding batch of the
 // base model.
 import CausalLM
-import Evaluation
+import Decoding
 import Foundation
 import Kernels
 import Support
@@ -60,10 +60,9 @@ extension StudyRunner {
                          source: "\(trained.count) finished arm(s)")
         }
         // One micro-batch through the forward and backward pass, one batch of users decoded.
-        let (model, tokenizer) = try source.load()
+        let (model, _) = try source.load()
         let p = plan.arm(plan.baseline)!.training
-        let corpus = try TrainingCorpus(dataset: context.dataset, tokenizer: tokenizer, train: context.trainSamples(trainWindows),
-                                        valid: [], targetCounts: context.targetCounts)
+        let corpus = TrainingCorpus(catalog: context.catalog, train: context.trainSamples(trainWindows), valid: [])
         let batch = Array(corpus.train.prefix(p.batch))
         let (sequences, outputs, _, _) = corpus.assemble(batch)
         let tokens = sequences.reduce(0) { $0 + $1.count }
@@ -75,17 +74,17 @@ extension StudyRunner {
         model.recycle(tape)
         let tokensPerSecond = Double(tokens) / Date().timeIntervalSince(t0)
         // Every training window's tokens, per epoch.
-        let perEpoch = corpus.train.reduce(0) { $0 + corpus.promptTokens(history: $1.history).count + corpus.ig.trie.sequences[$1.item].count - 1 }
+        let perEpoch = corpus.train.reduce(0) { $0 + context.catalog.promptTokens(history: $1.history).count + context.catalog.ig.trie.sequences[$1.item].count - 1 }
         let steps = p.totalSteps(trainSamples: corpus.train.count)
         let fraction = Double(steps * p.batch * p.gradAccum) / Double(corpus.train.count)
         // Validation passes (forward only, about a third of a training step's work) at each checkpoint.
         let validations = p.evalEvery > 0 ? steps / p.evalEvery + 1 : 1
         let validTokens = Double(context.draw.valid.count) * Double(perEpoch) / Double(max(corpus.train.count, 1))
         let trainingSeconds = (Double(perEpoch) * fraction + Double(validations) * validTokens / 3) / tokensPerSecond
-        let evaluator = Evaluator(model: model, corpus: context.catalog)
+        let recommender = Recommender(model: model, catalog: context.catalog)
         let users = context.testSamples(min(plan.evaluation.batch, plan.samples.test))
         let t1 = Date()
-        _ = try evaluator.recommend(users.map(\.history), options: plan.decoders[0].options(beams: plan.evaluation.beams))
+        _ = try recommender.recommend(users.map(\.history), options: plan.decoders[0].options(beams: plan.evaluation.beams))
         let perWindow = Date().timeIntervalSince(t1) / Double(users.count)
         return Rates(trainingSecondsPerArm: trainingSeconds, secondsPerWindow: perWindow,
                      source: String(format: "one timed micro-batch, %.0f tokens/s, and one timed decoding batch", tokensPerSecond))

@@ -1,12 +1,12 @@
-// Training examples from a prepared dataset: each sample's prompt (tokenized when its batch is
+// Training examples on a tokenized catalog: each sample's prompt (tokenized when its batch is
 // built: the prompts are long and most runs see only part of them) followed by its target
 // item's response tokens. Batches group samples of similar length to limit padding-free but
 // uneven work, in an order fixed by the seed and the epoch, so a resumed run sees the same batches.
+import CatalogIndex
 import Foundation
 import ItemIndex
 import RecData
 import Support
-import Tokenizers
 
 public struct TrainingExample: Sendable {
     public var history: [Int]
@@ -16,55 +16,33 @@ public struct TrainingExample: Sendable {
 }
 
 public struct TrainingCorpus: Sendable {
-    public let dataset: PreparedDataset
-    public let tokenizer: BPETokenizer
-    public let ig: InformationGain
+    /// Response sequences, trie, IG and prompts.
+    public let catalog: TokenizedCatalog
     public let train: [TrainingExample]
     public let valid: [TrainingExample]
 
-    /// How often each catalog item is a training target (IG's and the popularity baseline's counts).
-    public let targetCounts: [Int]
-
-    /// `trainExamples: false` leaves `train` empty and only counts the training targets: all
-    /// that decoding, evaluation and serving need, and much quicker to read.
-    public init(dataset: PreparedDataset, tokenizer: BPETokenizer, maxValid: Int, trainExamples: Bool = true) throws {
-        let valid = try DatasetReader.samples(.valid, of: dataset, limit: maxValid)
-        if trainExamples {
-            let train = try DatasetReader.samples(.train, of: dataset)
-            var counts = [Int](repeating: 0, count: dataset.catalog.count)
-            for s in train { counts[s.target] += 1 }
-            try self.init(dataset: dataset, tokenizer: tokenizer, train: train, valid: valid, targetCounts: counts)
-        } else {
-            try self.init(dataset: dataset, tokenizer: tokenizer, train: [], valid: valid,
-                          targetCounts: DatasetReader.targetCounts(.train, of: dataset))
-        }
+    /// The whole training split and the first `maxValid` validation samples of the catalog's dataset.
+    public init(catalog: TokenizedCatalog, maxValid: Int) throws {
+        try self.init(catalog: catalog, train: DatasetReader.samples(.train, of: catalog.dataset),
+                      valid: DatasetReader.samples(.valid, of: catalog.dataset, limit: maxValid))
     }
 
-    /// Training and validation on chosen samples, with IG and popularity from `targetCounts`
-    /// (a study trains on a sample of the training split but counts targets over all of it,
-    /// as training on the whole split would).
-    public init(dataset: PreparedDataset, tokenizer: BPETokenizer, train: [StoredSample], valid: [StoredSample], targetCounts: [Int]) throws {
-        precondition(targetCounts.count == dataset.catalog.count, "one count per catalog item")
-        self.dataset = dataset
-        self.tokenizer = tokenizer
-        let trie = try TokenTrie(sequences: Self.responseSequences(dataset, tokenizer: tokenizer))
+    /// Training and validation on chosen samples (a study trains on a sample of the split while
+    /// the catalog's IG counts targets over all of it).
+    public init(catalog: TokenizedCatalog, train: [StoredSample], valid: [StoredSample]) {
+        self.catalog = catalog
         func examples(_ samples: [StoredSample]) -> [TrainingExample] {
             samples.map { s in
                 TrainingExample(history: s.history, item: s.target,
-                                lengthHint: s.history.reduce(0) { $0 + dataset.catalog.titles[$1].count + 4 })
+                                lengthHint: s.history.reduce(0) { $0 + catalog.dataset.catalog.titles[$1].count + 4 })
             }
         }
         self.train = examples(train)
         self.valid = examples(valid)
-        self.targetCounts = targetCounts
-        ig = InformationGain(trie: trie, targetCounts: targetCounts, eosTokenID: tokenizer.eosTokenID)
     }
 
-    /// The response token ids of every catalog item: the quoted title, tokenized on its own as in
-    /// training, then EOS — the sequences the item trie holds.
-    public static func responseSequences(_ dataset: PreparedDataset, tokenizer: BPETokenizer) -> [[Int32]] {
-        dataset.catalog.titles.map { tokenizer.encode(dataset.manifest.prompt.response(title: $0)) + [tokenizer.eosTokenID] }
-    }
+    public var dataset: PreparedDataset { catalog.dataset }
+    public var ig: InformationGain { catalog.ig }
 
     /// The batches of one epoch: indices into `train`, shuffled with (seed, epoch), grouped by length.
     public func batches(epoch: Int, batchSize: Int, seed: UInt64) -> [[Int]] {
@@ -84,33 +62,11 @@ public struct TrainingCorpus: Sendable {
         return batches
     }
 
-    /// The prompt's token ids for a history of item indices (BOS first where the model wants it).
-    public func promptTokens(history: [Int]) -> [Int32] {
-        var prompt = tokenizer.encode(dataset.manifest.prompt.prompt(history: history.map { dataset.catalog.titles[$0] }))
-        if tokenizer.addsBOS, let bos = tokenizer.bosTokenID { prompt.insert(bos, at: 0) }
-        return prompt
-    }
-
-    /// Tokens that prompts begin with: the longest common prefix of the prompts of single-item
-    /// histories over the first items of the catalog (the instruction header, up to where titles
-    /// start). A prompt that does not begin with it is still correct, only not shortened.
-    public var sharedPromptPrefix: [Int32] {
-        let items = min(dataset.catalog.count, 16)
-        guard items >= 2 else { return [] }
-        var prefix = promptTokens(history: [0])
-        for i in 1..<items {
-            let p = promptTokens(history: [i])
-            let n = zip(prefix, p).prefix { $0 == $1 }.count
-            prefix.removeLast(prefix.count - n)
-        }
-        return prefix
-    }
-
     /// Token sequences, the output positions of each, and the scored positions, for examples.
     public func assemble(_ examples: [TrainingExample]) -> (sequences: [[Int32]], outputs: [[Int]], positions: [ScoredPosition], firstScored: [Int?]) {
         var sequences: [[Int32]] = [], outputs: [[Int]] = [], positions: [ScoredPosition] = [], firsts: [Int?] = []
         for e in examples {
-            let prompt = promptTokens(history: e.history)
+            let prompt = catalog.promptTokens(history: e.history)
             let response = ig.trie.sequences[e.item]
             let scored = ig.scoredPositions(ofItem: e.item)
             // The logits at the last prompt token predict the first response token, and so on.

@@ -2,13 +2,13 @@
 // (scripts/fixtures/make_decoding_fixtures.py: generate with num_beams=10,
 // prefix_allowed_tokens_fn over the catalog trie, length_penalty=1): the same ten titles in
 // the same order, with the same sequence scores.
+import CatalogIndex
 import CausalLM
+@testable import Decoding
 import Foundation
 import RecData
 import Support
 import Testing
-import Training
-@testable import Decoding
 
 @Suite("Beam search against transformers' generate", .serialized,
        .enabled(if: Assets.smollm2.isPresent && Assets.ml100k.isPresent, "needs SmolLM2 and MovieLens-100K; run scripts/fetch-assets.sh"))
@@ -27,7 +27,7 @@ struct TransformersBeamSearchTests {
         _ = try DatasetPreparation.run(source: DataSource.resolve(dataset: "ml-100k", items: nil, format: .auto), options: BuildOptions(), out: out, replace: false)
         let dataset = try DatasetReader.open(out)
         let (model, tokenizer) = try ModelSource.resolve("smollm2").load()
-        let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: 0)
+        let corpus = try TokenizedCatalog(dataset: dataset, tokenizer: tokenizer)
         let test = try DatasetReader.samples(.test, of: dataset)
         let search = ConstrainedBeamSearch(model: model, ig: corpus.ig)
         var prompts: [[Int32]] = []

@@ -1,12 +1,12 @@
 // Metrics on hand-made rankings with values worked out by hand; the popularity baseline; and
 // batched evaluation on the tiny Llama giving the rankings of one-user-at-a-time evaluation.
+import CatalogIndex
 import CausalLM
 import Decoding
+@testable import Evaluation
 import Foundation
 import RecData
 import Testing
-import Training
-@testable import Evaluation
 
 @Suite("Evaluation")
 struct EvaluationTests {
@@ -40,15 +40,15 @@ struct EvaluationTests {
         _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: out, replace: false)
         let (model, tokenizer) = try ModelSource.resolve(Self.fixtures.appendingPathComponent("CausalLMTests/Fixtures/tiny-llama").path).load()
         let dataset = try DatasetReader.open(out)
-        let corpus = try TrainingCorpus(dataset: dataset, tokenizer: tokenizer, maxValid: 0)
-        let evaluator = Evaluator(model: model, corpus: corpus)
+        let catalog = try TokenizedCatalog(dataset: dataset, tokenizer: tokenizer)
+        let evaluator = Evaluator(recommender: Recommender(model: model, catalog: catalog))
         let samples = try DatasetReader.samples(.train, of: dataset)  // the fixture's test split is tiny; any split will do
         let options = DecodingOptions(beams: 3, count: 3, igdAlpha: 0.1)
         let together = try evaluator.run(samples, options: options, batch: 4) { _ in }
         let alone = try evaluator.run(samples, options: options, batch: 1) { _ in }
         #expect(together.map(\.items) == alone.map(\.items))
         #expect(together.count == samples.count && together.allSatisfy { $0.items.count == 3 })
-        let pop = Evaluator.popularity(samples, corpus: corpus, count: 3)
+        let pop = Evaluator.popularity(samples, targetCounts: catalog.targetCounts, count: 3)
         #expect(zip(pop, samples).allSatisfy { r, s in Set(r.items).isDisjoint(with: s.history) })
     }
 }

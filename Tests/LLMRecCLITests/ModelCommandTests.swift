@@ -1,13 +1,14 @@
 // The model commands on the tiny Qwen2 fixture (a Hugging Face directory made by
 // scripts/fixtures/make_model_fixtures.py): they run, and their helpers do what they say.
 import ArgumentParser
+import CatalogIndex
 import CausalLM
 import Foundation
+@testable import LLMRecCLI
 import RecData
-import Training
 import Testing
 import Tokenizers
-@testable import LLMRecCLI
+import Training
 
 let tinyModelDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("CausalLMTests/Fixtures/tiny-qwen2").path
@@ -43,7 +44,7 @@ struct ModelCommandTests {
         }
         // The sequences end with EOS and start with the response's opening quote.
         let tokenizer = try BPETokenizer(directory: URL(fileURLWithPath: tinyModelDir))
-        let seqs = TrainingCorpus.responseSequences(try DatasetReader.open(out), tokenizer: tokenizer)
+        let seqs = TokenizedCatalog.responseSequences(try DatasetReader.open(out), tokenizer: tokenizer)
         #expect(seqs.count == 4 && seqs.allSatisfy { $0.last == tokenizer.eosTokenID })
         #expect(tokenizer.decode(Array(seqs[0].dropLast())) == "\"Heat (1995)\"")
     }

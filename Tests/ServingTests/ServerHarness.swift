@@ -1,8 +1,9 @@
 // A real server on a free loopback port for each test (the same service group `llmrec serve`
 // runs, without signal handlers), and real HTTP requests to it through AsyncHTTPClient.
 import AsyncHTTPClient
+import CatalogIndex
 import CausalLM
-import Evaluation
+import Decoding
 import Foundation
 import Logging
 import NIOCore
@@ -19,7 +20,7 @@ let tinyRecommender: Recommender = {
     let source = try! DataSource.resolve(dataset: testsRoot.appendingPathComponent("RecDataTests/Fixtures/ml-1m").path, items: nil, format: .auto)
     _ = try! DatasetPreparation.run(source: source, options: BuildOptions(), out: out, replace: false)
     let (model, tokenizer) = try! ModelSource.resolve(testsRoot.appendingPathComponent("CausalLMTests/Fixtures/tiny-llama").path).load()
-    return try! Recommender(model: model, tokenizer: tokenizer, dataset: try! DatasetReader.open(out), name: "tiny-llama")
+    return Recommender(model: model, catalog: try! TokenizedCatalog(dataset: DatasetReader.open(out), tokenizer: tokenizer), name: "tiny-llama")
 }()
 
 struct RunningServer: Sendable {

@@ -1,14 +1,14 @@
 // The server's answers, decoded in batches of concurrent requests, equal what `llmrec recommend`
 // computes for each history alone (the same Recommender, one history per call), on the real
 // SmolLM2 and MovieLens-100K.
+import CatalogIndex
 import CausalLM
 import Decoding
-import Evaluation
 import Foundation
 import RecData
+@testable import Serving
 import Support
 import Testing
-@testable import Serving
 
 @Suite("serve: answers equal recommend", .serialized,
        .enabled(if: Assets.smollm2.isPresent && Assets.ml100k.isPresent, "needs SmolLM2 and MovieLens-100K; run scripts/fetch-assets.sh"))
@@ -20,7 +20,7 @@ struct ServerMatchesRecommendTests {
         let source = try! DataSource.resolve(dataset: "ml-100k", items: nil, format: .auto)
         _ = try! DatasetPreparation.run(source: source, options: options, out: out, replace: false)
         let (model, tokenizer) = try! ModelSource.resolve("smollm2").load()
-        return try! Recommender(model: model, tokenizer: tokenizer, dataset: try! DatasetReader.open(out), name: "smollm2")
+        return Recommender(model: model, catalog: try! TokenizedCatalog(dataset: DatasetReader.open(out), tokenizer: tokenizer), name: "smollm2")
     }()
 
     @Test func concurrentRequestsAreBatchedAndEqualOneAtATime() async throws {

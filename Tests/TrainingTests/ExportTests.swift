@@ -1,6 +1,7 @@
 // `llmrec export` on tiny-Llama runs: the exported directory loads back (with our Hugging Face
 // loader) to a model that computes the trained model's logits; a LoRA run's merged weights are
 // the base plus the adapters, and its PEFT adapter reads back to the trained adapters.
+import CatalogIndex
 import CausalLM
 import Foundation
 import RecData
@@ -16,7 +17,7 @@ struct ExportTests {
     /// Trains two steps and returns the trainer (its model and adapter hold the final weights).
     func trainedRun(lora: LoRASettings?) throws -> Trainer {
         let (model, tokenizer) = try ModelSource.resolve(tinyLlama.path).load()
-        let corpus = try TrainingCorpus(dataset: DatasetReader.open(TrainerTests.dataset), tokenizer: tokenizer, maxValid: 10)
+        let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: DatasetReader.open(TrainerTests.dataset), tokenizer: tokenizer), maxValid: 10)
         var p = TrainingParameters()
         p.batch = 2
         p.maxSteps = 2
@@ -50,7 +51,7 @@ struct ExportTests {
         #expect(exported.config == trainer.model.config)
         #expect(memcmp(exported.parameters.data, trainer.model.parameters.data, exported.layout.count * 4) == 0)
         #expect(try logits(exported) == logits(trainer.model))
-        #expect(tokenizer.encode("Toy Story (1995)") == trainer.corpus.tokenizer.encode("Toy Story (1995)"))
+        #expect(tokenizer.encode("Toy Story (1995)") == trainer.corpus.catalog.tokenizer.encode("Toy Story (1995)"))
         // Nothing is overwritten without --force.
         #expect { try RunExport.export(run: trainer.run.url, checkpoint: .latest, to: out, replace: false) } throws: { "\($0)".contains("--force") }
     }

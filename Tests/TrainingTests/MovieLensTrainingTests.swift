@@ -1,6 +1,7 @@
 // Fine-tuning the real SmolLM2 on real MovieLens-100K samples: a few steps of each loss, full
 // fine-tuning and LoRA, must lower the loss on the samples trained on and on held-out validation
 // samples (both measured before and after at the same temperature, without dropout).
+import CatalogIndex
 import CausalLM
 import Foundation
 import RecData
@@ -42,7 +43,7 @@ struct MovieLensTrainingTests {
     @Test(arguments: variants)
     func aFewStepsLowerTrainingAndValidationLoss(_ variant: Variant) throws {
         let (model, tokenizer) = try ModelSource.resolve("smollm2").load()
-        let corpus = try TrainingCorpus(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer, maxValid: 8)
+        let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer), maxValid: 8)
         #expect(corpus.train.count == 16 && corpus.valid.count == 8)
         var p = TrainingParameters()
         p.loss = variant.loss

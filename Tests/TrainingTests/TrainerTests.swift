@@ -1,5 +1,6 @@
 // The training loop on the tiny Llama and the fixture dataset: losses fall, a killed run
 // resumes to exactly the weights of an uninterrupted one, and bad resumes are refused.
+import CatalogIndex
 import CausalLM
 import Foundation
 import RecData
@@ -23,7 +24,7 @@ struct TrainerTests {
 
     func makeTrainer(_ runDir: URL, _ p: TrainingParameters, resume: Bool, maxValid: Int = 10) throws -> Trainer {
         let (model, tokenizer) = try ModelSource.resolve(tinyLlama.path).load()
-        let corpus = try TrainingCorpus(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer, maxValid: maxValid)
+        let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer), maxValid: maxValid)
         let run = RunDirectory(runDir)
         try run.prepare(RunConfig(parameters: p, model: tinyLlama.path, modelFingerprint: "m", data: Self.dataset.path, dataFingerprint: "d"), resume: resume)
         return try Trainer(model: model, corpus: corpus, parameters: p, run: run)
@@ -123,7 +124,7 @@ struct TrainerTests {
         var weights: [[Float]] = []
         for recompute in [false, true] {
             let (model, tokenizer) = try ModelSource.resolve(tinyLlama.path).load()
-            let corpus = try TrainingCorpus(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer, maxValid: 10)
+            let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer), maxValid: 10)
             let run = RunDirectory(scratch())
             try run.prepare(RunConfig(parameters: p, model: "m", modelFingerprint: "m", data: "d", dataFingerprint: "d"), resume: false)
             let t = try Trainer(model: model, corpus: corpus, parameters: p, run: run, recomputeActivations: recompute)
