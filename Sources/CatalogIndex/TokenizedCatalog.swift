@@ -1,6 +1,6 @@
 // The catalog as a model sees it: each item's response tokens (the quoted title, tokenized on
 // its own as in training, then EOS), the trie they form with each token's information gain
-// (IGD, arXiv 2506.13229, §3: item probabilities from training-target counts), the prompt
+// (IGD, arXiv 2506.13229: item probabilities from training-target counts), the prompt
 // tokens of a history, the instruction header every prompt shares, and a history cut to fit
 // the model's context. Training, decoding, evaluation, serving and `llmrec ig` all stand on it;
 // it needs a prepared dataset and a tokenizer, not a model.

@@ -1,6 +1,6 @@
 // All parameters in one flat Float32 buffer, with a named view per tensor, in the way of
-// llm.c's ParameterTensors: the size table is built once from the config, and an optimiser
-// (training issue) can treat the whole model as one vector. Matrices are (out, in) row-major.
+// llm.c's ParameterTensors: the size table is built once from the config, and the optimiser
+// (AdamW) treats the whole model as one vector. Matrices are (out, in) row-major.
 
 public struct TensorSlot: Sendable, Equatable {
     public let offset: Int

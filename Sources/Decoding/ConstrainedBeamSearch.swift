@@ -23,7 +23,7 @@ public struct ScoredItem: Sendable, Equatable {
     public init(item: Int, score: Double) { self.item = item; self.score = score }
 }
 
-public enum DecodingError: Error, CustomStringConvertible, Equatable {
+public enum BeamSearchError: Error, CustomStringConvertible, Equatable {
     case countAboveBeams(count: Int, beams: Int)
     case badOption(String)
     case emptyPrompt(index: Int)
@@ -108,15 +108,15 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
     /// weights once for more rows, which is what a step costs when a few beams decode alone.
     public func recommend(_ prompts: [[Int32]], options: DecodingOptions) throws -> [[ScoredItem]] {
         let B = options.beams, K = options.count
-        guard B >= 1, K >= 1 else { throw DecodingError.badOption("beams and count must be at least 1 (got \(B) and \(K))") }
-        guard K <= B else { throw DecodingError.countAboveBeams(count: K, beams: B) }
-        guard options.lengthPenalty.isFinite, options.igdAlpha.isFinite, (0...1).contains(options.igdAlpha) else {
-            throw DecodingError.badOption("IGD alpha must be in [0, 1] and the length penalty finite")
+        guard B >= 1, K >= 1 else { throw BeamSearchError.badOption("beams and count must be at least 1 (got \(B) and \(K))") }
+        guard K <= B else { throw BeamSearchError.countAboveBeams(count: K, beams: B) }
+        guard options.lengthPenalty.isFinite, DecodingOptions.igdAlphaRange.contains(options.igdAlpha) else {
+            throw BeamSearchError.badOption("IGD alpha must be in [0, 1] and the length penalty finite")
         }
         let limit = model.config.maxPositions - depth
         for (i, p) in prompts.enumerated() {
-            guard !p.isEmpty else { throw DecodingError.emptyPrompt(index: i) }
-            guard p.count <= limit else { throw DecodingError.promptTooLong(index: i, length: p.count, limit: limit) }
+            guard !p.isEmpty else { throw BeamSearchError.emptyPrompt(index: i) }
+            guard p.count <= limit else { throw BeamSearchError.promptTooLong(index: i, length: p.count, limit: limit) }
         }
         let U = prompts.count
         guard U > 0, depth > 0 else { return Array(repeating: [], count: U) }

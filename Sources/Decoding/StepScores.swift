@@ -1,31 +1,11 @@
-// The score of each valid next token at one trie node, as the design brief defines it:
+// The score of each valid next token at one trie node (docs/DESIGN.md, "Decoding"):
 //   s(v) = log_softmax(z)_v over the whole vocabulary, or over the valid tokens V_t alone with
-//          mask-softmax (MSL's customised constrained decoding);
-//   IGD decoding: s(v) · (1 − α·g(v)), g the min-max normalised IG of v among V_t (0 if all equal).
+//          mask-softmax (MSL's customised constrained decoding, arXiv 2504.04178);
+//   IGD decoding (arXiv 2506.13229): s(v) · (1 − α·g(v)), g the min-max normalised IG of v among
+//          V_t (0 if all equal).
 import CausalLM
 import ItemIndex
 import Kernels
-
-public struct DecodingOptions: Sendable, Hashable, Codable {
-    /// B: beams kept per step.
-    public var beams = 10
-    /// K: items returned (K ≤ B).
-    public var count = 10
-    /// IGD decoding's α (0 = off; the paper uses 0.1–0.2).
-    public var igdAlpha = 0.0
-    /// Softmax over the valid tokens only.
-    public var maskSoftmax = false
-    /// λ: final score = summed step scores / length^λ (0 as in D3, 1 as in BIGRec).
-    public var lengthPenalty = 0.0
-
-    public init(beams: Int = 10, count: Int = 10, igdAlpha: Double = 0, maskSoftmax: Bool = false, lengthPenalty: Double = 0) {
-        self.beams = beams
-        self.count = count
-        self.igdAlpha = igdAlpha
-        self.maskSoftmax = maskSoftmax
-        self.lengthPenalty = lengthPenalty
-    }
-}
 
 /// One valid continuation of a trie node and its step score.
 struct Continuation {

@@ -1,4 +1,4 @@
-// Ranking metrics as the design brief defines them: for each sample the ranked list of distinct
+// Ranking metrics (docs/DESIGN.md, as IGD and MSL report them): for each sample the ranked list of distinct
 // items; HR@K = 1 when the target is in the top K; NDCG@K = 1 / log2(rank + 2) (rank from 0)
 // when it is, else 0; both averaged over samples.
 import Foundation

@@ -1,5 +1,5 @@
-// Information gain of each token over the item trie, exactly as the design brief defines it
-// (IGD, "Information Gain-based Decisiveness-aware Token handling"):
+// Information gain of each token over the item trie, as IGD defines it (arXiv 2506.13229,
+// "Information Gain-based Decisiveness-aware Token handling"; docs/DESIGN.md):
 //   p_i  = (times item i is a training target) / (training samples)   (0 if never a target)
 //   H(n) = Σ_{i under n} −p_i · ln p_i
 //   IG(token moving prefix n to child c) = H(n) − H(c);  the EOS token's IG is 0 by definition.

@@ -1,4 +1,4 @@
-// `llmrec bench forward`: the numbers of the model issue's speed targets, measured here —
+// `llmrec bench forward`: the model's speed, measured here —
 // load time, forward throughput on a batch, single-token decode latency with the KV cache,
 // peak memory. scripts/bench/forward.sh runs it beside the same measurements in PyTorch.
 import ArgumentParser

@@ -39,7 +39,7 @@ struct DecodingFlags: ParsableArguments {
         let b = beams(for: count)
         if b < 1 { throw ValidationError("--beams must be at least 1, got \(b).") }
         if count > b { throw ValidationError("asking for \(count) items needs at least \(count) beams (--beams \(b)): each beam ends in one item.") }
-        if !(0...1).contains(igdAlpha) { throw ValidationError("--igd-alpha must be in [0, 1], got \(igdAlpha).") }
+        if !DecodingOptions.igdAlphaRange.contains(igdAlpha) { throw ValidationError("--igd-alpha must be in [0, 1], got \(igdAlpha).") }
         if !lengthPenalty.isFinite { throw ValidationError("--length-penalty must be a number.") }
     }
 }

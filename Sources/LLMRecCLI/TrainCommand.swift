@@ -120,7 +120,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("\(name) must be positive, got \(v).")
         }
         if !(0...1).contains(beta) { throw ValidationError("--beta must be in [0, 1], got \(beta).") }
-        if ats, loss != .msl, loss != .mslIGD { throw ValidationError("--ats applies to the msl losses only; use --loss msl or msl+igd.") }
+        if ats, !loss.masked { throw ValidationError("--ats applies to the msl losses only; use --loss msl or msl+igd.") }
         if full, loraRank != nil { throw ValidationError("--full and --lora-rank exclude each other: train every weight, or adapters.") }
         if loraRank == nil, loraAlpha != nil || loraTargets != "q_proj,v_proj" || loraDropout != 0.05 {
             throw ValidationError("--lora-alpha, --lora-dropout and --lora-targets need --lora-rank.")

@@ -1,5 +1,5 @@
-// Turns an InteractionLog into a catalog and train/valid/test samples, exactly as the
-// design brief says: titles cleaned and duplicates merged; optional k-core filter; per-user
+// Turns an InteractionLog into a catalog and train/valid/test samples, as docs/DESIGN.md
+// ("Samples and prompts") says: titles cleaned and duplicates merged; optional k-core filter; per-user
 // time order; one sample per interaction after a user's first, with up to H previous items;
 // a `time` (8:1:1 by target time) or `loo` split; seeded subsampling of each split.
 import Support
@@ -26,35 +26,6 @@ public struct BuildOptions: Sendable, Codable, Equatable {
     public var seed: UInt64 = 42
 
     public init() {}
-}
-
-/// One training or evaluation example: up to H previous items (oldest first) and the next one.
-public struct Sample: Sendable, Equatable {
-    public var user: Int32
-    public var history: [Int32]
-    public var target: Int32
-    public var timestamp: Double
-
-    public init(user: Int32, history: [Int32], target: Int32, timestamp: Double) {
-        self.user = user
-        self.history = history
-        self.target = target
-        self.timestamp = timestamp
-    }
-}
-
-/// The catalog: one entry per distinct cleaned title.
-public struct Catalog: Sendable, Equatable {
-    public var titles: [String]
-    /// The source item ids merged into each entry (more than one when titles repeat).
-    public var sourceIDs: [[String]]
-
-    public init(titles: [String], sourceIDs: [[String]]) {
-        self.titles = titles
-        self.sourceIDs = sourceIDs
-    }
-
-    public var count: Int { titles.count }
 }
 
 public struct BuiltDataset: Sendable {

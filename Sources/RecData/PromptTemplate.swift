@@ -1,5 +1,6 @@
 // The BIGRec/D3-style instruction prompt and the response the model learns to write,
-// byte for byte as the design brief gives them. The item nouns and verb are configurable
+// byte for byte as docs/DESIGN.md gives them (the prompts of BIGRec, arXiv 2308.08434, and D3,
+// arXiv 2406.14900). The item nouns and verb are configurable
 // ("movies the user has watched", "video games the user has played").
 
 /// The words the prompt uses for items.

@@ -93,7 +93,7 @@ extension RecommendRequest {
         guard (1...max(kMax, 1)).contains(k) else { throw APIError.invalid("`k` must be in 1...\(kMax), got \(k)") }
         var options = settings.decoding
         options.igdAlpha = igd_alpha ?? options.igdAlpha
-        guard options.igdAlpha.isFinite, (0...1).contains(options.igdAlpha) else {
+        guard DecodingOptions.igdAlphaRange.contains(options.igdAlpha) else {
             throw APIError.invalid("`igd_alpha` must be in [0, 1], got \(options.igdAlpha)")
         }
         options.maskSoftmax = mask_softmax ?? options.maskSoftmax

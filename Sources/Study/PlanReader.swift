@@ -2,6 +2,7 @@
 // name it refers to defined. Errors name the file and line ("plan.json:14: arm 'igd': unknown
 // key 'bta' (known: …)"), so a typo never silently changes a study.
 import CausalLM
+import Decoding
 import Foundation
 import RecData
 import Support
@@ -221,7 +222,7 @@ struct PlanParser {
             var spec = DecoderSpec(name: name)
             if let a = o.member("igd_alpha") {
                 spec.igdAlpha = try o.number(a)
-                guard (0...1).contains(spec.igdAlpha) else { throw o.fail(a.line, "'igd_alpha' must be in [0, 1], got \(spec.igdAlpha)") }
+                guard DecodingOptions.igdAlphaRange.contains(spec.igdAlpha) else { throw o.fail(a.line, "'igd_alpha' must be in [0, 1], got \(spec.igdAlpha)") }
             }
             if let s = o.member("mask_softmax") { spec.maskSoftmax = try o.bool(s) }
             if let l = o.member("length_penalty") { spec.lengthPenalty = try o.number(l) }
@@ -392,7 +393,7 @@ struct PlanParser {
                 throw o.fail(o.line, "lora_alpha, lora_dropout and lora_targets need lora_rank")
             }
         }
-        if p.ats, p.loss != .msl, p.loss != .mslIGD {
+        if p.ats, !p.loss.masked {
             throw o.fail(o.line, "'ats' applies to the msl losses only (loss is \(p.loss.rawValue))")
         }
     }

@@ -144,7 +144,7 @@ public struct Metric: Sendable, Equatable, Hashable, Codable, CustomStringConver
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let m = Metric(parsing: text) else {
-            throw Swift.DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a metric: \(text)"))
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a metric: \(text)"))
         }
         self = m
     }

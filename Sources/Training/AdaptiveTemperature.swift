@@ -1,4 +1,4 @@
-// MSL's Adaptive Temperature Strategy: each step, from every sample's first response position
+// MSL's Adaptive Temperature Strategy (arXiv 2504.04178; docs/DESIGN.md, "Losses"): each step, from every sample's first response position
 // with more than one valid token, pool μ⁺ = mean target logit, μ and σ² = mean and unbiased
 // variance of all valid-set logits there (target included); with Δμ = μ⁺ − μ and C = ln(η·N₁),
 //   τ* = (Δμ + sqrt(max(Δμ² − 2Cσ², 0))) / (2C), clamped to [1.5, 5];  τ ← 0.95·τ + 0.05·τ*.

@@ -1,4 +1,5 @@
-// The fine-tuning losses over response positions, exactly as the design brief defines them,
+// The fine-tuning losses over response positions (docs/DESIGN.md, "Losses"): CE; IGD's weighted
+// CE (arXiv 2506.13229); MSL's masked softmax (arXiv 2504.04178); and the two combined —
 // each computing the loss and its gradient with respect to the logits in one pass per row:
 //   ce       ℓ_t = −log softmax(z)_y over the vocabulary; mean over positions
 //   igd      the same ℓ_t with weights w_t = β for zero-IG tokens (EOS included), else 1; Σ w ℓ / Σ w
@@ -7,12 +8,14 @@
 //   msl+igd  the MSL token loss with IGD weights, over positions with |V_t| > 1
 // Legend: P = scored positions, V = vocabulary.
 import Foundation
+import ItemIndex
 
 public enum LossKind: String, Sendable, Codable, CaseIterable {
     case ce, igd, msl
     case mslIGD = "msl+igd"
 
-    var masked: Bool { self == .msl || self == .mslIGD }
+    /// The MSL losses: softmax over the valid next tokens (and what ATS applies to).
+    public var masked: Bool { self == .msl || self == .mslIGD }
     var weighted: Bool { self == .igd || self == .mslIGD }
 }
 
@@ -51,7 +54,7 @@ public struct LossSettings: Sendable, Codable, Equatable {
 
 /// The IGD weight of a position: β for zero-IG tokens (EOS always), else 1.
 public func igdWeight(_ p: ScoredPosition, beta: Double) -> Double {
-    p.isEOS || p.informationGain <= 1e-12 ? beta : 1
+    p.isEOS || InformationGain.isZero(p.informationGain) ? beta : 1
 }
 
 /// The loss over `positions` with logits (P, V); writes d loss / d logits into `grad` (P, V).

@@ -94,7 +94,7 @@ public final class Trainer {
                 let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter, dropoutSeed: dropoutSeed,
                                                             recompute: recomputeActivations)
                 var settings = lossSettings
-                if p.ats, settings.kind == .msl || settings.kind == .mslIGD {
+                if p.ats, settings.kind.masked {
                     logits.withUnsafeBufferPointer { l in
                         let rows = firsts.compactMap { $0 }.map { (l.baseAddress! + $0 * V, positions[$0].valid, positions[$0].target) }
                         ats.update(firstPositions: rows)

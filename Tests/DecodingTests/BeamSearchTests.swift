@@ -121,8 +121,8 @@ struct BeamSearchTests {
 
     @Test func badRequestsAreRefused() throws {
         let search = try makeSearch()
-        #expect(throws: DecodingError.countAboveBeams(count: 5, beams: 3)) { try search.recommend(prompts, options: DecodingOptions(beams: 3, count: 5)) }
-        #expect(throws: DecodingError.emptyPrompt(index: 1)) { try search.recommend([[5], []], options: DecodingOptions()) }
+        #expect(throws: BeamSearchError.countAboveBeams(count: 5, beams: 3)) { try search.recommend(prompts, options: DecodingOptions(beams: 3, count: 5)) }
+        #expect(throws: BeamSearchError.emptyPrompt(index: 1)) { try search.recommend([[5], []], options: DecodingOptions()) }
         let long = [Int32](repeating: 7, count: 600)
         #expect { try search.recommend([long], options: DecodingOptions()) } throws: { "\($0)".contains("context allows") }
     }

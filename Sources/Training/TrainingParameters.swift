@@ -1,0 +1,43 @@
+// Every setting of a training run, written into its config.json so that it can be repeated
+// and a resume checked.
+import CausalLM
+
+public struct TrainingParameters: Sendable, Codable, Equatable {
+    /// The loss and its settings.
+    public var loss = LossKind.ce
+    /// IGD's weight of zero-IG tokens.
+    public var beta = 0.1
+    /// MSL's fixed temperature (ignored with `ats`).
+    public var tau = 1.0
+    /// MSL's adaptive temperature.
+    public var ats = false
+    public var learningRate = 1e-4
+    public var warmup = 10
+    public var schedule = LRSchedule.cosine
+    public var epochs = 1
+    /// Stop after this many optimiser steps (nil: the epochs decide).
+    public var maxSteps: Int?
+    /// Samples per micro-batch, and micro-batches per optimiser step.
+    public var batch = 8
+    public var gradAccum = 1
+    public var clipNorm = 1.0
+    public var weightDecay = 0.0
+    public var seed: UInt64 = 42
+    /// Validation (and checkpoint) every this many steps; 0 = only at the end.
+    public var evalEvery = 50
+    /// Validation samples used (from the start of the valid split).
+    public var validSamples = 200
+    /// Skip a step whose loss or gradient is NaN/Inf instead of stopping.
+    public var skipNonFinite = false
+    /// LoRA adapters to train on a frozen base; nil trains every weight (full fine-tuning).
+    public var lora: LoRASettings?
+
+    public init() {}
+
+    /// Optimiser steps of a run on `trainSamples` samples: whole steps of batch × grad-accum
+    /// micro-batches per epoch (at least one), times the epochs, capped by `maxSteps`.
+    public func totalSteps(trainSamples: Int) -> Int {
+        let batchesPerEpoch = (trainSamples + batch - 1) / batch
+        return min(maxSteps ?? Int.max, max(1, batchesPerEpoch / gradAccum) * epochs)
+    }
+}
