@@ -116,7 +116,7 @@ extension BenchCommand {
                 """)
 
         @OptionGroup var modelOptions: ModelOptions
-        @OptionGroup var dataOptions: DatasetDirectoryOption
+        @OptionGroup var dataOptions: DatasetOptions
 
         @Option(help: "Samples per step.")
         var batch: Int = 8
@@ -176,22 +176,4 @@ extension BenchCommand {
             printMeasurements(rows, json: json)
         }
     }
-}
-
-/// Measurements as aligned rows, or as one JSON object (numbers stay numbers) for the bench scripts.
-func printMeasurements(_ rows: [(String, String)], json: Bool) {
-    if json {
-        print("{" + rows.map { "\"\($0.0)\":" + (Double($0.1) != nil ? $0.1 : jsonString($0.1)) }.joined(separator: ",") + "}")
-    } else {
-        print(alignedRows(rows), terminator: "")
-    }
-}
-
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
-/// Peak resident memory of this process.
-func peakRSSMegabytes() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
 }

@@ -191,12 +191,6 @@ func summaryTable(_ r: PreparationResult, out: String) -> String {
     return alignedRows(rows)
 }
 
-/// Key/value rows with the values in one column, one per line.
-func alignedRows(_ rows: [(String, String)]) -> String {
-    let width = rows.map(\.0.count).max() ?? 0
-    return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
-}
-
 private func subsampled(_ kept: Int, _ before: Int) -> String {
     kept == before ? "" : " (of \(grouped(before)))"
 }

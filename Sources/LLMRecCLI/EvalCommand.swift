@@ -15,35 +15,6 @@ enum Baseline: String, ExpressibleByArgument, CaseIterable {
     case popularity
 }
 
-/// The decoding options every recommending command takes.
-struct DecodingFlags: ParsableArguments {
-    @Option(help: ArgumentHelp("Beams kept per step (B); each beam ends in at most one item. (default: the largest K, at least 10)", valueName: "B"))
-    var beams: Int?
-
-    @Option(help: "IGD decoding's alpha: step scores times (1 - alpha * normalised IG); 0 turns it off (the paper uses 0.1-0.2).")
-    var igdAlpha: Double = 0
-
-    @Flag(help: "Softmax over the tokens the catalog allows at each step (MSL's constrained decoding) instead of the whole vocabulary.")
-    var maskSoftmax = false
-
-    @Option(help: "Final score = summed step scores / length^lambda: 0 as in D3, 1 as in BIGRec.")
-    var lengthPenalty: Double = 0
-
-    func beams(for count: Int) -> Int { beams ?? max(10, count) }
-
-    func options(count: Int) -> DecodingOptions {
-        DecodingOptions(beams: beams(for: count), count: count, igdAlpha: igdAlpha, maskSoftmax: maskSoftmax, lengthPenalty: lengthPenalty)
-    }
-
-    func check(count: Int) throws {
-        let b = beams(for: count)
-        if b < 1 { throw ValidationError("--beams must be at least 1, got \(b).") }
-        if count > b { throw ValidationError("asking for \(count) items needs at least \(count) beams (--beams \(b)): each beam ends in one item.") }
-        if !DecodingOptions.igdAlphaRange.contains(igdAlpha) { throw ValidationError("--igd-alpha must be in [0, 1], got \(igdAlpha).") }
-        if !lengthPenalty.isFinite { throw ValidationError("--length-penalty must be a number.") }
-    }
-}
-
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
@@ -64,7 +35,7 @@ struct EvalCommand: ParsableCommand {
                                valueName: "run|model"))
     var model: [String] = []
 
-    @OptionGroup var dataOptions: DatasetDirectoryOption
+    @OptionGroup var dataOptions: DatasetOptions
 
     @Option(help: "Which samples: test or valid.")
     var split: SplitName = .test
@@ -72,7 +43,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Cut-offs K for HR@K and NDCG@K, comma-separated.", valueName: "k,…"))
     var k: String = "1,3,5,10,20"
 
-    @OptionGroup var decoding: DecodingFlags
+    @OptionGroup var decoding: SearchOptions
 
     @Option(help: "Evaluate only the first N samples of the split.")
     var maxUsers: Int?
@@ -159,20 +130,4 @@ struct EvalCommand: ParsableCommand {
         }
         return summary
     }
-}
-
-/// Rows of HR@K, NDCG@K, valid share, users and seconds.
-func metricsTable(_ rows: [(String, MetricsSummary)]) -> String {
-    guard let ks = rows.first?.1.ks else { return "" }
-    let header = ["", ] + ks.map { "HR@\($0)" } + ks.map { "NDCG@\($0)" } + ["valid", "users", "seconds"]
-    var table = [header]
-    for (name, s) in rows {
-        table.append([name] + s.hr.map { String(format: "%.4f", $0) } + s.ndcg.map { String(format: "%.4f", $0) }
-                     + [String(format: "%.0f%%", 100 * s.validShare), "\(s.users)", String(format: "%.1f", s.seconds)])
-    }
-    let widths = header.indices.map { c in table.map { $0[c].count }.max()! }
-    return table.map { row in
-        row.enumerated().map { c, cell in c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                                          : String(repeating: " ", count: widths[c] - cell.count) + cell }.joined(separator: "  ")
-    }.joined(separator: "\n") + "\n"
 }

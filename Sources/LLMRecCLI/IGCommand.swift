@@ -8,14 +8,6 @@ import ItemIndex
 import RecData
 import Support
 
-/// `--data DIR`: a prepared dataset, for the commands that read one.
-struct DatasetDirectoryOption: ParsableArguments {
-    @Option(help: ArgumentHelp("A dataset directory written by `llmrec data prepare`.", valueName: "dir"))
-    var data: String
-
-    func open() throws -> PreparedDataset { try DatasetReader.open(URL(fileURLWithPath: data)) }
-}
-
 struct IGCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ig",
@@ -30,7 +22,7 @@ struct IGCommand: ParsableCommand {
               llmrec ig --data data/ml-100k --model smollm2
             """)
 
-    @OptionGroup var dataOptions: DatasetDirectoryOption
+    @OptionGroup var dataOptions: DatasetOptions
     @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "How many first tokens to list as most and least decisive.")

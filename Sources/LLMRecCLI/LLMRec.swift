@@ -1,10 +1,8 @@
-// The `llmrec` command: a thin layer over the libraries. One file per command group;
-// each command parses and checks its options, calls a library function, and prints.
+// The `llmrec` command: a thin layer over the libraries. One file per command (or group of
+// subcommands); each parses and checks its options, calls a library function, and prints.
+// Shared option groups live in OptionGroups.swift, shared output in Output.swift.
 import ArgumentParser
-import Kernels
-import Logging
 import Support
-import Synchronization
 
 @main
 struct LLMRec: AsyncParsableCommand {
@@ -23,46 +21,6 @@ struct LLMRec: AsyncParsableCommand {
             BenchCommand.self, AssetsCommand.self,
         ]
     )
-}
-
-/// Options every command takes.
-struct GlobalOptions: ParsableArguments {
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: Logger.Level = .info
-
-    /// Sends logs to standard error at the chosen level. Safe to call more than once.
-    func bootstrapLogging() -> Logger {
-        let level = logLevel
-        LoggingBootstrap.once {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        }
-        return Logger(label: "llmrec")
-    }
-
-    /// For commands that run the model: logging, and OpenBLAS on the right CPU kernels.
-    func prepareForCompute() -> Logger {
-        BLASSetup.ensureCoreType()
-        let log = bootstrapLogging()
-        log.debug("OpenBLAS core: \(BLASSetup.detectedCore)")
-        return log
-    }
-}
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}
-
-/// LoggingSystem.bootstrap may run only once per process; tests run several commands.
-enum LoggingBootstrap {
-    private static let done = Mutex(false)
-
-    static func once(_ body: () -> Void) {
-        done.withLock { done in
-            if !done { body(); done = true }
-        }
-    }
 }
 
 /// A failure found while running (not while parsing): printed as its message, without the usage

@@ -8,25 +8,6 @@ import ModelFormats
 import Support
 import Tokenizers
 
-struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The model: a .gguf file, a Hugging Face directory, or smollm2 (embedded default).",
-                               valueName: "smollm2|file.gguf|dir"))
-    var model: String = "smollm2"
-
-    func source() throws -> ModelSource { try ModelSource.resolve(model) }
-}
-
-/// The prompt of `logits` and `generate`.
-struct PromptOptions: ParsableArguments {
-    @Option(help: "The prompt text.")
-    var prompt: String
-
-    @Flag(help: "Wrap the prompt in the model's chat template as one user message.")
-    var chat = false
-
-    func encode(_ tokenizer: BPETokenizer) throws -> [Int32] { try encodePrompt(prompt, chat: chat, tokenizer: tokenizer) }
-}
-
 /// The prompt as token ids: optionally wrapped in the model's chat template, BOS first where the model wants it.
 func encodePrompt(_ text: String, chat: Bool, tokenizer: BPETokenizer) throws -> [Int32] {
     var prompt = text
@@ -256,10 +237,4 @@ func topIndices(_ values: [Float], _ k: Int) -> [Int] {
         }
     }
     return best
-}
-
-/// A JSON string literal.
-func jsonString(_ s: String) -> String {
-    let data = try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
-    return data.map { String(decoding: $0.dropFirst().dropLast(), as: UTF8.self) } ?? "\"\""
 }

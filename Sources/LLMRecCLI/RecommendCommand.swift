@@ -23,7 +23,7 @@ struct RecommendCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A run directory (llmrec train), a .gguf file, a Hugging Face directory, or smollm2.", valueName: "run|model"))
     var model: String = "smollm2"
 
-    @OptionGroup var dataOptions: DatasetDirectoryOption
+    @OptionGroup var dataOptions: DatasetOptions
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("The titles the user has interacted with, oldest first.", valueName: "title"))
     var history: [String] = []
@@ -31,7 +31,7 @@ struct RecommendCommand: ParsableCommand {
     @Option(help: "How many items to return.")
     var top: Int = 10
 
-    @OptionGroup var decoding: DecodingFlags
+    @OptionGroup var decoding: SearchOptions
 
     @Option(help: "For a run directory: which checkpoint, best or latest.")
     var checkpoint: RunCheckpoint = .best

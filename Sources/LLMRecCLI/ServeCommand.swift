@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A run directory (llmrec train), a .gguf file, a Hugging Face directory, or smollm2.", valueName: "run|model"))
     var model: String = "smollm2"
 
-    @OptionGroup var dataOptions: DatasetDirectoryOption
+    @OptionGroup var dataOptions: DatasetOptions
 
     @Option(help: "For a run directory: which checkpoint, best or latest.")
     var checkpoint: RunCheckpoint = .best
@@ -62,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a connection may stay silent before it is closed (slow or idle clients).")
     var idleTimeout: Int = 30
 
-    @OptionGroup var decoding: DecodingFlags
+    @OptionGroup var decoding: SearchOptions
 
     @OptionGroup var global: GlobalOptions
 

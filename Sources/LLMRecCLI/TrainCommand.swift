@@ -29,7 +29,7 @@ struct TrainCommand: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var dataOptions: DatasetDirectoryOption
+    @OptionGroup var dataOptions: DatasetOptions
 
     @Option(help: ArgumentHelp("The run directory to write.", valueName: "dir"))
     var out: String
@@ -180,14 +180,15 @@ struct TrainCommand: ParsableCommand {
         log.info("training \(model.config.architecture.rawValue), \(what), on \(corpus.train.count) samples: \(trainer.totalSteps) steps of \(batch * gradAccum), loss \(loss.rawValue)")
         let bar = ProgressBar(label: "train", total: trainer.totalSteps)
         let terminal = isatty(STDERR_FILENO) == 1
+        var lastStep = ""
         try trainer.train(resume: resume) { event in
             switch event {
             case .step(let step, let total, let loss, let lr, let tau, let tps, let norm):
                 bar.update(step)
-                if !terminal || step == total {
-                    print(String(format: "step %d/%d: loss %.4f, lr %.2e, %.0f tokens/s, grad norm %.3f", step, total, loss, lr, tps, norm)
-                          + (tau.map { String(format: ", tau %.3f", $0) } ?? ""))
-                }
+                lastStep = String(format: "step %d/%d: loss %.4f, lr %.2e, %.0f tokens/s, grad norm %.3f", step, total, loss, lr, tps, norm)
+                    + (tau.map { String(format: ", tau %.3f", $0) } ?? "")
+                // On a terminal the bar shows progress; the last step's line follows it.
+                if !terminal { print(lastStep) }
             case .skipped(let step, let reason):
                 log.warning("step \(step) skipped: \(reason)")
             case .validation(let step, let loss, let best):
@@ -197,6 +198,7 @@ struct TrainCommand: ParsableCommand {
             }
         }
         bar.finish()
+        if terminal, !lastStep.isEmpty { print(lastStep) }
         print("run written to \(out): config.json, log.jsonl, checkpoint-latest/, checkpoint-best/")
     }
 }

@@ -27,7 +27,8 @@ public final class ProgressBar: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         current = done
         let now = DispatchTime.now().uptimeNanoseconds
-        if now - lastDraw < 100_000_000, done < total { return }
+        // The last draw is finish()'s, so that the full bar is drawn once.
+        if now - lastDraw < 100_000_000 || done >= total { return }
         lastDraw = now
         draw(now: now)
     }
@@ -64,7 +65,8 @@ func formatAmount(_ n: Int, _ unit: ProgressBar.ProgressUnit) -> String {
 
 func formatRate(_ r: Double, _ unit: ProgressBar.ProgressUnit) -> String {
     switch unit {
-    case .items: return String(format: "%.0f/s", r)
+    // Under one item a second a rate rounds to 0/s: show seconds per item then.
+    case .items: return r >= 1 || r <= 0 ? String(format: "%.0f/s", r) : String(format: "%.1f s each", 1 / r)
     case .bytes: return String(format: "%.1f MB/s", r / 1e6)
     }
 }

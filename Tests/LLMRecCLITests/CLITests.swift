@@ -9,13 +9,22 @@ import Testing
 
 @Suite("llmrec CLI")
 struct CLITests {
-    static let commands: [(String, any ParsableCommand.Type)] = [
-        ("llmrec", LLMRec.self), ("data", DataCommand.self), ("data prepare", DataCommand.Prepare.self),
-        ("data show", DataCommand.Show.self), ("assets", AssetsCommand.self), ("tokenize", TokenizeCommand.self),
-        ("logits", LogitsCommand.self), ("generate", GenerateCommand.self), ("model", ModelCommand.self),
-        ("model info", ModelCommand.Info.self), ("ig", IGCommand.self), ("train", TrainCommand.self), ("export", ExportCommand.self), ("eval", EvalCommand.self), ("recommend", RecommendCommand.self), ("compare", CompareCommand.self), ("bench", BenchCommand.self), ("bench train", BenchCommand.Train.self), ("bench forward", BenchCommand.Forward.self),
-        ("study", StudyCommand.self), ("study run", StudyCommand.Run.self), ("report", ReportCommand.self), ("serve", ServeCommand.self),
-    ]
+    /// Every command, found by walking the command tree from the root (so none can be missed).
+    static let commands: [(String, any ParsableCommand.Type)] = {
+        func walk(_ command: any ParsableCommand.Type, _ path: String) -> [(String, any ParsableCommand.Type)] {
+            let name = command.configuration.commandName ?? String(describing: command).lowercased()
+            let full = path.isEmpty ? name : "\(path) \(name)"
+            return [(full, command)] + command.configuration.subcommands.flatMap { walk($0, path.isEmpty ? "" : full) }
+        }
+        return walk(LLMRec.self, "")
+    }()
+
+    @Test func theTreeHoldsEveryCommand() {
+        let names = Set(Self.commands.map(\.0))
+        for name in ["llmrec", "data prepare", "study run", "report", "serve", "compare", "bench forward", "model info"] {
+            #expect(names.contains(name), "\(name) is missing from \(names.sorted())")
+        }
+    }
 
     @Test func everyOptionHasHelp() {
         for (name, command) in Self.commands {
