@@ -1,60 +1,14 @@
-// Row-wise kernels of the decoder: RMSNorm, SwiGLU, residual add, softmax.
-// Legend: N = rows, C = channels, H = hidden (MLP) channels.
+// Row-wise helpers of the decoder: residual add, dot and axpy, log-sum-exp over rows, and
+// zeroing large gradient buffers. RMSNorm, SwiGLU, attention and the products have files of
+// their own, each with its forward and backward pass.
+// Legend: N = rows, C = channels.
 import Foundation
-
-/// out (N, C) = inp / sqrt(mean(inp²) + eps) · weight (C).
-public func rmsNormForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                           N: Int, C: Int, eps: Float) {
-    rmsNormRows(out, rstd: nil, inp, weight, N: N, C: C, eps: eps)
-}
-
-/// The same, also saving rstd (N) = 1 / sqrt(mean(inp²) + eps) for the backward pass.
-public func rmsNormForward(_ out: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                           _ weight: UnsafePointer<Float>, N: Int, C: Int, eps: Float) {
-    rmsNormRows(out, rstd: rstd, inp, weight, N: N, C: C, eps: eps)
-}
-
-private func rmsNormRows(_ out: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>?, _ inp: UnsafePointer<Float>,
-                         _ weight: UnsafePointer<Float>, N: Int, C: Int, eps: Float) {
-    let p = Shared((out: out, rstd: rstd, inp: inp, weight: weight))
-    Parallel.chunks(N, minChunk: 16) { rows in
-        let (out, rstd, inp, weight) = p.value
-        for n in rows {
-            let x = inp + n * C, y = out + n * C
-            let scale = 1 / (dot(x, x, C) / Float(C) + eps).squareRoot()
-            rstd?[n] = scale
-            for c in 0..<C { y[c] = x[c] * scale * weight[c] }
-        }
-    }
-}
-
-/// out (N, H) = silu(gate) · up, silu(x) = x · σ(x), from gateUp (N, 2H) = [gate | up] per row.
-public func swigluForward(_ out: UnsafeMutablePointer<Float>, _ gateUp: UnsafePointer<Float>, rows N: Int, H: Int) {
-    let p = Shared((out: out, gateUp: gateUp))
-    Parallel.chunks(N, minChunk: 4) { rows in
-        let (out, gateUp) = p.value
-        for r in rows {
-            let g = gateUp + r * 2 * H, u = g + H, o = out + r * H
-            let rg = UnsafeRawPointer(g), ru = UnsafeRawPointer(u), ro = UnsafeMutableRawPointer(o)
-            var i = 0
-            while i + 8 <= H {
-                let gv = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                let uv = ru.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                ro.storeBytes(of: gv / (1 + exp8(-gv)) * uv, toByteOffset: i * 4, as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < H { o[i] = g[i] / (1 + expf(-g[i])) * u[i]; i += 1 }
-        }
-    }
-}
 
 /// x += y.
 public func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
     for i in 0..<count { x[i] += y[i] }
 }
 
-/// Σ a·b with eight independent accumulators so the loop vectorises.
-@inline(__always)
 public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
     var acc = SIMD8<Float>()
     var i = 0
@@ -68,8 +22,6 @@ public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) 
     return s
 }
 
-/// y += alpha · x.
-@inline(__always)
 public func axpy(_ y: UnsafeMutablePointer<Float>, _ alpha: Float, _ x: UnsafePointer<Float>, _ n: Int) {
     var i = 0
     let a = SIMD8<Float>(repeating: alpha)
@@ -111,4 +63,10 @@ public func logSumExpRows(_ x: UnsafePointer<Float>, rows: Int, _ n: Int) -> [Fl
         }
     }
     return out
+}
+
+/// Sets `count` floats to zero, in parallel (gradient buffers are hundreds of megabytes).
+public func zeroFill(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    let p = Shared(x)
+    Parallel.chunks(count, minChunk: 1 << 18) { r in (p.value + r.lowerBound).initialize(repeating: 0, count: r.count) }
 }

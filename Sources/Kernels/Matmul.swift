@@ -1,4 +1,5 @@
-// Linear layers: out = inp · Wᵀ (+ bias), with W stored (OC, C) row-major as in PyTorch.
+// Linear layers, forward and backward: out = inp · Wᵀ (+ bias), with W stored (OC, C) row-major
+// as in PyTorch; the backward pass *adds* into dinp, dW and db (dW skipped for frozen weights).
 // The BLAS version is the fast path; the naive loop is the reference the tests hold it to.
 // Legend: N = rows (batch × time), C = input channels, OC = output channels.
 import COpenBLAS
@@ -47,6 +48,35 @@ public func matmulForwardNaive(
             var acc = Double(bias?[o] ?? 0)
             for c in 0..<C { acc += Double(inp[n * C + c]) * Double(weight[o * C + c]) }
             out[n * OC + o] = Float(acc)
+        }
+    }
+}
+
+/// For out = inp · Wᵀ + b:  dinp (N, C) += dout · W;  dW (OC, C) += doutᵀ · inp;  db (OC) += Σ_n dout.
+/// `dweight` nil skips the weight gradient (frozen weights get only the input gradient).
+public func matmulBackward(
+    dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, C: Int, OC: Int
+) {
+    let p = Shared((dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight))
+    // dinp: split by input channels; dW and db: split by output channels. Disjoint writes either way.
+    if dinp != nil {
+        Parallel.chunks(C, minChunk: 64, align: 16) { r in
+            let v = p.value
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(N), Int32(r.count), Int32(OC),
+                        1, v.dout, Int32(OC), v.weight + r.lowerBound, Int32(C), 1, v.dinp! + r.lowerBound, Int32(C))
+        }
+    }
+    if dweight != nil || dbias != nil {
+        Parallel.chunks(OC, minChunk: 64, align: 16) { r in
+            let v = p.value
+            if let dw = v.dweight {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(r.count), Int32(C), Int32(N),
+                            1, v.dout + r.lowerBound, Int32(OC), v.inp, Int32(C), 1, dw + r.lowerBound * C, Int32(C))
+            }
+            if let db = v.dbias {
+                for n in 0..<N { for o in r { db[o] += v.dout[n * OC + o] } }
+            }
         }
     }
 }

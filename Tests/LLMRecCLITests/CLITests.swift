@@ -11,12 +11,13 @@ import Testing
 struct CLITests {
     /// Every command, found by walking the command tree from the root (so none can be missed).
     static let commands: [(String, any ParsableCommand.Type)] = {
-        func walk(_ command: any ParsableCommand.Type, _ path: String) -> [(String, any ParsableCommand.Type)] {
+        // Subcommands are named by their path below the root: "data prepare", "study run".
+        func walk(_ command: any ParsableCommand.Type, _ path: String?) -> [(String, any ParsableCommand.Type)] {
             let name = command.configuration.commandName ?? String(describing: command).lowercased()
-            let full = path.isEmpty ? name : "\(path) \(name)"
-            return [(full, command)] + command.configuration.subcommands.flatMap { walk($0, path.isEmpty ? "" : full) }
+            let full = path.map { $0.isEmpty ? name : "\($0) \(name)" } ?? name
+            return [(full, command)] + command.configuration.subcommands.flatMap { walk($0, path == nil ? "" : full) }
         }
-        return walk(LLMRec.self, "")
+        return walk(LLMRec.self, nil)
     }()
 
     @Test func theTreeHoldsEveryCommand() {

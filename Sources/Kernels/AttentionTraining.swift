@@ -1,93 +1,10 @@
-// Backward kernels, one per forward kernel, in llm.c's style: each takes the forward's inputs
-// (or what it saved) and the gradient of its output, and *adds* into the gradients of its inputs
-// and parameters. Legend as in the forward kernels.
+// Attention for training, forward and backward, over packed rows: keys and values come from
+// the rows themselves (no KV cache), a segment may continue a shared prefix computed once for
+// the batch, and the forward keeps the softmax probabilities for the backward, which *adds*
+// into d qkv. Inference attention over a KV cache is in Attention.swift.
+// Legend: NH = query heads, KVH = key/value heads, D = head dimension.
 import COpenBLAS
-import Dispatch
 import Foundation
-
-/// For out = inp · Wᵀ + b:  dinp (N, C) += dout · W;  dW (OC, C) += doutᵀ · inp;  db (OC) += Σ_n dout.
-/// `dweight` nil skips the weight gradient (frozen weights get only the input gradient).
-public func matmulBackward(
-    dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
-    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, C: Int, OC: Int
-) {
-    let p = Shared((dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight))
-    // dinp: split by input channels; dW and db: split by output channels. Disjoint writes either way.
-    if dinp != nil {
-        Parallel.chunks(C, minChunk: 64, align: 16) { r in
-            let v = p.value
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(N), Int32(r.count), Int32(OC),
-                        1, v.dout, Int32(OC), v.weight + r.lowerBound, Int32(C), 1, v.dinp! + r.lowerBound, Int32(C))
-        }
-    }
-    if dweight != nil || dbias != nil {
-        Parallel.chunks(OC, minChunk: 64, align: 16) { r in
-            let v = p.value
-            if let dw = v.dweight {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(r.count), Int32(C), Int32(N),
-                            1, v.dout + r.lowerBound, Int32(OC), v.inp, Int32(C), 1, dw + r.lowerBound * C, Int32(C))
-            }
-            if let db = v.dbias {
-                for n in 0..<N { for o in r { db[o] += v.dout[n * OC + o] } }
-            }
-        }
-    }
-}
-
-
-/// For y = x · rstd · w:  dx += rstd · (g − x · rstd² · mean(g · x)) with g = dy · w;  dw += Σ_n dy · x · rstd.
-public func rmsNormBackward(
-    dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
-    inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int
-) {
-    // Rows in parallel; each chunk sums its own share of dw, added up afterwards in chunk order
-    // (deterministic, so a resumed run repeats bit for bit).
-    let chunks = Parallel.workers
-    let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * C)
-    partial.initialize(repeating: 0, count: chunks * C)
-    defer { partial.deallocate() }
-    let step = (N + chunks - 1) / max(chunks, 1)
-    let p = Shared((dinp: dinp, dout: dout, inp: inp, weight: weight, rstd: rstd, partial: partial))
-    Parallel.perform(chunks) { k in
-        let v = p.value
-        let dw = v.partial + k * C
-        for n in (k * step)..<min(N, (k + 1) * step) {
-            let x = v.inp + n * C, dy = v.dout + n * C, dx = v.dinp + n * C
-            let r = v.rstd[n]
-            var gx: Float = 0
-            for c in 0..<C { gx += dy[c] * v.weight[c] * x[c] }
-            let kk = r * r * r * gx / Float(C)
-            for c in 0..<C { dx[c] += r * dy[c] * v.weight[c] - kk * x[c] }
-            for c in 0..<C { dw[c] += dy[c] * x[c] * r }
-        }
-    }
-    if let dweight {
-        for k in 0..<chunks { addInPlace(dweight, partial + k * C, count: C) }
-    }
-}
-
-/// For h = silu(g) · u from gateUp (N, 2H) = [g | u]:  dgateUp (N, 2H) = [dh · u · silu'(g) | dh · silu(g)]
-/// (written, not added), silu'(g) = σ(g) · (1 + g · (1 − σ(g))).
-public func swigluBackward(dgateUp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, gateUp: UnsafePointer<Float>, rows N: Int, H: Int) {
-    let p = Shared((dgateUp: dgateUp, dout: dout, gateUp: gateUp))
-    Parallel.chunks(N, minChunk: 4) { rows in
-        let v = p.value
-        for r in rows {
-            let g = v.gateUp + r * 2 * H, u = g + H, dh = v.dout + r * H, dg = v.dgateUp + r * 2 * H, du = dg + H
-            for i in 0..<H {
-                let s = 1 / (1 + expf(-g[i]))
-                du[i] = dh[i] * g[i] * s
-                dg[i] = dh[i] * u[i] * s * (1 + g[i] * (1 - s))
-            }
-        }
-    }
-}
-
-/// Sets `count` floats to zero, in parallel (gradient buffers are hundreds of megabytes).
-public func zeroFill(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    let p = Shared(x)
-    Parallel.chunks(count, minChunk: 1 << 18) { r in (p.value + r.lowerBound).initialize(repeating: 0, count: r.count) }
-}
 
 /// Attention forward for training. Keys and values come from the packed rows themselves: a
 /// segment with firstPosition f > 0 continues a shared prefix held in rows 0..<f (computed once
