@@ -18,6 +18,9 @@ public final class TrainingTape: @unchecked Sendable {
     private(set) var tokens: [Int32]
     /// Packed row of each requested output, in order.
     public private(set) var outputRows: [Int]
+    /// The backward pass's working buffers: they travel with the tape, so a recycled tape
+    /// brings them to the next step instead of the backward pass allocating them again.
+    let backwardScratch = ScratchBuffers()
     /// LoRA adapters in the pass (nil: the base model alone), and the seed of their dropout
     /// masks (nil: no dropout, as in validation).
     let adapter: LoRAAdapter?
@@ -296,16 +299,12 @@ extension DecoderModel {
         precondition(grads != nil || (tape.adapter != nil && adapterGrads != nil), "backward needs something to train")
         func gl(_ t: LayerTensor, _ l: Int) -> UnsafeMutablePointer<Float>? { grads.map { $0.view(layout.layers[l][t]!) } }
         func gg(_ t: GlobalTensor) -> UnsafeMutablePointer<Float>? { grads.map { $0.view(layout.globals[t]!) } }
-        func zeros(_ n: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
-            p.initialize(repeating: 0, count: n)
-            return p
-        }
-        let dx = zeros(N * C), dxnF = zeros(R * C), dxF = zeros(R * C), gathered = zeros(R * C)
-        let dh = zeros(N * H), dgateUp = zeros(N * 2 * H), dxn = zeros(N * C), datt = zeros(N * qw), dqkv = zeros(N * QKV)
+        let buffers = tape.backwardScratch
+        let dx = buffers.zeroed(0, N * C), dxnF = buffers.zeroed(1, R * C), dxF = buffers.zeroed(2, R * C), gathered = buffers.zeroed(3, R * C)
+        let dh = buffers.zeroed(4, N * H), dgateUp = buffers.zeroed(5, N * 2 * H), dxn = buffers.zeroed(6, N * C)
+        let datt = buffers.zeroed(7, N * qw), dqkv = buffers.zeroed(8, N * QKV)
         let block = tape.segments.map { $0.rows * ($0.firstPosition + $0.rows) }.max() ?? 0
-        let scratch = zeros(Parallel.workers * block)
-        defer { for p in [dx, dxnF, dxF, gathered, dh, dgateUp, dxn, datt, dqkv, scratch] { p.deallocate() } }
+        let scratch = buffers.zeroed(9, Parallel.workers * block)
         func lora(_ t: LoRATarget, _ l: Int, input: UnsafePointer<Float>, dout: UnsafePointer<Float>, ld: Int, dinp: UnsafeMutablePointer<Float>) {
             loraBackward(t, l, tape, input: input, dout: dout, ldDout: ld, dinp: dinp, grads: adapterGrads)
         }
@@ -353,4 +352,28 @@ extension DecoderModel {
         guard let dE = gg(.embedding) else { return }
         for r in 0..<N { addInPlace(dE + Int(tape.tokens[r]) * C, dx + r * C, count: C) }
     }
+}
+
+/// Numbered Float32 buffers that grow to the largest size asked for and are kept until the
+/// owner goes: a training step asks for the same buffers every time.
+final class ScratchBuffers {
+    private var buffers: [UnsafeMutablePointer<Float>] = []
+    private var capacities: [Int] = []
+
+    /// Buffer `slot` holding at least `count` floats, its first `count` set to zero.
+    func zeroed(_ slot: Int, _ count: Int) -> UnsafeMutablePointer<Float> {
+        while buffers.count <= slot {
+            buffers.append(.allocate(capacity: 1))
+            capacities.append(1)
+        }
+        if capacities[slot] < count {
+            buffers[slot].deallocate()
+            buffers[slot] = .allocate(capacity: count)
+            capacities[slot] = count
+        }
+        buffers[slot].initialize(repeating: 0, count: count)
+        return buffers[slot]
+    }
+
+    deinit { for p in buffers { p.deallocate() } }
 }
