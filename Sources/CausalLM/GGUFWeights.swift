@@ -27,7 +27,7 @@ extension DecoderModel {
             jobs.append((t, slot, permuteHeads))
         }
         for (g, slot) in layout.globals { try take(WeightNames.gguf(g), slot) }
-        let permute = config.architecture == .llama
+        let permute = config.architecture.facts.ggufRotaryPermuted
         for (i, layer) in layout.layers.enumerated() {
             for (t, slot) in layer {
                 let heads: Int? = !permute ? nil : t == .wq ? config.heads : t == .wk ? config.kvHeads : nil

@@ -85,7 +85,7 @@ extension ModelConfig {
             kvHeads: hf.numKeyValueHeads ?? hf.numAttentionHeads,
             headDim: hf.headDim ?? hf.hiddenSize / max(hf.numAttentionHeads, 1),
             intermediateSize: hf.intermediateSize, vocabSize: hf.vocabSize,
-            ropeTheta: hf.ropeTheta ?? hf.ropeParameters?.ropeTheta ?? (arch == .qwen2 ? 1_000_000 : 10_000), ropeScaling: scaling,
+            ropeTheta: hf.ropeTheta ?? hf.ropeParameters?.ropeTheta ?? arch.facts.defaultRopeTheta, ropeScaling: scaling,
             rmsNormEps: Float(hf.rmsNormEps ?? 1e-6), maxPositions: hf.maxPositionEmbeddings ?? 2048,
             tieWordEmbeddings: hf.tieWordEmbeddings ?? false)
         try validate(path: url.path)

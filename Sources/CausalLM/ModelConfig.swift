@@ -30,7 +30,7 @@ public struct ModelConfig: Sendable, Equatable {
     public var maxPositions: Int
     public var tieWordEmbeddings: Bool
     /// Qwen2 has biases on the q, k and v projections.
-    public var attentionBias: Bool { architecture == .qwen2 }
+    public var attentionBias: Bool { architecture.facts.attentionBias }
 
     public var parameterCount: Int { ParameterLayout(self).count }
 }

@@ -25,17 +25,10 @@ extension DecoderModel {
         ]
         if let bos = tokenizer.bosTokenID { json["bos_token_id"] = Int(bos) }
         if let pad = tokenizer.padTokenID { json["pad_token_id"] = Int(pad) }
-        switch c.architecture {
-        case .llama:
-            json["architectures"] = ["LlamaForCausalLM"]
-            json["model_type"] = "llama"
-            json["attention_bias"] = false
-            json["mlp_bias"] = false
-        case .qwen2:
-            json["architectures"] = ["Qwen2ForCausalLM"]
-            json["model_type"] = "qwen2"
-            json["use_sliding_window"] = false
-        }
+        let facts = c.architecture.facts
+        json["architectures"] = [facts.huggingFaceClass]
+        json["model_type"] = facts.modelType
+        for (key, value) in facts.exportFlags { json[key] = value }
         if let s = c.ropeScaling {
             json["rope_scaling"] = ["rope_type": "llama3", "factor": s.factor, "low_freq_factor": s.lowFreqFactor,
                                     "high_freq_factor": s.highFreqFactor, "original_max_position_embeddings": Int(s.originalMaxPositions)]
