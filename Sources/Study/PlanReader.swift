@@ -89,6 +89,15 @@ struct PlanObject {
         return Int(x)
     }
 
+    /// One of an enumeration's raw values, naming the values allowed when it is none of them.
+    func choice<E: RawRepresentable & CaseIterable>(_ m: JSONMember, _ type: E.Type, what: String) throws -> E where E.RawValue == String {
+        let text = try string(m)
+        guard let value = E(rawValue: text) else {
+            throw fail(m.line, "unknown \(what) '\(text)' (one of: \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return value
+    }
+
     func bool(_ m: JSONMember) throws -> Bool {
         guard case .bool(let b) = m.node.value else { throw fail(m.line, "'\(m.key)' must be true or false") }
         return b
@@ -181,11 +190,7 @@ struct PlanParser {
                 throw o.fail(sourceMember.line, "'source': \(error)")
             }
         }
-        if let s = o.member("split") {
-            let text = try o.string(s)
-            guard let split = SplitMethod(rawValue: text) else { throw o.fail(s.line, "'split' must be time or loo, got '\(text)'") }
-            spec.split = split
-        }
+        if let s = o.member("split") { spec.split = try o.choice(s, SplitMethod.self, what: "split") }
         if let h = o.member("history") { spec.history = try o.integer(h, min: 1) }
         if let k = o.member("kcore") { spec.kcore = try o.integer(k, min: 0) }
         try o.finish(known: ["source", "split", "history", "kcore"])
@@ -332,13 +337,7 @@ struct PlanParser {
 
     /// Applies the training keys present in `o` to `p`, checking each value.
     func applyTraining(_ o: inout PlanObject, to p: inout TrainingParameters) throws {
-        if let m = o.member("loss") {
-            let text = try o.string(m)
-            guard let loss = LossKind(rawValue: text) else {
-                throw o.fail(m.line, "unknown loss '\(text)' (losses: \(LossKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            p.loss = loss
-        }
+        if let m = o.member("loss") { p.loss = try o.choice(m, LossKind.self, what: "loss") }
         func positive(_ key: String) throws -> Double? {
             guard let m = o.member(key) else { return nil }
             let x = try o.number(m)
@@ -353,11 +352,7 @@ struct PlanParser {
         if let m = o.member("ats") { p.ats = try o.bool(m) }
         if let x = try positive("lr") { p.learningRate = x }
         if let m = o.member("warmup") { p.warmup = try o.integer(m, min: 0) }
-        if let m = o.member("schedule") {
-            let text = try o.string(m)
-            guard let s = LRSchedule(rawValue: text) else { throw o.fail(m.line, "'schedule' must be cosine or constant, got '\(text)'") }
-            p.schedule = s
-        }
+        if let m = o.member("schedule") { p.schedule = try o.choice(m, LRSchedule.self, what: "schedule") }
         if let m = o.member("epochs") { p.epochs = try o.integer(m, min: 1) }
         if let m = o.member("max_steps") { p.maxSteps = try o.integer(m, min: 1) }
         if let m = o.member("batch") { p.batch = try o.integer(m, min: 1) }

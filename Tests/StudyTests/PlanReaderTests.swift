@@ -86,7 +86,7 @@ import Training
         #expect(failure(edited(#""name": "demo","#, #""name": "demo", "nmae": 1,"#))
                 == "2: the plan: unknown key 'nmae' (known: name, description, model, dataset, samples, training, evaluation, decoders, arms, baseline, noise_floor, power_check, floors, external)")
         #expect(failure(edited(#"{"name": "ce-seed2", "seed": 2,"#, #"{"name": "ce-seed2", "sed": 2,"#)).hasPrefix("17: arm 'ce-seed2': unknown key 'sed' (known: name, decoders, loss, beta"))
-        #expect(failure(edited(#""loss": "msl+igd""#, #""loss": "msl-igd""#)) == "15: arm 'msl+igd': unknown loss 'msl-igd' (losses: ce, igd, msl, msl+igd)")
+        #expect(failure(edited(#""loss": "msl+igd""#, #""loss": "msl-igd""#)) == "15: arm 'msl+igd': unknown loss 'msl-igd' (one of: ce, igd, msl, msl+igd)")
         #expect(failure(edited(#"{"name": "ce-lora","#, #"{"name": "ce","#)) == "16: an arm: a second arm named 'ce'")
         #expect(failure(edited(#""decoders": ["plain", "igd-decoding"]"#, #""decoders": ["plain", "igd"]"#))
                 == "16: arm 'ce-lora': unknown decoder 'igd' (decoders: plain, igd-decoding, masked)")
