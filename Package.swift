@@ -79,7 +79,6 @@ let package = Package(
             dependencies: [
                 "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "CatalogIndex", "Training", "Decoding", "Evaluation", "Serving", "Study",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
