@@ -74,18 +74,18 @@ struct StudyRunTests {
         #expect(files.exists(files.metrics("ce", "plain")) && files.exists(files.metrics("popularity", ExternalResults.decoder)))
         #expect(!files.exists(files.training("igd")) && files.exists(files.run("igd").appendingPathComponent("checkpoint-latest")))
 
-        // 2. Resumed, then killed in igd's plain evaluation after 8 of 20 windows.
+        // 2. Resumed, then killed in igd's plain evaluation after its first batch (10 of 20 windows).
         #expect(throws: StudyInterrupted.self) {
-            let lines = try run(plan, in: dir) { $0 == .evaluationBatch(arm: "igd", decoder: "plain", done: 8) }
+            let lines = try run(plan, in: dir) { $0 == .evaluationBatch(arm: "igd", decoder: "plain", done: 10) }
             #expect(lines.contains { $0.contains("[igd] training:") && $0.contains("resuming at step 2") })
         }
         let trained = try StudyJSON.read(TrainingRecord.self, from: files.training("igd"))
         #expect(trained.sittings == 2 && trained.steps == 3)
-        #expect(RankedSample.readPartial(files.partial("igd", "plain")).count == 8)
+        #expect(RankedSample.readPartial(files.partial("igd", "plain")).count == 10)
 
         // 3. Finished.
         let finishing = try run(plan, in: dir)
-        #expect(finishing.contains { $0.contains("[igd] evaluating with plain") && $0.contains("resuming after 8") })
+        #expect(finishing.contains { $0.contains("[igd] evaluating with plain") && $0.contains("resuming after 10") })
         #expect(finishing.contains { $0.contains("[ce] done") })
         #expect(!files.exists(files.partial("igd", "plain")))
         let results = try contents(files.results)
