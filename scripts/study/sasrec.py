@@ -15,6 +15,8 @@ MovieLens; CE over the catalog is the common stronger variant).
 
 usage: scripts/study/sasrec.py DIR --runs RUNS [--epochs 30] [--seed 1] [--threads N]
   needs torch (scripts/fixtures/requirements.txt: torch==2.15.0, numpy)
+It saves its state after every epoch in RUNS/sasrec/ and continues from there when run again,
+so it can be spread over several sittings like the study's arms.
 """
 import argparse
 import json
@@ -133,8 +135,24 @@ def main():
     histories = batch_histories(train, items, length)
     targets = torch.tensor([s["target"] for s in train])
     best, best_state, best_epoch, waited = -1.0, None, 0, 0
-    start = time.time()
-    for epoch in range(1, args.epochs + 1):
+    state_dir = os.path.join(args.runs, "sasrec")
+    state_file = os.path.join(state_dir, "state.pt")
+    first, spent = 1, 0.0
+    if os.path.exists(state_file):
+        st = torch.load(state_file, weights_only=False)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["optimizer"])
+        torch.set_rng_state(st["torch_rng"])
+        rng.bit_generator.state = st["numpy_rng"]
+        best, best_state, best_epoch, waited = st["best"], st["best_state"], st["best_epoch"], st["waited"]
+        first, spent = st["epoch"] + 1, st["seconds"]
+        print(f"resuming after epoch {st['epoch']} (best {best:.4f} at epoch {best_epoch})", flush=True)
+    start = time.time() - spent
+    epoch = first - 1
+    for epoch in range(first, args.epochs + 1):
+        if waited >= args.patience:
+            epoch -= 1
+            break
         model.train()
         order = torch.from_numpy(rng.permutation(len(train)))
         total = 0.0
@@ -152,8 +170,13 @@ def main():
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
         else:
             waited += 1
-            if waited >= args.patience:
-                break
+        os.makedirs(state_dir, exist_ok=True)
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state(),
+                    "numpy_rng": rng.bit_generator.state, "best": best, "best_state": best_state, "best_epoch": best_epoch,
+                    "waited": waited, "epoch": epoch, "seconds": time.time() - start}, state_file + ".tmp")
+        os.replace(state_file + ".tmp", state_file)
+        if waited >= args.patience:
+            break
     train_seconds = time.time() - start
     model.load_state_dict(best_state)
     t0 = time.time()
