@@ -1,0 +1,33 @@
+// The committed ML-1M study: its plan reads, and `llmrec report docs/study/ml-1m --out
+// docs/RESULTS.md` gives the committed report and figures byte for byte (so a change to the
+// report's code cannot leave docs/RESULTS.md stale).
+import Foundation
+import Study
+import Testing
+
+@Suite struct CommittedStudyTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let study = root.appendingPathComponent("docs/study/ml-1m")
+
+    @Test func thePlanReads() throws {
+        let plan = try PlanReader.read(Self.study.appendingPathComponent("plan.json"), checkSources: false)
+        #expect(plan.arms.map(\.name) == ["ce", "igd", "msl", "msl+igd", "ce-seed2", "igd-beta0"])
+        #expect(plan.samples.train == 4096 && plan.samples.test == 5000 && plan.samples.valid == 512)
+    }
+
+    @Test func theReportIsTheCommittedOne() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-results-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let written = try StudyReport.write(directory: Self.study, to: out.appendingPathComponent("RESULTS.md"))
+        let committed = Self.root.appendingPathComponent("docs/RESULTS.md")
+        #expect(try Data(contentsOf: written.markdown) == Data(contentsOf: committed),
+                "docs/RESULTS.md is stale: run `llmrec report docs/study/ml-1m --out docs/RESULTS.md`")
+        let committedFigures = Self.root.appendingPathComponent("docs/RESULTS-figures")
+        let names = try FileManager.default.contentsOfDirectory(atPath: committedFigures.path).sorted()
+        #expect(names == written.figures.map(\.lastPathComponent).sorted())
+        for figure in written.figures {
+            #expect(try Data(contentsOf: figure) == Data(contentsOf: committedFigures.appendingPathComponent(figure.lastPathComponent)),
+                    "\(figure.lastPathComponent) is stale")
+        }
+    }
+}
