@@ -116,9 +116,10 @@ struct TrainCommand: ParsableCommand {
         for (name, v) in [("--epochs", epochs), ("--batch", batch), ("--grad-accum", gradAccum), ("--max-steps", maxSteps ?? 1)] where v < 1 {
             throw ValidationError("\(name) must be at least 1, got \(v).")
         }
-        for (name, v) in [("--lr", lr), ("--tau", tau), ("--clip", clip)] where !(v > 0) {
-            throw ValidationError("\(name) must be positive, got \(v).")
+        for (name, v) in [("--lr", lr), ("--tau", tau), ("--clip", clip)] where !(v > 0 && v.isFinite) {
+            throw ValidationError("\(name) must be a positive number, got \(v).")
         }
+        if !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be a number of at least 0, got \(weightDecay).") }
         if !(0...1).contains(beta) { throw ValidationError("--beta must be in [0, 1], got \(beta).") }
         if ats, !loss.masked { throw ValidationError("--ats applies to the msl losses only; use --loss msl or msl+igd.") }
         if full, loraRank != nil { throw ValidationError("--full and --lora-rank exclude each other: train every weight, or adapters.") }
@@ -127,7 +128,7 @@ struct TrainCommand: ParsableCommand {
         }
         if let r = loraRank, r < 1 { throw ValidationError("--lora-rank must be at least 1, got \(r).") }
         if !(0..<1).contains(loraDropout) { throw ValidationError("--lora-dropout must be in [0, 1), got \(loraDropout).") }
-        if let a = loraAlpha, !(a > 0) { throw ValidationError("--lora-alpha must be positive, got \(a).") }
+        if let a = loraAlpha, !(a > 0 && a.isFinite) { throw ValidationError("--lora-alpha must be positive, got \(a).") }
         _ = try LoRATarget.parse(loraNames)
     }
 

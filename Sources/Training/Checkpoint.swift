@@ -142,7 +142,26 @@ public struct RunDirectory: Sendable {
         data.withUnsafeBytes { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: n * 4) }
     }
 
-    public func loadState(from url: URL) throws -> LoopState {
-        try JSONDecoder().decode(LoopState.self, from: Data(contentsOf: url.appendingPathComponent("state.json")))
+    /// A checkpoint's loop state, checked: a step in 0...`maxStep` (when given), a finite τ, a best
+    /// step no later than the step and a finite best loss. A file that is not such a state is
+    /// reported as damaged, naming it.
+    public func loadState(from url: URL, maxStep: Int? = nil) throws -> LoopState {
+        let file = url.appendingPathComponent("state.json")
+        let data: Data
+        do { data = try Data(contentsOf: file) } catch { throw RunError.corrupt(file.path, expected: "a readable state.json") }
+        let state: LoopState
+        do { state = try JSONDecoder().decode(LoopState.self, from: data) } catch {
+            throw RunError.corrupt(file.path, expected: "the loop state as JSON (step, tau, bestValidLoss, bestStep)")
+        }
+        let upper = maxStep ?? Int.max
+        guard (0...upper).contains(state.step) else {
+            throw RunError.corrupt(file.path, expected: "a step in 0...\(maxStep.map(String.init) ?? "∞"), found \(state.step)")
+        }
+        guard state.tau.isFinite, state.tau > 0 else { throw RunError.corrupt(file.path, expected: "a finite positive tau, found \(state.tau)") }
+        if let b = state.bestStep, !(0...state.step).contains(b) {
+            throw RunError.corrupt(file.path, expected: "a best step in 0...\(state.step), found \(b)")
+        }
+        if let v = state.bestValidLoss, !v.isFinite { throw RunError.corrupt(file.path, expected: "a finite best validation loss, found \(v)") }
+        return state
     }
 }

@@ -66,7 +66,7 @@ public final class Trainer {
         let grads = ParameterBuffer(count: count, zeroed: true)
         var state = LoopState()
         if resume {
-            state = try run.loadState(from: run.latest)
+            state = try run.loadState(from: run.latest, maxStep: totalSteps)
             try run.load(weightsFile, from: run.latest, into: weights.data, count: count)
             try run.load("adam_m.bin", from: run.latest, into: opt.m, count: count)
             try run.load("adam_v.bin", from: run.latest, into: opt.v, count: count)
@@ -136,7 +136,11 @@ public final class Trainer {
                 if isBest {
                     state.bestValidLoss = valid
                     state.bestStep = step
-                    try run.save(to: run.best, buffers: [(weightsFile, weights.data, count)], state: state)
+                    // The best checkpoint's own state is at this step (export reports it).
+                    var best = state
+                    best.step = step
+                    best.tau = ats.tau
+                    try run.save(to: run.best, buffers: [(weightsFile, weights.data, count)], state: best)
                 }
                 try report(.validation(step: step, loss: valid, best: isBest))
                 run.log(["step": step, "valid_loss": valid, "best": isBest])

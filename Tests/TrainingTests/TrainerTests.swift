@@ -144,4 +144,32 @@ struct TrainerTests {
         p.lora = LoRASettings(rank: 0)
         #expect { try makeTrainer(scratch(), p, resume: false) } throws: { "\($0)".contains("rank must be at least 1") }
     }
+
+    @Test func theBestCheckpointRecordsItsOwnStep() throws {
+        // Validation every 2 steps; the loss falls, so each validation writes a new best.
+        var p = params
+        p.epochs = 2
+        let dir = scratch()
+        let trainer = try makeTrainer(dir, p, resume: false)
+        try trainer.train(resume: false) { _ in }
+        let best = try trainer.run.loadState(from: trainer.run.best)
+        #expect(best.bestStep != nil && best.step == best.bestStep, "best checkpoint state: step \(best.step), best step \(String(describing: best.bestStep))")
+    }
+
+    @Test func aDamagedCheckpointStateIsReportedNamingItsFile() throws {
+        var p = params
+        p.epochs = 2
+        let dir = scratch()
+        let trainer = try makeTrainer(dir, p, resume: false)
+        try trainer.train(resume: false) { _ in }
+        let file = trainer.run.latest.appendingPathComponent("state.json")
+        for (bad, expected) in [(#"{"step": -5, "tau": 1.5}"#, "a step in 0...6, found -5"), (#"{"step": 99, "tau": 1.5}"#, "a step in 0...6, found 99"),
+                                (#"{"step": 2, "tau": 1.5, "bestStep": 4}"#, "a best step in 0...2, found 4"), ("not json", "the loop state as JSON")] {
+            try Data(bad.utf8).write(to: file)
+            let resumed = try makeTrainer(dir, p, resume: true)
+            #expect { try resumed.train(resume: true) { _ in } } throws: { error in
+                "\(error)".contains(file.path) && "\(error)".contains(expected) && "\(error)".contains("damaged")
+            }
+        }
+    }
 }
