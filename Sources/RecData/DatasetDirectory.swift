@@ -110,9 +110,12 @@ public enum SplitName: String, Sendable, CaseIterable, Codable {
 }
 
 public enum DatasetWriter {
-    /// Writes the dataset directory atomically; an existing directory is replaced only when `replace`.
-    public static func write(_ data: BuiltDataset, manifest: DatasetManifest, stats: DatasetStats, to url: URL, replace: Bool) throws {
-        try AtomicDirectory.write(to: url, replace: replace) { dir in
+    /// Writes the dataset directory atomically; an existing directory is replaced only when
+    /// `replace`, and only when it is a dataset directory (it holds dataset.json) that is not
+    /// one of the `inputs` or above them.
+    public static func write(_ data: BuiltDataset, manifest: DatasetManifest, stats: DatasetStats, to url: URL, replace: Bool,
+                             inputs: [String] = []) throws {
+        try AtomicDirectory.write(to: url, replace: replace, rule: ReplaceRule(marker: DatasetFile.manifest, inputs: inputs)) { dir in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try writeFile(encoder.encode(manifest), dir.file(DatasetFile.manifest))

@@ -37,7 +37,8 @@ public enum DatasetPreparation {
             stats.responseTokens = DatasetStats.TokenLengths(
                 mean: Double(lengths.reduce(0, +)) / Double(lengths.count), max: lengths.max()!, tokenizer: counter.name)
         }
-        try DatasetWriter.write(built, manifest: manifest, stats: stats, to: out, replace: replace)
+        try DatasetWriter.write(built, manifest: manifest, stats: stats, to: out, replace: replace,
+                                inputs: [source.interactions, source.items])
         let t3 = Date()
         return PreparationResult(
             dataset: built, stats: stats, manifest: manifest,

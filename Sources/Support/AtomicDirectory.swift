@@ -5,6 +5,7 @@ import Foundation
 
 public enum AtomicWriteError: Error, CustomStringConvertible {
     case destinationExists(String)
+    case unsafeDestination(String, reason: String)
     case cannotCreate(String, reason: String)
     case cannotWrite(String, reason: String)
 
@@ -12,10 +13,53 @@ public enum AtomicWriteError: Error, CustomStringConvertible {
         switch self {
         case .destinationExists(let path):
             return "\(path) already exists and is not empty; pass --force to replace it, or choose another --out"
+        case .unsafeDestination(let path, let reason):
+            return "refusing to write to \(path.isEmpty ? "an empty path" : path): \(reason); choose another --out"
         case .cannotCreate(let path, let reason):
             return "cannot create \(path): \(reason)"
         case .cannotWrite(let path, let reason):
             return "cannot write \(path): \(reason)"
+        }
+    }
+}
+
+/// What may be replaced: an output directory is never the working directory, the root, one of
+/// the command's inputs or a directory above them, and an existing non-empty one is replaced
+/// only when it holds `marker` (a file llmrec writes there, so that --force cannot delete a
+/// directory llmrec did not make).
+public struct ReplaceRule: Sendable {
+    public var marker: String
+    public var inputs: [String]
+    public init(marker: String, inputs: [String] = []) {
+        self.marker = marker
+        self.inputs = inputs
+    }
+
+    /// Throws when writing (or replacing) `destination` could delete what it must not.
+    public func check(_ destination: URL, rawPath: String? = nil) throws {
+        let fm = FileManager.default
+        let path = destination.standardizedFileURL.resolvingSymlinksInPath().path
+        if let raw = rawPath, raw.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw AtomicWriteError.unsafeDestination("", reason: "the output path is empty")
+        }
+        func isSameOrAbove(_ other: String) -> Bool {
+            let o = URL(fileURLWithPath: other).standardizedFileURL.resolvingSymlinksInPath().path
+            return o == path || o.hasPrefix(path.hasSuffix("/") ? path : path + "/")
+        }
+        if path == "/" { throw AtomicWriteError.unsafeDestination(path, reason: "it is the root directory") }
+        if isSameOrAbove(fm.currentDirectoryPath) {
+            throw AtomicWriteError.unsafeDestination(path, reason: "it is the working directory or holds it")
+        }
+        if let input = inputs.first(where: isSameOrAbove) {
+            throw AtomicWriteError.unsafeDestination(path, reason: "it is or holds an input of this command (\(input))")
+        }
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw AtomicWriteError.unsafeDestination(path, reason: "it is a file, not a directory") }
+            let contents = (try? fm.contentsOfDirectory(atPath: path)) ?? []
+            if !contents.isEmpty, !contents.contains(marker) {
+                throw AtomicWriteError.unsafeDestination(path, reason: "it is not empty and has no \(marker), so llmrec did not write it")
+            }
         }
     }
 }
@@ -26,9 +70,11 @@ public struct AtomicDirectory: Sendable {
     public let destination: URL
     public let staging: URL
 
-    /// - Parameter replace: when false, an existing non-empty destination is an error.
-    public init(destination: URL, replace: Bool) throws {
+    /// - Parameter replace: when false, an existing non-empty destination is an error; when true,
+    ///   `rule` (when given) decides whether it may be replaced.
+    public init(destination: URL, replace: Bool, rule: ReplaceRule? = nil) throws {
         let fm = FileManager.default
+        if replace { try rule?.check(destination) }
         self.destination = destination.standardizedFileURL
         if fm.fileExists(atPath: self.destination.path), !replace {
             let contents = (try? fm.contentsOfDirectory(atPath: self.destination.path)) ?? ["?"]
@@ -82,9 +128,9 @@ public struct AtomicDirectory: Sendable {
 
     /// Runs `body` to fill the directory, then commits; on any error discards and rethrows.
     public static func write(
-        to destination: URL, replace: Bool, _ body: (AtomicDirectory) throws -> Void
+        to destination: URL, replace: Bool, rule: ReplaceRule? = nil, _ body: (AtomicDirectory) throws -> Void
     ) throws {
-        let dir = try AtomicDirectory(destination: destination, replace: replace)
+        let dir = try AtomicDirectory(destination: destination, replace: replace, rule: rule)
         do {
             try body(dir)
             try dir.commit()

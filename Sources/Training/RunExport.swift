@@ -18,7 +18,8 @@ public enum RunExport {
     public static func export(run url: URL, checkpoint: RunCheckpoint, to out: URL, replace: Bool) throws -> Summary {
         let trained = try ModelOrRun.load(run: url, checkpoint: checkpoint)
         let (model, tokenizer, config, state, adapter) = (trained.model, trained.tokenizer, trained.config, trained.state, trained.adapter)
-        try AtomicDirectory.write(to: out, replace: replace) { dir in
+        let rule = ReplaceRule(marker: "llmrec_export.json", inputs: [url.path, config.model])
+        try AtomicDirectory.write(to: out, replace: replace, rule: rule) { dir in
             try model.saveHuggingFace(to: dir.staging, tokenizer: tokenizer)
             try adapter?.save(peftDirectory: dir.file("adapter"), baseModel: config.model)
             var provenance: [String: Any] = ["run": url.path, "checkpoint": checkpoint.rawValue, "step": state.step,

@@ -1,5 +1,6 @@
 // A prepared directory reads back to what was built, and its files are what users can parse.
 import Foundation
+import Support
 import Testing
 @testable import RecData
 
@@ -100,5 +101,43 @@ struct DatasetDirectoryTests {
         } throws: { error in
             String(describing: error).contains("test.jsonl: line 1: expected item ids in 0..<4")
         }
+    }
+
+    /// --force replaces only a dataset directory llmrec wrote: never the working directory, an
+    /// input's directory or one above it, or a directory without dataset.json; nothing is lost.
+    @Test func forceNeverDeletesWhatItMustNot() throws {
+        let root = scratchDirectory()
+        let inputs = root.appendingPathComponent("inputs")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        for name in ["interactions.csv", "items.csv"] {
+            try FileManager.default.copyItem(atPath: fixture("csv/\(name)"), toPath: inputs.appendingPathComponent(name).path)
+        }
+        let source = try DataSource.resolve(dataset: inputs.appendingPathComponent("interactions.csv").path,
+                                            items: inputs.appendingPathComponent("items.csv").path, format: .auto)
+        let mine = root.appendingPathComponent("notes")
+        try FileManager.default.createDirectory(at: mine, withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: mine.appendingPathComponent("todo.txt"))
+        for (out, reason) in [(inputs, "an input"), (root, "an input"), (mine, "no dataset.json")] {
+            #expect { try DatasetPreparation.run(source: source, options: BuildOptions(), out: out, replace: true) } throws: { error in
+                "\(error)".contains("refusing") && "\(error)".contains(reason)
+            }
+        }
+        // The working directory (also what an empty --out means) is checked by the rule alone, so
+        // that a regression here could never replace the directory the tests run in.
+        let rule = ReplaceRule(marker: DatasetFile.manifest)
+        for out in [URL(fileURLWithPath: FileManager.default.currentDirectoryPath), URL(fileURLWithPath: ""),
+                    URL(fileURLWithPath: FileManager.default.currentDirectoryPath).deletingLastPathComponent()] {
+            #expect { try rule.check(out) } throws: { "\($0)".contains("working directory") }
+        }
+        #expect(FileManager.default.fileExists(atPath: inputs.appendingPathComponent("interactions.csv").path))
+        #expect(try String(contentsOf: mine.appendingPathComponent("todo.txt"), encoding: .utf8) == "keep me")
+        // A dataset directory is replaced, and an empty one is filled.
+        let ds = root.appendingPathComponent("ds")
+        _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: ds, replace: false)
+        _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: ds, replace: true)
+        let empty = root.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: empty, replace: true)
+        #expect(try DatasetReader.open(empty).catalog.count == 4)
     }
 }
