@@ -75,6 +75,7 @@ extension StudyRunner {
                                dataFingerprint: fingerprint(files.data.appendingPathComponent("dataset.json").path)
                                    + "-draw\(context.draw.seed)-train\(record.trainWindows)-valid\(record.validWindows)")
         let fm = FileManager.default
+        runDir.recoverInterruptedCheckpoints()
         let resume = fm.fileExists(atPath: runDir.latest.path) && (try? runDir.readConfig()) == config
         if !resume, fm.fileExists(atPath: runDir.url.path) {
             // A run that never reached a checkpoint, or one for other settings: start again.

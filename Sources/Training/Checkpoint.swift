@@ -77,8 +77,40 @@ public struct RunDirectory: Sendable {
         }
     }
 
+    /// Tidies after a kill: a checkpoint whose commit was cut between its two renames is put back
+    /// (AtomicDirectory moves the old one aside as `.NAME.old-*` before renaming the new one in),
+    /// and partial checkpoints (`.NAME.tmp-*`, up to 1.6 GB each) are removed.
+    public func recoverInterruptedCheckpoints() {
+        let fm = FileManager.default
+        guard let entries = try? fm.contentsOfDirectory(atPath: url.path) else { return }
+        for name in [latest.lastPathComponent, best.lastPathComponent] {
+            let destination = url.appendingPathComponent(name)
+            let old = entries.filter { $0.hasPrefix(".\(name).old-") }.sorted()
+            if !fm.fileExists(atPath: destination.path), let keep = old.last {
+                try? fm.moveItem(at: url.appendingPathComponent(keep), to: destination)
+            }
+            for stale in entries where stale.hasPrefix(".\(name).tmp-") || stale.hasPrefix(".\(name).old-") {
+                try? fm.removeItem(at: url.appendingPathComponent(stale))
+            }
+        }
+    }
+
+    /// Drops the log's lines after `step` (a killed run logged steps past its last checkpoint;
+    /// the resumed run logs them again).
+    public func truncateLog(after step: Int) throws {
+        guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let s = (obj["step"] as? NSNumber)?.intValue
+            else { return false }
+            return s <= step
+        }
+        try writeFileAtomically(Data(kept.map { $0 + "\n" }.joined().utf8), to: logURL)
+    }
+
     /// Starts a new run (config.json, an empty log), or checks that a resumed one has the same config.
     public func prepare(_ config: RunConfig, resume: Bool) throws {
+        if resume { recoverInterruptedCheckpoints() }
         try check(config, resume: resume)
         if resume { return }
         let fm = FileManager.default

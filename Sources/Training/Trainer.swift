@@ -71,6 +71,7 @@ public final class Trainer {
             try run.load("adam_m.bin", from: run.latest, into: opt.m, count: count)
             try run.load("adam_v.bin", from: run.latest, into: opt.v, count: count)
             opt.restore(step: state.step)
+            try run.truncateLog(after: state.step)
         }
         var ats = AdaptiveTemperature(start: state.tau)
         var epochBatches: (epoch: Int, batches: [[Int]]) = (-1, [])

@@ -58,8 +58,19 @@ struct TrainerTests {
         #expect(throws: SimulatedKill.self) {
             try first.train(resume: false) { if case .step(5, _, _, _, _, _, _) = $0 { throw SimulatedKill() } }
         }
+        // Killed again between the two renames of a checkpoint commit: the old checkpoint is
+        // aside and a partial new one lies beside it. Resume puts the old one back and tidies.
+        let fm = FileManager.default
+        try fm.moveItem(at: b.appendingPathComponent("checkpoint-latest"), to: b.appendingPathComponent(".checkpoint-latest.old-7"))
+        try fm.createDirectory(at: b.appendingPathComponent(".checkpoint-latest.tmp-9"), withIntermediateDirectories: true)
         let second = try makeTrainer(b, params, resume: true)
         try second.train(resume: true) { _ in }
+        #expect(try fm.contentsOfDirectory(atPath: b.path).filter { $0.hasPrefix(".") }.isEmpty)
+        // Steps 5 was logged before the kill and again after the resume: the log holds it once.
+        let steps = try String(contentsOf: b.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["valid_loss"] == nil }.compactMap { $0["step"] as? Int }
+        #expect(steps == Array(1...12), "\(steps)")
         let n = full.model.layout.count
         let same = (0..<n).allSatisfy { full.model.parameters.data[$0] == second.model.parameters.data[$0] }
         #expect(same, "resumed weights differ from the uninterrupted run")
