@@ -155,8 +155,15 @@ struct BadInputTests {
             try DatasetPreparation.run(source: source, options: BuildOptions(), out: out, replace: false)
         }
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("mine.txt").path))
-        _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: out, replace: true)
-        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("mine.txt").path))
-        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("catalog.jsonl").path))
+        // Nor with --force: the directory is not one llmrec wrote (no dataset.json).
+        #expect { try DatasetPreparation.run(source: source, options: BuildOptions(), out: out, replace: true) } throws: {
+            "\($0)".contains("no dataset.json")
+        }
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("mine.txt").path))
+        // A dataset directory is replaced with --force.
+        let dataset = out.appendingPathComponent("ds")
+        _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: dataset, replace: false)
+        _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: dataset, replace: true)
+        #expect(FileManager.default.fileExists(atPath: dataset.appendingPathComponent("catalog.jsonl").path))
     }
 }
