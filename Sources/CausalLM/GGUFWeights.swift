@@ -12,7 +12,9 @@ extension DecoderModel {
 
     public convenience init(gguf: GGUFFile) throws {
         let config = try ModelConfig(gguf: gguf)
-        self.init(config: config, zeroed: false)
+        // Every tensor is matched to its slot before the buffer is allocated, so the sizes a
+        // header declares are bounded by the tensors the file holds.
+        let layout = ParameterLayout(config)
         var jobs: [(GGUFTensorInfo, TensorSlot, permuteHeads: Int?)] = []
         var used = Set<String>()
         func take(_ name: String, _ slot: TensorSlot, permuteHeads: Int? = nil) throws {
@@ -38,6 +40,7 @@ extension DecoderModel {
         guard leftover.isEmpty else {
             throw FormatError.invalid(path: gguf.path, what: "unexpected tensors \(leftover.prefix(5))", expected: "only the tensors of a \(config.architecture.rawValue) model")
         }
+        self.init(config: config, zeroed: false)
         ggufOrigin = GGUFOrigin(path: gguf.path, sources: Dictionary(uniqueKeysWithValues: jobs.map {
             ($0.1.offset, GGUFOrigin.Source(tensor: $0.0, permuteHeads: $0.permuteHeads))
         }))

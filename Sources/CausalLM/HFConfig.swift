@@ -100,7 +100,8 @@ extension DecoderModel {
     public convenience init(huggingFace dir: URL) throws {
         let config = try ModelConfig(huggingFace: dir)
         let tensors = try Safetensors.readDirectory(dir)
-        self.init(config: config, zeroed: false)
+        // Every tensor is matched to its slot before the buffer is allocated (see the GGUF loader).
+        let layout = ParameterLayout(config)
         var used = Set<String>()
         var jobs: [(SafetensorsTensor, TensorSlot)] = []
         func take(_ name: String, _ slot: TensorSlot) throws {
@@ -125,6 +126,7 @@ extension DecoderModel {
             throw FormatError.invalid(path: dir.path, what: "unexpected tensors \(leftover.sorted().prefix(5))",
                                       expected: "only the tensors of a \(config.architecture.rawValue) model")
         }
+        self.init(config: config, zeroed: false)
         let buffer = parameters
         let ordered = jobs
         DispatchQueue.concurrentPerform(iterations: ordered.count) { j in

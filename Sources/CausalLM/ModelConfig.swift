@@ -78,10 +78,23 @@ extension ModelConfig {
         }
         try check(hiddenSize > 0 && layers > 0 && heads > 0 && kvHeads > 0 && headDim > 0 && intermediateSize > 0 && vocabSize > 0,
                   "the model sizes include zero or negative values", "positive sizes")
+        // Bounds far above any model llmrec runs, so that no loop or product is sized from a
+        // damaged header (the tensors present bound the parameters; these bound what is not a tensor).
+        for (name, value, limit) in [("hidden size", hiddenSize, Self.limits.hidden), ("layers", layers, Self.limits.layers),
+                                     ("attention heads", heads, Self.limits.heads), ("key/value heads", kvHeads, Self.limits.heads),
+                                     ("head dimension", headDim, Self.limits.headDim), ("MLP width", intermediateSize, Self.limits.mlp),
+                                     ("vocabulary", vocabSize, Self.limits.vocabulary), ("context length", maxPositions, Self.limits.context)] {
+            try check(value <= limit, "\(name) \(value)", "at most \(limit)")
+        }
         try check(heads % kvHeads == 0, "\(heads) attention heads and \(kvHeads) key/value heads", "heads a multiple of key/value heads")
         try check(headDim % 2 == 0, "head dimension \(headDim)", "an even head dimension (rotary embedding)")
         try check(maxPositions > 0, "context length \(maxPositions)", "a positive context length")
     }
+}
+
+extension ModelConfig {
+    /// The largest sizes a config may declare.
+    static let limits = (hidden: 65_536, layers: 1_024, heads: 1_024, headDim: 4_096, mlp: 1_048_576, vocabulary: 4_194_304, context: 1_048_576)
 }
 
 extension Optional {
