@@ -86,6 +86,7 @@ public struct AtomicDirectory: Sendable {
         } catch {
             throw AtomicWriteError.cannotCreate(parent.path, reason: error.localizedDescription)
         }
+        Self.removeStale(of: self.destination)
         let token = "\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
         staging = parent.appendingPathComponent(".\(self.destination.lastPathComponent).tmp-\(token)")
         do {
@@ -118,6 +119,20 @@ public struct AtomicDirectory: Sendable {
             } catch {
                 throw AtomicWriteError.cannotWrite(destination.path, reason: error.localizedDescription)
             }
+        }
+    }
+
+    /// Removes what a killed writer of `destination` left beside it: staging directories
+    /// (`.NAME.tmp-PID-…`) whose process is gone. A writer that is still running keeps its own.
+    public static func removeStale(of destination: URL) {
+        let fm = FileManager.default
+        let parent = destination.deletingLastPathComponent()
+        let prefix = ".\(destination.lastPathComponent).tmp-"
+        guard let entries = try? fm.contentsOfDirectory(atPath: parent.path) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            let pid = entry.dropFirst(prefix.count).split(separator: "-").first.flatMap { Int32($0) }
+            if let pid, pid == ProcessInfo.processInfo.processIdentifier || kill(pid, 0) == 0 { continue }
+            try? fm.removeItem(at: parent.appendingPathComponent(entry))
         }
     }
 

@@ -140,4 +140,16 @@ struct DatasetDirectoryTests {
         _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: empty, replace: true)
         #expect(try DatasetReader.open(empty).catalog.count == 4)
     }
+
+    /// A writer killed with -9 leaves its staging directory; the next write to the same output
+    /// removes it (a live writer's is kept).
+    @Test func staleStagingDirectoriesAreRemoved() throws {
+        let root = scratchDirectory()
+        let stale = root.appendingPathComponent(".ds.tmp-2147483646-7"), live = root.appendingPathComponent(".ds.tmp-\(getpid())-7")
+        for dir in [stale, live] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        let source = try DataSource.resolve(dataset: fixture("csv/interactions.csv"), items: fixture("csv/items.csv"), format: .auto)
+        _ = try DatasetPreparation.run(source: source, options: BuildOptions(), out: root.appendingPathComponent("ds"), replace: false)
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(FileManager.default.fileExists(atPath: live.path))
+    }
 }
