@@ -14,7 +14,8 @@ extension Catalog {
     /// Up to `count` items whose titles are closest to `text`: titles containing it (shortest
     /// first), then the smallest edit distance between lower-cased titles.
     public func closest(to text: String, count: Int) -> [Int] {
-        let key = text.trimmingCharacters(in: .whitespaces).lowercased()
+        // Long input is cut for the comparison: its cost is the key's length times every title's.
+        let key = String(String.UnicodeScalarView(text.trimmingCharacters(in: .whitespaces).lowercased().unicodeScalars.prefix(Self.longestComparedKey)))
         guard !key.isEmpty, count > 0 else { return [] }
         let lowered = titles.map { $0.lowercased() }
         let containing = lowered.indices.filter { lowered[$0].contains(key) }.sorted { (lowered[$0].count, $0) < (lowered[$1].count, $1) }
@@ -41,15 +42,20 @@ public struct UnknownTitlesError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Catalog {
+    /// Characters of typed text compared with titles, and unknown titles that get suggestions:
+    /// bounds on what a request full of long unknown titles can cost.
+    public static let longestComparedKey = 160, suggestedTitles = 5
+
     /// The items of `titles` (exact, or ignoring case), or every title that is not one, with up
-    /// to 5 suggestions each.
+    /// to 5 suggestions each for the first `suggestedTitles` of them.
     public func items(titled titles: [String]) -> Result<[Int], UnknownTitlesError> {
         var items: [Int] = [], unknown: [UnknownTitle] = []
         for title in titles {
             if let item = item(titled: title) {
                 items.append(item)
             } else {
-                unknown.append(UnknownTitle(title: title, suggestions: closest(to: title, count: 5).map { self.titles[$0] }))
+                let suggest = unknown.count < Self.suggestedTitles
+                unknown.append(UnknownTitle(title: title, suggestions: suggest ? closest(to: title, count: 5).map { self.titles[$0] } : []))
             }
         }
         return unknown.isEmpty ? .success(items) : .failure(UnknownTitlesError(titles: unknown))

@@ -86,4 +86,19 @@ struct CatalogSearchTests {
         #expect(editDistance(Array("kitten"), Array("sitting")) == 3)
         #expect(catalog.closest(to: "  ", count: 3).isEmpty)
     }
+
+    /// A request full of long unknown titles has a bounded cost: only the first few get
+    /// suggestions, and only the first characters of each are compared.
+    @Test func suggestionsAreBounded() {
+        let long = String(repeating: "x", count: 600)
+        guard case .failure(let unknown) = catalog.items(titled: (0..<100).map { "\(long)\($0)" }) else {
+            Issue.record("unknown titles were accepted")
+            return
+        }
+        #expect(unknown.titles.count == 100)
+        #expect(unknown.titles.prefix(Catalog.suggestedTitles).allSatisfy { $0.suggestions.count == 5 })
+        #expect(unknown.titles.dropFirst(Catalog.suggestedTitles).allSatisfy { $0.suggestions.isEmpty })
+        let head = "Casno (1995)" + String(repeating: " z", count: 200)
+        #expect(catalog.closest(to: head, count: 3) == catalog.closest(to: String(head.prefix(Catalog.longestComparedKey)), count: 3))
+    }
 }
