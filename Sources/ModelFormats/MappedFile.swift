@@ -90,7 +90,9 @@ struct ByteCursor {
         let start = offset
         let n = try read(UInt64.self, what())
         guard n <= UInt64(Int.max / max(minBytes, 1)), Int(n) * minBytes <= remaining else {
-            throw FormatError.truncated(path: file.path, offset: start, need: Int(clamping: n) &* minBytes,
+            // The bytes the count needs, saturated: a damaged count must not print as a wrapped product.
+            let (need, overflow) = Int(clamping: n).multipliedReportingOverflow(by: max(minBytes, 1))
+            throw FormatError.truncated(path: file.path, offset: start, need: overflow ? Int.max : need,
                                         have: remaining, what: "\(what()) (count \(n))")
         }
         return Int(n)

@@ -125,6 +125,21 @@ struct GGUFTests {
         #expect(rejected > 0)
     }
 
+    /// A damaged count is reported as the count, with the bytes it would need saturated rather
+    /// than wrapped into a negative number.
+    @Test func aHugeCountIsReportedAsItIs() throws {
+        var bytes = [UInt8](try Data(contentsOf: modelFixture("tiny.gguf")))
+        let url = scratchFile("count.gguf")
+        // The tensor count: a little-endian UInt64 after the magic and the version.
+        let huge: UInt64 = 0xF000_0000_0000_0000
+        withUnsafeBytes(of: huge.littleEndian) { for (i, b) in $0.enumerated() { bytes[8 + i] = b } }
+        try Data(bytes).write(to: url)
+        #expect { try GGUFFile(path: url.path) } throws: { error in
+            let message = "\(error)"
+            return message.contains("count \(huge)") && !message.contains("needs -")
+        }
+    }
+
     @Test func headerErrorsSayWhatWasExpected() throws {
         var bytes = [UInt8](try Data(contentsOf: modelFixture("tiny.gguf")))
         let url = scratchFile("bad.gguf")
