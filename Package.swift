@@ -2,7 +2,7 @@
 // llmrec: fine-tune a small language model into a generative recommender and serve it.
 // Modules follow the pipeline of the design brief ("A ← B": B uses A):
 //   data:      Support ← RecData
-//   model:     ModelFormats ← Tokenizers ← CausalLM, and COpenBLAS, CPanelKernels ← Kernels ← CausalLM
+//   model:     Support ← ModelFormats ← Tokenizers ← CausalLM, and COpenBLAS, CPanelKernels ← Kernels ← CausalLM
 //   catalog:   RecData, Tokenizers, ItemIndex ← CatalogIndex (the catalog as the model sees it)
 //   training:  CatalogIndex, CausalLM ← Training
 //   decoding:  CatalogIndex, CausalLM ← Decoding (recommender, beam search, step scores) ← Evaluation
@@ -37,9 +37,9 @@ let package = Package(
         // Data: readers for every interaction format, catalog, samples, splits, prompts, dataset directories.
         .target(name: "RecData", dependencies: ["Support"]),
         // Model files: GGUF (with ggml dequantisation), safetensors, Hugging Face config.json.
-        .target(name: "ModelFormats", swiftSettings: optimizedAlways),
+        .target(name: "ModelFormats", dependencies: ["Support"], swiftSettings: optimizedAlways),
         // Byte-level BPE: pre-tokenizer splits per model family, merges, added tokens, chat prompt.
-        .target(name: "Tokenizers", dependencies: ["ModelFormats"]),
+        .target(name: "Tokenizers", dependencies: ["ModelFormats", "Support"]),
         // The catalog's token trie and each token's information gain (IGD).
         .target(name: "ItemIndex", swiftSettings: optimizedAlways),
         // The catalog as a model sees it: response tokens, the trie with IG, prompts, the shared header.
@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "Serving",
             dependencies: [
-                "Decoding", "RecData",
+                "Decoding", "RecData", "Support",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

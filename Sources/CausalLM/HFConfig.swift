@@ -3,6 +3,7 @@
 import Foundation
 import Kernels
 import ModelFormats
+import Support
 
 struct HFConfig: Decodable {
     var modelType: String
@@ -61,7 +62,7 @@ extension ModelConfig {
             throw FormatError.invalid(path: url.path, what: "\(error)", expected: "a Llama or Qwen2 config.json")
         }
         guard let arch = Architecture(rawValue: hf.modelType) else {
-            throw FormatError.unsupported(path: url.path, what: "model_type '\(hf.modelType)'",
+            throw FormatError.unsupported(path: url.path, what: "model_type \(quoted(hf.modelType))",
                                           supported: Architecture.allCases.map(\.rawValue).joined(separator: ", "))
         }
         var scaling: RoPETable.Llama3Scaling?
@@ -77,7 +78,7 @@ extension ModelConfig {
             case "default":
                 break
             default:
-                throw FormatError.unsupported(path: url.path, what: "rope_scaling type '\(kind)'", supported: "llama3")
+                throw FormatError.unsupported(path: url.path, what: "rope_scaling type \(quoted(kind))", supported: "llama3")
             }
         }
         self.init(

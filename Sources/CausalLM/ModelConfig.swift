@@ -3,6 +3,7 @@
 import Foundation
 import Kernels
 import ModelFormats
+import Support
 
 public enum Architecture: String, Sendable, Codable, CaseIterable {
     case llama, qwen2
@@ -40,7 +41,7 @@ extension ModelConfig {
     public init(gguf: GGUFFile) throws {
         let arch = try gguf.string("general.architecture")
         guard let architecture = Architecture(rawValue: arch) else {
-            throw FormatError.unsupported(path: gguf.path, what: "architecture '\(arch)'",
+            throw FormatError.unsupported(path: gguf.path, what: "architecture \(quoted(arch))",
                                           supported: Architecture.allCases.map(\.rawValue).joined(separator: ", "))
         }
         let C = try gguf.int("\(arch).embedding_length")

@@ -3,6 +3,7 @@
 // Every length, count and offset is checked against the file before it is used, in the way
 // of llama.cpp's gguf.cpp. Tensors are dequantised to Float32 on request (GGMLQuants.swift).
 import Foundation
+import Support
 
 public enum GGUFValue: Sendable, Equatable {
     case uint(UInt64)
@@ -83,9 +84,9 @@ public final class GGUFFile: @unchecked Sendable {
         for k in 0..<kvCount {
             let key = try c.readString("metadata key \(k)")
             guard metadata[key] == nil else {
-                throw FormatError.invalid(path: path, what: "duplicate metadata key '\(key)'", expected: "unique keys")
+                throw FormatError.invalid(path: path, what: "duplicate metadata key \(quoted(key))", expected: "unique keys")
             }
-            let type = try c.read(UInt32.self, "the type of '\(key)'")
+            let type = try c.read(UInt32.self, "the type of \(quoted(key))")
             metadata[key] = try Self.readValue(&c, type: type, key: key, depth: 0)
             keys.append(key)
         }
@@ -103,38 +104,38 @@ public final class GGUFFile: @unchecked Sendable {
         for t in 0..<tensorCount {
             let name = try c.readString("the name of tensor \(t)")
             guard names[name] == nil else {
-                throw FormatError.invalid(path: path, what: "duplicate tensor name '\(name)'", expected: "unique tensor names")
+                throw FormatError.invalid(path: path, what: "duplicate tensor name \(quoted(name))", expected: "unique tensor names")
             }
-            let nDims = try c.read(UInt32.self, "the dimension count of '\(name)'")
+            let nDims = try c.read(UInt32.self, "the dimension count of \(quoted(name))")
             guard (1...4).contains(nDims) else {
-                throw FormatError.invalid(path: path, what: "tensor '\(name)' has \(nDims) dimensions", expected: "1 to 4")
+                throw FormatError.invalid(path: path, what: "tensor \(quoted(name)) has \(nDims) dimensions", expected: "1 to 4")
             }
             var dims: [Int] = []
             var elements = 1
             for d in 0..<Int(nDims) {
-                let n = try c.read(UInt64.self, "dimension \(d) of '\(name)'")
+                let n = try c.read(UInt64.self, "dimension \(d) of \(quoted(name))")
                 guard n > 0, n < UInt64(Int32.max) else {
-                    throw FormatError.invalid(path: path, what: "tensor '\(name)' has dimension \(d) of size \(n)", expected: "1 to 2^31")
+                    throw FormatError.invalid(path: path, what: "tensor \(quoted(name)) has dimension \(d) of size \(n)", expected: "1 to 2^31")
                 }
                 let (product, overflow) = elements.multipliedReportingOverflow(by: Int(n))
                 guard !overflow, product < 1 << 40 else {
-                    throw FormatError.invalid(path: path, what: "tensor '\(name)' has too many elements", expected: "under 2^40")
+                    throw FormatError.invalid(path: path, what: "tensor \(quoted(name)) has too many elements", expected: "under 2^40")
                 }
                 elements = product
                 dims.append(Int(n))
             }
-            let rawType = try c.read(UInt32.self, "the type of '\(name)'")
+            let rawType = try c.read(UInt32.self, "the type of \(quoted(name))")
             guard let type = GGMLType(rawValue: rawType) else {
-                throw FormatError.unsupported(path: path, what: "tensor '\(name)' of ggml type \(rawType)",
+                throw FormatError.unsupported(path: path, what: "tensor \(quoted(name)) of ggml type \(rawType)",
                                               supported: GGMLType.allCases.map(\.name).joined(separator: ", "))
             }
             guard dims[0] % type.blockSize == 0 else {
-                throw FormatError.invalid(path: path, what: "tensor '\(name)' has rows of \(dims[0]) values",
+                throw FormatError.invalid(path: path, what: "tensor \(quoted(name)) has rows of \(dims[0]) values",
                                           expected: "a multiple of the \(type.name) block size \(type.blockSize)")
             }
-            let relative = try c.read(UInt64.self, "the offset of '\(name)'")
+            let relative = try c.read(UInt64.self, "the offset of \(quoted(name))")
             guard relative < UInt64(Int.max / 2) else {
-                throw FormatError.invalid(path: path, what: "tensor '\(name)' has offset \(relative)", expected: "an offset inside the file")
+                throw FormatError.invalid(path: path, what: "tensor \(quoted(name)) has offset \(relative)", expected: "an offset inside the file")
             }
             names[name] = infos.count
             infos.append((name, dims, type, Int(relative)))
@@ -176,7 +177,7 @@ public final class GGUFFile: @unchecked Sendable {
         case 6: return .float(Double(try c.readFloat(key)))
         case 7:
             let b = try c.read(UInt8.self, key)
-            guard b <= 1 else { throw FormatError.invalid(path: c.file.path, what: "'\(key)' holds bool \(b)", expected: "0 or 1") }
+            guard b <= 1 else { throw FormatError.invalid(path: c.file.path, what: "\(quoted(key)) holds bool \(b)", expected: "0 or 1") }
             return .bool(b == 1)
         case 8: return .string(try c.readString(key))
         case 10: return .uint(try c.read(UInt64.self, key))
@@ -184,16 +185,16 @@ public final class GGUFFile: @unchecked Sendable {
         case 12: return .float(try c.readDouble(key))
         case 9:
             guard depth < 4 else {
-                throw FormatError.invalid(path: c.file.path, what: "'\(key)' nests arrays \(depth + 1) deep", expected: "at most 4")
+                throw FormatError.invalid(path: c.file.path, what: "\(quoted(key)) nests arrays \(depth + 1) deep", expected: "at most 4")
             }
-            let elementType = try c.read(UInt32.self, "the element type of '\(key)'")
+            let elementType = try c.read(UInt32.self, "the element type of \(quoted(key))")
             let minBytes: Int = [0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 8: 8, 9: 12, 10: 8, 11: 8, 12: 8][elementType] ?? 1
-            let n = try c.readCount("the length of '\(key)'", minBytes: minBytes)
+            let n = try c.readCount("the length of \(quoted(key))", minBytes: minBytes)
             switch elementType {
             case 8:
                 var out: [String] = []
                 out.reserveCapacity(n)
-                for i in 0..<n { out.append(try c.readString("element \(i) of '\(key)'")) }
+                for i in 0..<n { out.append(try c.readString("element \(i) of \(quoted(key))")) }
                 return .strings(out)
             case 6, 12:
                 var out = [Double]()
@@ -233,10 +234,10 @@ public final class GGUFFile: @unchecked Sendable {
                 for _ in 0..<n { out.append(try readValue(&c, type: 9, key: key, depth: depth + 1)) }
                 return .arrays(out)
             default:
-                throw FormatError.invalid(path: c.file.path, what: "'\(key)' has array element type \(elementType)", expected: "a GGUF value type 0 to 12")
+                throw FormatError.invalid(path: c.file.path, what: "\(quoted(key)) has array element type \(elementType)", expected: "a GGUF value type 0 to 12")
             }
         default:
-            throw FormatError.invalid(path: c.file.path, what: "'\(key)' has value type \(type)", expected: "a GGUF value type 0 to 12")
+            throw FormatError.invalid(path: c.file.path, what: "\(quoted(key)) has value type \(type)", expected: "a GGUF value type 0 to 12")
         }
     }
 
@@ -274,7 +275,7 @@ public final class GGUFFile: @unchecked Sendable {
     }
     private func missingKey(_ key: String, _ kind: String) -> FormatError {
         metadata[key] == nil
-            ? .missing(path: path, what: "metadata key '\(key)'", hint: "Expected \(kind).")
-            : .invalid(path: path, what: "metadata key '\(key)' has another type", expected: kind)
+            ? .missing(path: path, what: "metadata key \(quoted(key))", hint: "Expected \(kind).")
+            : .invalid(path: path, what: "metadata key \(quoted(key)) has another type", expected: kind)
     }
 }

@@ -3,6 +3,7 @@
 // then the data. Sharded checkpoints list their files in model.safetensors.index.json.
 // Every range is checked against the file and against the dtype and shape before use.
 import Foundation
+import Support
 
 public enum SafetensorsDType: String, Sendable {
     case f32 = "F32", f16 = "F16", bf16 = "BF16"
@@ -55,22 +56,22 @@ public enum Safetensors {
             guard let info = value as? [String: Any], let dtypeName = info["dtype"] as? String,
                 let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
             else {
-                throw FormatError.invalid(path: path, what: "header entry '\(name)'", expected: "{dtype, shape, data_offsets: [begin, end]}")
+                throw FormatError.invalid(path: path, what: "header entry \(quoted(name))", expected: "{dtype, shape, data_offsets: [begin, end]}")
             }
             guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
-                throw FormatError.unsupported(path: path, what: "tensor '\(name)' of dtype \(dtypeName)", supported: "F32, F16, BF16")
+                throw FormatError.unsupported(path: path, what: "tensor \(quoted(name)) of dtype \(quoted(dtypeName))", supported: "F32, F16, BF16")
             }
             guard shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else {
-                throw FormatError.invalid(path: path, what: "tensor '\(name)' has shape \(shape)", expected: "dimensions in 0..<2^31")
+                throw FormatError.invalid(path: path, what: "tensor \(quoted(name)) has shape \(shape)", expected: "dimensions in 0..<2^31")
             }
             let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, end >= begin, end <= dataSize else {
                 throw FormatError.truncated(path: path, offset: dataStart + max(begin, 0), need: max(end - begin, 0),
-                                            have: max(0, dataSize - begin), what: "the data of tensor '\(name)'")
+                                            have: max(0, dataSize - begin), what: "the data of tensor \(quoted(name))")
             }
             guard count < Int.max / dtype.size, end - begin == count * dtype.size else {
-                throw FormatError.invalid(path: path, what: "tensor '\(name)' holds \(end - begin) bytes",
+                throw FormatError.invalid(path: path, what: "tensor \(quoted(name)) holds \(end - begin) bytes",
                                           expected: "\(shape) × \(dtype.size) bytes")
             }
             ranges.append((begin, end, name))
@@ -103,13 +104,13 @@ public enum Safetensors {
                 let tensors = try read(path: dir.appendingPathComponent(shard).path)
                 for (name, t) in tensors {
                     guard out[name] == nil else {
-                        throw FormatError.invalid(path: index.path, what: "tensor '\(name)' is in more than one shard", expected: "each tensor once")
+                        throw FormatError.invalid(path: index.path, what: "tensor \(quoted(name)) is in more than one shard", expected: "each tensor once")
                     }
                     out[name] = t
                 }
             }
             for (name, shard) in map where out[name] == nil {
-                throw FormatError.missing(path: dir.appendingPathComponent(shard).path, what: "tensor '\(name)'",
+                throw FormatError.missing(path: dir.appendingPathComponent(shard).path, what: "tensor \(quoted(name))",
                                           hint: "The index lists it in this shard.")
             }
             return out

@@ -10,6 +10,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public var code: String
     public var message: String
     public var unknownTitles: [UnknownTitle]?
+    /// Headers the error needs besides the body (`Allow` on a 405).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, code: String, _ message: String, unknownTitles: [UnknownTitle]? = nil) {
         self.status = status
@@ -30,7 +32,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = Body(error: .init(status: status.code, code: code, message: message, unknown_titles: unknownTitles))
-        return jsonResponse(body, status: status)
+        var response = jsonResponse(body, status: status)
+        response.headers.append(contentsOf: headers)
+        return response
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "bad_request", message) }

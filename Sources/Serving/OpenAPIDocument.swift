@@ -1,8 +1,22 @@
-// The API's OpenAPI 3.1 document, served at /openapi.json. ServingTests keep it true: its paths
-// and methods are exactly the server's routes, and real responses (successes and errors) are
-// checked against its schemas.
+// The API's OpenAPI 3.1 document, served at /openapi.json with this server's limits filled in
+// (history length, k, catalog ids), so that every request the schema allows is one the server
+// takes. ServingTests keep it true: its paths and methods are exactly the server's routes, and
+// real responses (successes and errors) are checked against its schemas; scripts/check_api.sh
+// runs schemathesis against it.
 enum OpenAPIDocument {
-    static let json = #"""
+    /// The document for a server with these settings and catalog.
+    static func json(settings: ServeSettings, catalogCount: Int) -> String {
+        template
+            .replacingOccurrences(of: "MAX_HISTORY", with: String(settings.maxHistory))
+            .replacingOccurrences(of: "MAX_K", with: String(max(1, min(settings.maxK, catalogCount))))
+            .replacingOccurrences(of: "LAST_ID", with: String(max(0, catalogCount - 1)))
+    }
+
+    /// What a blank `q` consists of: the characters the schema's pattern `[^ \t\n\r\f\v]`
+    /// excludes (the same set in every regex dialect a client may check it with).
+    static let blank: Set<Unicode.Scalar> = [" ", "\t", "\n", "\r", "\u{0C}", "\u{0B}"]
+
+    static let template = #"""
 {
   "openapi": "3.1.0",
   "info": {
@@ -33,12 +47,12 @@ enum OpenAPIDocument {
         "summary": "Catalog titles containing a text",
         "description": "Case-insensitive; titles starting with q come first, shorter titles first.",
         "parameters": [
-          {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "minLength": 1}},
+          {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "pattern": "[^ \\t\\n\\r\\f\\v]"}, "description": "Not only spaces."},
           {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}
         ],
         "responses": {
           "200": {"description": "Matching catalog items.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemsResponse"}}}},
-          "422": {"description": "q is missing or empty, or limit is out of range.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+          "422": {"description": "q is missing or only spaces, or limit is out of range.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         }
       }
     },
@@ -69,10 +83,11 @@ enum OpenAPIDocument {
       "RecommendRequest": {
         "type": "object",
         "description": "Exactly one of history and history_ids.",
+        "oneOf": [{"required": ["history"]}, {"required": ["history_ids"]}],
         "properties": {
-          "history": {"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "Catalog titles, oldest first (exact, or the same ignoring case)."},
-          "history_ids": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1, "description": "Catalog ids (the id field of responses), oldest first."},
-          "k": {"type": "integer", "minimum": 1, "default": 10, "description": "Items to return; at most the server's limit and the catalog size."},
+          "history": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_HISTORY, "description": "Catalog titles, oldest first (exact, or the same ignoring case); a title not in the catalog is refused with 422 and the closest titles."},
+          "history_ids": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": LAST_ID}, "minItems": 1, "maxItems": MAX_HISTORY, "description": "Catalog ids (the id field of responses), oldest first."},
+          "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10, "description": "Items to return; at most the server's limit and the catalog size."},
           "igd_alpha": {"type": "number", "minimum": 0, "maximum": 1, "description": "IGD decoding's alpha; the server's default when absent."},
           "mask_softmax": {"type": "boolean", "description": "Softmax over the catalog's valid tokens only (MSL's decoding); the server's default when absent."}
         }

@@ -3,6 +3,8 @@
 import Decoding
 import Foundation
 import Hummingbird
+import RecData
+import Support
 
 /// Server-wide limits and decoding defaults (from `llmrec serve`'s options).
 public struct ServeSettings: Sendable {
@@ -24,7 +26,7 @@ public struct ServeSettings: Sendable {
     public init() {}
 }
 
-struct RecommendRequest: Decodable {
+struct RecommendRequest {
     var history: [String]?
     var history_ids: [Int]?
     var k: Int?
@@ -65,7 +67,7 @@ struct HealthResponse: Codable {
 
 extension RecommendRequest {
     /// The request as work for the model, or the reason it cannot be.
-    func work(recommender: Recommender, settings: ServeSettings) throws -> WorkItem {
+    func work(recommender: Recommender, titles lookup: TitleLookup, settings: ServeSettings) async throws -> WorkItem {
         let catalog = recommender.catalog
         let history: [Int]
         switch (self.history, history_ids) {
@@ -73,12 +75,10 @@ extension RecommendRequest {
             throw APIError.invalid("give the history as exactly one of `history` (titles) or `history_ids` (catalog ids)")
         case (let titles?, nil):
             try Self.checkLength(titles.count, settings: settings)
-            switch catalog.items(titled: titles) {
+            switch await lookup.items(titled: titles) {
             case .success(let items): history = items
             case .failure(let unknown):
-                let names = unknown.titles.map { "'\($0.title)'" }.joined(separator: ", ")
-                throw APIError(.unprocessableContent, code: "unknown_titles", "not catalog titles: \(names); see `unknown_titles` for the closest ones",
-                               unknownTitles: unknown.titles)
+                throw APIError(.unprocessableContent, code: "unknown_titles", Self.message(unknown: unknown.titles.map(\.title)), unknownTitles: unknown.titles)
             }
         case (nil, let ids?):
             try Self.checkLength(ids.count, settings: settings)
@@ -102,36 +102,17 @@ extension RecommendRequest {
         return WorkItem(history: history, options: options)
     }
 
+    /// Names the first five unknown titles, quoted and cut, and counts the rest.
+    static func message(unknown titles: [String]) -> String {
+        let shown = titles.prefix(5).map { quoted($0) }.joined(separator: ", ")
+        let more = titles.count > 5 ? " and \(titles.count - 5) more" : ""
+        return "not catalog titles: \(shown)\(more); see `unknown_titles` for the closest ones"
+    }
+
     static func checkLength(_ n: Int, settings: ServeSettings) throws {
         if n == 0 { throw APIError(.unprocessableContent, code: "empty_history", "the history is empty: the model recommends from what the user has seen") }
         if n > settings.maxHistory {
             throw APIError(.unprocessableContent, code: "history_too_long", "the history has \(n) items; this server takes at most \(settings.maxHistory)")
         }
-    }
-}
-
-/// A decoding error message for a body that is not the expected JSON, naming the field.
-func describe(_ error: Swift.DecodingError) -> String {
-    func path(_ c: Swift.DecodingError.Context) -> String {
-        let p = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        return p.isEmpty ? "the body" : "`\(p)`"
-    }
-    func name(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type: "a whole number"
-        case is Double.Type: "a number"
-        case is Bool.Type: "true or false"
-        case is [Any].Type, is [String].Type, is [Int].Type: "an array"
-        case is [String: Any].Type: "an object"
-        default: "\(type)"
-        }
-    }
-    switch error {
-    case .typeMismatch(let type, let c): return "\(path(c)) has the wrong type: expected \(name(type))"
-    case .valueNotFound(let type, let c): return "\(path(c)) is null: expected \(name(type))"
-    case .keyNotFound(let key, _): return "`\(key.stringValue)` is missing"
-    case .dataCorrupted(let c): return "the body is not valid JSON (\(c.debugDescription))"
-    @unknown default: return "the body is not the expected JSON"
     }
 }

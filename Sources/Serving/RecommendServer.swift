@@ -13,6 +13,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Support
 import UnixSignals
 import Synchronization
 
@@ -21,11 +22,13 @@ public final class RecommendServer: Sendable {
     public let settings: ServeSettings
     public let metrics = ServingMetrics()
     public let worker: BatchingWorker
+    let titles: TitleLookup
     let shuttingDown = Atomic<Bool>(false)
 
     public init(recommender: Recommender, settings: ServeSettings) {
         self.recommender = recommender
         self.settings = settings
+        titles = TitleLookup(titles: recommender.catalog.titles)
         worker = BatchingWorker(recommender: recommender, maxBatch: settings.maxBatch, maxWait: settings.maxWait, metrics: metrics)
     }
 
@@ -46,10 +49,14 @@ public final class RecommendServer: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: server.metrics.text())))
         },
-        Route(method: .get, path: "/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        Route(method: .get, path: "/openapi.json") { server, _ in
+            let document = OpenAPIDocument.json(settings: server.settings, catalogCount: server.recommender.catalog.count)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document)))
         },
     ]
+
+    /// The methods each path answers, for the `Allow` header of a 405.
+    static let allowedMethods: [String: String] = Dictionary(grouping: routes, by: \.path).mapValues { $0.map(\.method.rawValue).joined(separator: ", ") }
 
     /// The routes and middleware.
     public func router() -> Router<BasicRequestContext> {
@@ -108,16 +115,12 @@ public final class RecommendServer: Sendable {
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, code: "body_too_large", "the body is over this server's limit of \(settings.maxBodyBytes) bytes")
         } catch {
-            // The client stopped sending (it went silent past the idle timeout, or hung up).
-            throw APIError(.requestTimeout, code: "incomplete_body", "the request body ended before it was complete (\(error))")
+            // The client stopped sending (it went silent past the idle timeout, or hung up): the
+            // connection is gone, so there is nobody to answer.
+            throw ClientDisconnected()
         }
-        let parsed: RecommendRequest
-        do {
-            parsed = try JSONDecoder().decode(RecommendRequest.self, from: Data(buffer: body))
-        } catch let error as Swift.DecodingError {
-            throw APIError.badRequest(describe(error))
-        }
-        let work = try parsed.work(recommender: recommender, settings: settings)
+        let parsed = try RecommendRequest.decode(Array(buffer: body))
+        let work = try await parsed.work(recommender: recommender, titles: titles, settings: settings)
         let result = try await worker.recommend(work)
         let catalog = recommender.catalog
         let items = result.items.map { RecommendedItem(id: $0.item, title: catalog.titles[$0.item], score: $0.score, source_ids: catalog.sourceIDs[$0.item]) }
@@ -126,14 +129,15 @@ public final class RecommendServer: Sendable {
     }
 
     func items(_ request: Request) throws -> Response {
-        guard let q = request.uri.queryParameters.get("q"), !q.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw APIError.invalid("give the text to search for as `q`, e.g. /v1/items?q=toy%20story")
+        let parameters = formParameters(request.uri.query ?? "")
+        guard let q = parameters["q"], q.unicodeScalars.contains(where: { !OpenAPIDocument.blank.contains($0) }) else {
+            throw APIError.invalid("give the text to search for as `q`, not only spaces, e.g. /v1/items?q=toy%20story")
         }
-        let limitText = request.uri.queryParameters.get("limit")
+        let limitText = parameters["limit"]
         let limit = limitText.map { Int($0) } ?? 20
-        guard let limit, (1...100).contains(limit) else { throw APIError.invalid("`limit` must be a whole number in 1...100, got \(limitText ?? "")") }
+        guard let limit, (1...100).contains(limit) else { throw APIError.invalid("`limit` must be a whole number in 1...100, got \(quoted(limitText ?? "", limit: 20))") }
         let catalog = recommender.catalog
-        return jsonResponse(ItemsResponse(items: catalog.search(q, limit: limit).map { CatalogMatch(id: $0, title: catalog.titles[$0]) }))
+        return jsonResponse(ItemsResponse(items: titles.index.search(q, limit: limit).map { CatalogMatch(id: $0, title: catalog.titles[$0]) }))
     }
 }
 
@@ -147,8 +151,13 @@ public enum ServeError: Error, CustomStringConvertible {
     }
 }
 
-/// Turns every error into the API's JSON error (Hummingbird's own 404s and 405s included),
-/// and records each request's route, status and latency.
+/// A request whose client went away before its body was complete: nothing can be answered.
+struct ClientDisconnected: Error {}
+
+/// Turns every error into the API's JSON error (Hummingbird's own 404s included; a known path
+/// asked with another method is a 405 with `Allow`), and records each request's route, status
+/// and latency. A client that disconnected mid-body is counted as such, not as a status it
+/// never received.
 struct ErrorAndMetricsMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let metrics: ServingMetrics
@@ -160,6 +169,14 @@ struct ErrorAndMetricsMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as APIError {
             response = try error.response(from: request, context: context)
+        } catch is ClientDisconnected {
+            metrics.recordDisconnect(route: context.endpointPath ?? "unmatched")
+            return Response(status: .requestTimeout, headers: [.connection: "close"])
+        } catch let error as HTTPError where error.status == .notFound && RecommendServer.allowedMethods[request.uri.path] != nil {
+            let allow = RecommendServer.allowedMethods[request.uri.path]!
+            var apiError = APIError(.methodNotAllowed, code: "method_not_allowed", "\(request.uri.path) answers \(allow), not \(request.method.rawValue)")
+            apiError.headers[.allow] = allow
+            response = try apiError.response(from: request, context: context)
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed" : "http_\(error.status.code)"
             response = try APIError(error.status, code: code, error.body ?? error.status.reasonPhrase).response(from: request, context: context)

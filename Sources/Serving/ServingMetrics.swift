@@ -13,6 +13,8 @@ public final class ServingMetrics: Sendable {
                                              helpText: "HTTP requests answered with a 4xx or 5xx status, by route and status.") }
     static var latency: MetricNameDescriptor { MetricNameDescriptor(namespace: "llmrec", metricName: "http_request_duration", unitName: "seconds",
                                               helpText: "Time from a request's arrival to its response, by route.") }
+    static var disconnects: MetricNameDescriptor { MetricNameDescriptor(namespace: "llmrec", metricName: "http_client_disconnects", unitName: "total",
+                                                  helpText: "Requests whose client went away before the body was complete (nothing is answered), by route.") }
     static let latencyBuckets: [Duration] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30].map { .milliseconds(Int($0 * 1000)) }
 
     public init() {
@@ -29,6 +31,10 @@ public final class ServingMetrics: Sendable {
         registry.makeCounter(descriptor: Self.requests, labels: labels).increment()
         if status >= 400 { registry.makeCounter(descriptor: Self.errors, labels: labels).increment() }
         registry.makeDurationHistogram(descriptor: Self.latency, labels: [("route", route)], buckets: Self.latencyBuckets).record(duration)
+    }
+
+    func recordDisconnect(route: String) {
+        registry.makeCounter(descriptor: Self.disconnects, labels: [("route", route)]).increment()
     }
 
     func recordBatch(size: Int) { batchSizes.record(Double(size)) }

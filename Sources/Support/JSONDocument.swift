@@ -109,17 +109,17 @@ private struct Parser {
             let keyLine = line
             let key = try string()
             guard seen.insert(key).inserted else {
-                throw JSONSyntaxError(line: keyLine, column: 1, message: "the key '\(key)' appears twice in one object")
+                throw JSONSyntaxError(line: keyLine, column: 1, message: "the key \(quoted(key)) appears twice in one object")
             }
             skipWhitespace()
-            try expect(UInt8(ascii: ":"), "':' after the key '\(key)'")
+            try expect(UInt8(ascii: ":"), "':' after the key \(quoted(key))")
             skipWhitespace()
             members.append(JSONMember(key: key, line: keyLine, node: try value(depth: depth + 1)))
             skipWhitespace()
             guard index < bytes.count else { throw error("expected ',' or '}', found the end of the file") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-            throw error("expected ',' or '}' after the value of '\(key)'")
+            throw error("expected ',' or '}' after the value of \(quoted(key))")
         }
     }
 

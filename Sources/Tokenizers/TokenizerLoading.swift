@@ -5,6 +5,7 @@
 //                  added_tokens, pre_tokenizer, and the template and BOS/EOS names of the config.
 import Foundation
 import ModelFormats
+import Support
 
 public enum TokenizerError: Error, CustomStringConvertible {
     case unsupported(file: String, what: String, supported: String)
@@ -31,11 +32,11 @@ extension BPETokenizer {
         let file = gguf.path
         let kind = try gguf.string("tokenizer.ggml.model")
         guard kind == "gpt2" else {
-            throw TokenizerError.unsupported(file: file, what: "tokenizer.ggml.model '\(kind)'", supported: "gpt2 (byte-level BPE)")
+            throw TokenizerError.unsupported(file: file, what: "tokenizer.ggml.model \(quoted(kind))", supported: "gpt2 (byte-level BPE)")
         }
         let pre = gguf.metadata["tokenizer.ggml.pre"]?.stringValue ?? "default"
         guard let family = Self.ggufPreNames[pre] else {
-            throw TokenizerError.unsupported(file: file, what: "tokenizer.ggml.pre '\(pre)'",
+            throw TokenizerError.unsupported(file: file, what: "tokenizer.ggml.pre \(quoted(pre))",
                                              supported: Self.ggufPreNames.keys.sorted().joined(separator: ", "))
         }
         let tokens = try gguf.strings("tokenizer.ggml.tokens")
@@ -84,7 +85,7 @@ extension BPETokenizer {
             throw TokenizerError.invalid(file: file, what: "the file is not a JSON object", expected: "a tokenizers JSON file")
         }
         guard let model = root["model"] as? [String: Any], (model["type"] as? String) == "BPE" else {
-            throw TokenizerError.unsupported(file: file, what: "model.type '\((root["model"] as? [String: Any])?["type"] ?? "none")'",
+            throw TokenizerError.unsupported(file: file, what: "model.type \(quoted(String(describing: (root["model"] as? [String: Any])?["type"] ?? "none")))",
                                              supported: "BPE")
         }
         guard let vocab = model["vocab"] as? [String: Int] else {

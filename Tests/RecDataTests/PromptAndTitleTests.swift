@@ -1,4 +1,6 @@
 // The prompt byte for byte as the design brief gives it, title cleaning, and timestamps.
+import Foundation
+import Support
 import Testing
 @testable import RecData
 
@@ -96,9 +98,43 @@ struct CatalogSearchTests {
             return
         }
         #expect(unknown.titles.count == 100)
-        #expect(unknown.titles.prefix(Catalog.suggestedTitles).allSatisfy { $0.suggestions.count == 5 })
-        #expect(unknown.titles.dropFirst(Catalog.suggestedTitles).allSatisfy { $0.suggestions.isEmpty })
+        #expect(unknown.titles.prefix(TitleIndex.suggestedTitles).allSatisfy { $0.suggestions.count == 5 })
+        #expect(unknown.titles.dropFirst(TitleIndex.suggestedTitles).allSatisfy { $0.suggestions.isEmpty })
         let head = "Casno (1995)" + String(repeating: " z", count: 200)
-        #expect(catalog.closest(to: head, count: 3) == catalog.closest(to: String(head.prefix(Catalog.longestComparedKey)), count: 3))
+        #expect(catalog.closest(to: head, count: 3) == catalog.closest(to: String(head.prefix(TitleIndex.longestComparedKey)), count: 3))
+    }
+
+    /// The index's suggestions equal a brute-force ranking over every title (substring, then edit
+    /// distance) for typed titles with one or two typos, on the real ML-100K catalog.
+    @Test(.enabled(if: Assets.ml100k.isPresent, Comment(rawValue: "needs the embedded datasets; run scripts/fetch-assets.sh")))
+    func indexMatchesBruteForceOnRealTitles() throws {
+        let log = try DataSource.resolve(dataset: "ml-100k", items: nil, format: .auto).read()
+        let titles = try DatasetBuilder.build(log, options: BuildOptions()).catalog.titles
+        let index = TitleIndex(titles: titles)
+        func bruteForce(_ text: String, count: Int) -> [Int] {
+            let key = Array(text.trimmingCharacters(in: .whitespaces).lowercased().unicodeScalars)
+            let lowered = titles.map { $0.lowercased() }
+            let keyText = String(String.UnicodeScalarView(key))
+            let containing = lowered.indices.filter { lowered[$0].contains(keyText) }.sorted { (lowered[$0].count, $0) < (lowered[$1].count, $1) }
+            let rest = lowered.indices.filter { !lowered[$0].contains(keyText) }
+                .map { (item: $0, distance: editDistance(key, Array(lowered[$0].unicodeScalars))) }
+                .sorted { ($0.distance, $0.item) < ($1.distance, $1.item) }
+            return Array((containing + rest.map(\.item)).prefix(count))
+        }
+        var generator = SeededGenerator(seed: 7)
+        for _ in 0..<60 {
+            var typed = Array(titles[Int.random(in: 0..<titles.count, using: &generator)].unicodeScalars)
+            for _ in 0..<Int.random(in: 1...2, using: &generator) where typed.count > 1 {
+                let at = Int.random(in: 0..<typed.count, using: &generator)
+                if Bool.random(using: &generator) { typed.remove(at: at) } else { typed[at] = "q" }
+            }
+            let text = String(String.UnicodeScalarView(typed))
+            #expect(index.closest(to: text, count: 1) == bruteForce(text, count: 1), "\(text)")
+        }
+        for text in ["star wars", "godfather", "the", "ab", "x"] {
+            #expect(index.closest(to: text, count: 5) == bruteForce(text, count: 5), "\(text)")
+        }
+        #expect(index.item(titled: titles[10]) == 10)
+        #expect(index.item(titled: " " + titles[10].uppercased()) == 10)
     }
 }

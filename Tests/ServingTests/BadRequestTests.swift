@@ -2,6 +2,7 @@
 // server keeps serving afterwards; slow clients are cut off without holding up others.
 import Foundation
 import Logging
+import NIOHTTP1
 import Testing
 @testable import Serving
 
@@ -18,7 +19,10 @@ struct BadRequestTests {
             ("[1, 2]", 400, "bad_request", "wrong type"),
             ("{\"history\": \"Toy Story (1995)\"}", 400, "bad_request", "`history` has the wrong type: expected an array"),
             ("{\"history\": [\"Toy Story (1995)\"], \"k\": \"five\"}", 400, "bad_request", "`k` has the wrong type: expected a whole number"),
-            ("{\"history_ids\": [0, \"1\"]}", 400, "bad_request", "`history_ids.[1]`"),
+            ("{\"history_ids\": [0, \"1\"]}", 400, "bad_request", "`history_ids[1]` has the wrong type: expected a whole number, got the string '1'"),
+            ("{\"history\": [\"Heat (1995)\"], \"k\": 2.5}", 400, "bad_request", "`k` has the wrong type: expected a whole number, got 2.5"),
+            ("{\"history_ids\": [1e30]}", 400, "bad_request", "`history_ids[0]` is 1e+30: expected a whole number of at most 2^53"),
+            ("{\"history\": [\"Heat (1995)\"], \"mask_softmax\": null}", 400, "bad_request", "`mask_softmax` has the wrong type: expected true or false, got null"),
             ("{}", 422, "invalid_request", "exactly one of"),
             ("{\"history\": [\"Heat (1995)\"], \"history_ids\": [0]}", 422, "invalid_request", "exactly one of"),
             ("{\"history\": []}", 422, "empty_history", "empty"),
@@ -47,12 +51,26 @@ struct BadRequestTests {
         #expect(try await running.send(.GET, "/v1/items?q=%20").status == 422)
         #expect(try await running.send(.GET, "/v1/items?q=heat&limit=0").status == 422)
         #expect(try await running.send(.GET, "/v1/items?q=heat&limit=many").status == 422)
+        #expect(try await running.send(.GET, "/v1/items?q=%0A%09").status == 422)
+        #expect(try await running.send(.GET, "/v1/items?q=+%0B+").status == 422)  // `+` is a space, as forms encode it
         let missing = try await running.send(.GET, "/v2/recommend")
         #expect(missing.status == 404 && missing.errorCode == "not_found")
+        // A known path with another method: 405 and the methods it answers.
+        for (method, path, allow) in [(HTTPMethod.GET, "/v1/recommend", "POST"), (.DELETE, "/healthz", "GET"), (.PUT, "/v1/items", "GET")] {
+            let wrong = try await running.send(method, path)
+            #expect(wrong.status == 405 && wrong.errorCode == "method_not_allowed", "\(method) \(path): \(wrong.text)")
+            #expect(wrong.headers.first(name: "allow") == allow)
+        }
+        // Long unknown titles: the message quotes each, cut.
+        let long = (0..<5).map { String(repeating: "q", count: 120) + "\($0)" }
+        let many = try await running.recommend(["history": long])
+        let message = (many.object["error"] as? [String: Any])?["message"] as? String ?? ""
+        #expect(many.status == 422 && message.contains("(and 41 more characters)") && message.count < 1000, "\(many.status) \(message.prefix(300))")
         // Still serving.
         let ok = try await running.recommend(["history": ["toy story (1995)", "Heat (1995)"], "k": 3])
         #expect(ok.status == 200, "\(ok.text)")
         #expect(ranking(ok).count == 3)
+        #expect(formParameters("q=toy+story&limit=5&q=other&bad=%ZZ&flag") == ["q": "toy story", "limit": "5", "flag": ""])
         let search = try await running.send(.GET, "/v1/items?q=HEAT")
         #expect((search.object["items"] as? [[String: Any]])?.compactMap { $0["title"] as? String } == ["Heat (1995)"])
         // Errors are counted by route and status.
@@ -60,6 +78,14 @@ struct BadRequestTests {
         #expect(metrics.contains("llmrec_http_errors_total{route=\"/v1/recommend\",status=\"422\"}"))
         #expect(metrics.contains("llmrec_http_errors_total{route=\"/v1/recommend\",status=\"413\"} 1"))
         try await running.stop()
+    }
+
+    /// A message about unknown titles names five, quoted and cut, and counts the rest.
+    @Test func unknownTitlesMessageIsBounded() {
+        let message = RecommendRequest.message(unknown: (0..<100).map { String(repeating: "\u{0}", count: 1000) + "\($0)" })
+        #expect(message.hasPrefix("not catalog titles: '\\u{0}\\u{0}"))
+        #expect(message.contains("(and 921 more characters)") && message.contains(" and 95 more;"))
+        #expect(message.count < 3000)
     }
 
     /// A second server on a port that is taken says which address, and what to do.
@@ -92,6 +118,10 @@ struct BadRequestTests {
         #expect(Date().timeIntervalSince(started) < 8)
         #expect(answer.text.isEmpty || !answer.text.hasPrefix("HTTP/1.1 200"), "\(answer.text)")
         #expect(try await running.send(.GET, "/healthz").status == 200)
+        // Counted as a disconnect, not as a status the client never received.
+        let metrics = try await running.send(.GET, "/metrics").text
+        #expect(metrics.contains("llmrec_http_client_disconnects_total{route=\"/v1/recommend\"} 1"), "\(metrics)")
+        #expect(!metrics.contains("status=\"408\""))
         try await running.stop()
     }
 }

@@ -6,7 +6,24 @@ import Testing
 
 @Suite("serve: OpenAPI document", .serialized)
 struct OpenAPITests {
-    let document = try! JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as! [String: Any]
+    let document = try! JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json(settings: ServeSettings(), catalogCount: 5).utf8)) as! [String: Any]
+
+    /// The served document carries this server's limits, so that what it allows, the server takes.
+    @Test func servedDocumentStatesThisServersLimits() async throws {
+        var settings = ServeSettings()
+        settings.maxHistory = 7
+        settings.maxK = 3
+        let running = try await RunningServer.start(tinyRecommender, settings)
+        let served = try await running.send(.GET, "/openapi.json").object
+        try await running.stop()
+        let schemas = (served["components"] as! [String: Any])["schemas"] as! [String: Any]
+        let request = schemas["RecommendRequest"] as! [String: Any]
+        let properties = request["properties"] as! [String: [String: Any]]
+        #expect(properties["history"]?["maxItems"] as? Int == 7)
+        #expect(properties["k"]?["maximum"] as? Int == 3)
+        #expect((properties["history_ids"]?["items"] as? [String: Any])?["maximum"] as? Int == tinyRecommender.catalog.count - 1)
+        #expect((request["oneOf"] as? [[String: Any]])?.count == 2)
+    }
 
     @Test func pathsAreExactlyTheRoutes() throws {
         let paths = document["paths"] as! [String: [String: Any]]
