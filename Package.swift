@@ -6,7 +6,7 @@
 //   catalog:   RecData, Tokenizers, ItemIndex ← CatalogIndex (the catalog as the model sees it)
 //   training:  CatalogIndex, CausalLM ← Training
 //   decoding:  CatalogIndex, CausalLM ← Decoding (recommender, beam search, step scores) ← Evaluation
-//   serving:   Decoding ← Serving (Hummingbird)
+//   serving:   Support ← APIRequests (request parsing); APIRequests, Decoding ← Serving (Hummingbird)
 //   studies:   Training, Evaluation ← Study (plans, resumable runs, reports)
 //   all of them ← LLMRecCLI.
 import PackageDescription
@@ -20,7 +20,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "llmrec", targets: ["LLMRecCLI"]),
-        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "CatalogIndex", "Training", "Decoding", "Evaluation", "Serving", "Study"]),
+        // What the fuzzers (Fuzz/) exercise: every reader of files and requests, without the server.
+        .library(name: "LLMRecParsers", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "CausalLM", "Training", "APIRequests"]),
+        .library(name: "LLMRecKit", targets: ["Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "CatalogIndex", "Training", "Decoding", "Evaluation", "APIRequests", "Serving", "Study"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,11 +52,13 @@ let package = Package(
         .target(name: "Decoding", dependencies: ["CatalogIndex", "CausalLM", "ItemIndex", "Kernels", "RecData"], swiftSettings: optimizedAlways),
         // Evaluation: HR/NDCG, the popularity baseline, a loop over the recommender, evaluation files, paired comparisons.
         .target(name: "Evaluation", dependencies: ["Decoding", "RecData", "Support"]),
+        // The HTTP API's requests as data (body and query parsing), apart from the server so that it can be fuzzed alone.
+        .target(name: "APIRequests", dependencies: ["Support"]),
         // Serving: the HTTP API on Hummingbird, dynamic batching onto one model worker, Prometheus metrics.
         .target(
             name: "Serving",
             dependencies: [
-                "Decoding", "RecData", "Support",
+                "APIRequests", "Decoding", "RecData", "Support",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "ServingTests",
             dependencies: [
-                "Serving", "CatalogIndex", "CausalLM", "Decoding", "RecData", "Support",
+                "Serving", "APIRequests", "CatalogIndex", "CausalLM", "Decoding", "RecData", "Support",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

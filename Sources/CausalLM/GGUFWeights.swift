@@ -5,6 +5,7 @@
 import Dispatch
 import Foundation
 import ModelFormats
+import Support
 
 extension DecoderModel {
     /// Tensors a GGUF may hold that the forward pass does not use.
@@ -19,11 +20,11 @@ extension DecoderModel {
         var used = Set<String>()
         func take(_ name: String, _ slot: TensorSlot, permuteHeads: Int? = nil) throws {
             guard let t = gguf.tensor(name) else {
-                throw FormatError.missing(path: gguf.path, what: "tensor '\(name)'", hint: "The file does not hold a complete \(config.architecture.rawValue) model.")
+                throw FormatError.missing(path: gguf.path, what: "tensor \(quoted(name))", hint: "The file does not hold a complete \(config.architecture.rawValue) model.")
             }
             let expected = Array(slot.shape.reversed())
             guard t.dims == expected else {
-                throw FormatError.invalid(path: gguf.path, what: "tensor '\(name)' has shape \(t.dims)", expected: "\(expected) (ggml order)")
+                throw FormatError.invalid(path: gguf.path, what: "tensor \(quoted(name)) has shape \(t.dims)", expected: "\(expected) (ggml order)")
             }
             used.insert(name)
             jobs.append((t, slot, permuteHeads))
@@ -38,7 +39,7 @@ extension DecoderModel {
         }
         let leftover = gguf.tensors.map(\.name).filter { !used.contains($0) && !Self.ignoredGGUFTensors.contains($0) }
         guard leftover.isEmpty else {
-            throw FormatError.invalid(path: gguf.path, what: "unexpected tensors \(leftover.prefix(5))", expected: "only the tensors of a \(config.architecture.rawValue) model")
+            throw FormatError.invalid(path: gguf.path, what: "unexpected tensors \(leftover.prefix(5).map { quoted($0) }.joined(separator: ", "))", expected: "only the tensors of a \(config.architecture.rawValue) model")
         }
         self.init(config: config, zeroed: false)
         ggufOrigin = GGUFOrigin(path: gguf.path, sources: Dictionary(uniqueKeysWithValues: jobs.map {
@@ -53,6 +54,26 @@ extension DecoderModel {
             let dst = buffer.view(slot)
             dequantize(t.type, gguf.bytes(of: t), into: dst, count: slot.count)
             if let heads { unpermuteRotaryRows(dst, heads: heads, headDim: D, columns: slot.shape[1]) }
+        }
+        try requireFinite(jobs.map { (name: $0.0.name, file: gguf.path, slot: $0.1) })
+    }
+
+    /// Every weight loaded must be a finite number: a flipped exponent bit or a damaged scale
+    /// would otherwise load without a word and turn every logit into NaN. Names the first
+    /// tensor (in file order) that holds one, with the first bad value's index.
+    func requireFinite(_ tensors: [(name: String, file: String, slot: TensorSlot)]) throws {
+        let buffer = parameters
+        // Each iteration writes only its own slot.
+        nonisolated(unsafe) let firstBad = UnsafeMutableBufferPointer<Int>.allocate(capacity: tensors.count)
+        defer { firstBad.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: tensors.count) { j in
+            let values = UnsafeBufferPointer(start: buffer.view(tensors[j].slot), count: tensors[j].slot.count)
+            firstBad[j] = values.firstIndex { !$0.isFinite } ?? -1
+        }
+        if let j = firstBad.firstIndex(where: { $0 >= 0 }) {
+            let value = buffer.view(tensors[j].slot)[firstBad[j]]
+            throw FormatError.invalid(path: tensors[j].file, what: "tensor \(quoted(tensors[j].name)) holds \(value) at index \(firstBad[j])",
+                                      expected: "finite weights (the file is damaged)")
         }
     }
 }

@@ -107,10 +107,10 @@ extension DecoderModel {
         var jobs: [(SafetensorsTensor, TensorSlot)] = []
         func take(_ name: String, _ slot: TensorSlot) throws {
             guard let t = tensors[name] else {
-                throw FormatError.missing(path: dir.path, what: "tensor '\(name)'", hint: "The checkpoint is not a complete \(config.architecture.rawValue) model.")
+                throw FormatError.missing(path: dir.path, what: "tensor \(quoted(name))", hint: "The checkpoint is not a complete \(config.architecture.rawValue) model.")
             }
             guard t.shape == slot.shape else {
-                throw FormatError.invalid(path: t.file.path, what: "tensor '\(name)' has shape \(t.shape)", expected: "\(slot.shape)")
+                throw FormatError.invalid(path: t.file.path, what: "tensor \(quoted(name)) has shape \(t.shape)", expected: "\(slot.shape)")
             }
             used.insert(name)
             jobs.append((t, slot))
@@ -124,7 +124,7 @@ extension DecoderModel {
         if config.tieWordEmbeddings { allowed.insert(WeightNames.huggingFace(.lmHead)) }
         let leftover = tensors.keys.filter { !used.contains($0) && !allowed.contains($0) && !$0.hasSuffix("rotary_emb.inv_freq") }
         guard leftover.isEmpty else {
-            throw FormatError.invalid(path: dir.path, what: "unexpected tensors \(leftover.sorted().prefix(5))",
+            throw FormatError.invalid(path: dir.path, what: "unexpected tensors \(leftover.sorted().prefix(5).map { quoted($0) }.joined(separator: ", "))",
                                       expected: "only the tensors of a \(config.architecture.rawValue) model")
         }
         self.init(config: config, zeroed: false)
@@ -133,5 +133,6 @@ extension DecoderModel {
         DispatchQueue.concurrentPerform(iterations: ordered.count) { j in
             ordered[j].0.read(into: buffer.view(ordered[j].1))
         }
+        try requireFinite(ordered.map { (name: $0.0.name, file: $0.0.file.path, slot: $0.1) })
     }
 }

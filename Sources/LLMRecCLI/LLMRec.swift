@@ -21,6 +21,22 @@ struct LLMRec: AsyncParsableCommand {
             BenchCommand.self, AssetsCommand.self,
         ]
     )
+
+    /// Every command but `serve` (which shuts down gracefully on the same signals) removes its
+    /// unfinished outputs when interrupted.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if !(command is ServeCommand) { InterruptCleanup.installHandlers() }
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// A failure found while running (not while parsing): printed as its message, without the usage

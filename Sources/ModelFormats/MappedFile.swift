@@ -101,7 +101,10 @@ struct ByteCursor {
     /// A string: UInt64 length, then that many UTF-8 bytes.
     mutating func readString(_ what: @autoclosure () -> String) throws -> String {
         let n = try readCount(what(), minBytes: 1)
-        let s = String(decoding: UnsafeRawBufferPointer(start: file.base + offset, count: n), as: UTF8.self)
+        // GGUF strings are UTF-8; a damaged one is reported, not silently repaired.
+        guard let s = String(validating: UnsafeRawBufferPointer(start: file.base + offset, count: n), as: UTF8.self) else {
+            throw FormatError.invalid(path: file.path, what: "\(what()) is not valid UTF-8 (at byte \(offset))", expected: "UTF-8 text")
+        }
         offset += n
         return s
     }

@@ -4,6 +4,7 @@
 // the trained master weights unrounded. Written to a temporary file and renamed into place, so a
 // failure never leaves half a file under the final name.
 import Foundation
+import Support
 
 public struct SafetensorsEntry {
     public let name: String
@@ -32,6 +33,8 @@ extension Safetensors {
         guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
             throw FormatError.invalid(path: temp.path, what: "cannot create the file", expected: "a writable directory")
         }
+        InterruptCleanup.register(temp)
+        defer { InterruptCleanup.unregister(temp) }
         do {
             let handle = try FileHandle(forWritingTo: temp)
             defer { try? handle.close() }

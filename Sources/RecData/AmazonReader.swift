@@ -29,14 +29,19 @@ enum AmazonReader {
                 keys = "reviewerID, asin, unixReviewTime"
             case .v2023:
                 let r = try decode(Review2023.self, line, number, reviewFile, decoder)
-                (user, item, time) = (r.user_id, r.parent_asin, r.timestamp.map { $0 / 1000 })
+                (user, item, time) = (r.user_id, r.parent_asin, r.timestamp)
                 keys = "user_id, parent_asin, timestamp"
             }
             guard let user, let item, let time, !user.isEmpty, !item.isEmpty, time.isFinite else {
                 throw DataError.malformedLine(file: reviews, line: number, expected: "a JSON object with non-empty \(keys)",
                                               found: reviewFile.string(line))
             }
-            log.add(user: user, item: item, timestamp: time, line: number)
+            // Both versions store whole units: seconds (2018) and milliseconds (2023).
+            guard time.rounded() == time else {
+                throw DataError.implausibleTimestamp(file: reviews, line: number, value: "\(time)", expected: "a whole number, as this format stores it")
+            }
+            let t = try checkTimestamp(version == .v2018 ? time : time / 1000, text: "\(time)", wholeSeconds: false, file: reviews, line: number)
+            log.add(user: user, item: item, timestamp: t, line: number)
             return true
         }
         if log.count == 0 { throw DataError.emptyFile(path: reviews) }

@@ -9,6 +9,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case missingColumn(file: String, column: String, found: [String])
     case malformedLine(file: String, line: Int, expected: String, found: String)
     case badTimestamp(file: String, line: Int, value: String)
+    case implausibleTimestamp(file: String, line: Int, value: String, expected: String)
     case emptyTitle(file: String, line: Int, item: String)
     case untitledItem(file: String, line: Int, item: String, itemsFile: String)
     case badOption(String)
@@ -30,6 +31,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "\(file): line \(line): expected \(expected), found \(quoteExcerpt(found))"
         case .badTimestamp(let file, let line, let value):
             return "\(file): line \(line): timestamp \(quoteExcerpt(value)) does not parse; expected seconds since 1970 (integer or decimal) or an ISO 8601 date such as 2014-05-01 or 2014-05-01T10:00:00Z"
+        case .implausibleTimestamp(let file, let line, let value, let expected):
+            return "\(file): line \(line): timestamp \(quoteExcerpt(value)) is not \(expected); a damaged field, or a unit mistake such as milliseconds for seconds"
         case .emptyTitle(let file, let line, let item):
             return "\(file): line \(line): item '\(item)' has an empty title; fix the file, or pass --drop-untitled to drop such items and their interactions"
         case .untitledItem(let file, let line, let item, let itemsFile):

@@ -39,9 +39,7 @@ enum DelimitedReader {
                 throw DataError.malformedLine(file: interactions, line: number, expected: "a non-empty user and item",
                                               found: fields.joined(separator: String(UnicodeScalar(separator))))
             }
-            guard let t = parseTimestamp(Substring(time)) else {
-                throw DataError.badTimestamp(file: interactions, line: number, value: time)
-            }
+            let t = try readTimestamp(time, wholeSeconds: false, file: interactions, line: number)
             log.add(user: user, item: item, timestamp: t, line: number)
             return true
         }

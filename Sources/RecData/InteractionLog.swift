@@ -80,6 +80,29 @@ public struct InteractionLog: Sendable {
     }
 }
 
+/// Seconds since 1970 that an interaction can carry: from 1970 up to 2100. Anything else is a
+/// damaged field or a unit mistake (milliseconds read as seconds land around the year 47000).
+public let plausibleTimestamps: Range<Double> = 0..<4_102_444_800
+
+/// Field `text` of line `line` of `file` as a timestamp, or the error naming both: it parses
+/// (see `parseTimestamp`), lies in `plausibleTimestamps`, and is whole where the format stores
+/// whole seconds.
+public func readTimestamp(_ text: String, wholeSeconds: Bool, file: String, line: Int) throws -> Double {
+    guard let t = parseTimestamp(Substring(text)) else { throw DataError.badTimestamp(file: file, line: line, value: text) }
+    return try checkTimestamp(t, text: text, wholeSeconds: wholeSeconds, file: file, line: line)
+}
+
+/// `t` if it lies in `plausibleTimestamps` (and is whole, if asked), or the error naming the line.
+public func checkTimestamp(_ t: Double, text: String, wholeSeconds: Bool, file: String, line: Int) throws -> Double {
+    guard plausibleTimestamps.contains(t) else {
+        throw DataError.implausibleTimestamp(file: file, line: line, value: text, expected: "a time between 1970 and 2100")
+    }
+    guard !wholeSeconds || t.rounded() == t else {
+        throw DataError.implausibleTimestamp(file: file, line: line, value: text, expected: "whole seconds, as this format stores them")
+    }
+    return t
+}
+
 /// Parses a timestamp: seconds since 1970 as an integer or decimal, or an ISO 8601 date
 /// (`2014-05-01`, `2014-05-01T10:00:00`, optional `Z` or `±hh:mm`), read as UTC.
 public func parseTimestamp(_ text: Substring) -> Double? {

@@ -50,10 +50,7 @@ func readInteractions(
         guard !user.isEmpty, !item.isEmpty else {
             throw DataError.malformedLine(file: file.path, line: number, expected: "a non-empty user and item id", found: file.string(line))
         }
-        let raw = file.string(fields[columns.2])
-        guard let t = parseTimestamp(Substring(raw)) else {
-            throw DataError.badTimestamp(file: file.path, line: number, value: raw)
-        }
+        let t = try readTimestamp(file.string(fields[columns.2]), wholeSeconds: true, file: file.path, line: number)
         log.add(user: user, item: item, timestamp: t, line: number)
         return true
     }

@@ -26,10 +26,7 @@ enum RecBoleReader {
                 throw DataError.malformedLine(file: inter, line: number, expected: "\(c.count) tab-separated fields as in the header",
                                               found: interFile.string(line))
             }
-            let raw = interFile.string(fields[c.time])
-            guard let t = parseTimestamp(Substring(raw)) else {
-                throw DataError.badTimestamp(file: inter, line: number, value: raw)
-            }
+            let t = try readTimestamp(interFile.string(fields[c.time]), wholeSeconds: false, file: inter, line: number)
             let user = interFile.string(fields[c.user]), itemID = interFile.string(fields[c.item])
             guard !user.isEmpty, !itemID.isEmpty else {
                 throw DataError.malformedLine(file: inter, line: number, expected: "a non-empty user_id and item_id",

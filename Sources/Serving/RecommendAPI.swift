@@ -1,5 +1,6 @@
 // The API's request and response bodies, and the checks that turn a request into work for the
 // model. Every refusal names the field and what was expected.
+import APIRequests
 import Decoding
 import Foundation
 import Hummingbird
@@ -24,14 +25,6 @@ public struct ServeSettings: Sendable {
     public var idleTimeout: Duration = .seconds(30)
 
     public init() {}
-}
-
-struct RecommendRequest {
-    var history: [String]?
-    var history_ids: [Int]?
-    var k: Int?
-    var igd_alpha: Double?
-    var mask_softmax: Bool?
 }
 
 struct RecommendedItem: Codable, Equatable {

@@ -7,6 +7,7 @@
 //   GET  /openapi.json   the API's OpenAPI 3.1 document
 // Graceful shutdown: once a shutdown starts, new requests get 503 while the ones in flight
 // finish; then the listener closes and the model worker drains its queue.
+import APIRequests
 import Decoding
 import Foundation
 import Hummingbird
@@ -119,7 +120,12 @@ public final class RecommendServer: Sendable {
             // connection is gone, so there is nobody to answer.
             throw ClientDisconnected()
         }
-        let parsed = try RecommendRequest.decode(Array(buffer: body))
+        let parsed: RecommendRequest
+        do {
+            parsed = try RecommendRequest.decode(Array(buffer: body))
+        } catch let error as RequestError {
+            throw APIError.badRequest(error.description)
+        }
         let work = try await parsed.work(recommender: recommender, titles: titles, settings: settings)
         let result = try await worker.recommend(work)
         let catalog = recommender.catalog

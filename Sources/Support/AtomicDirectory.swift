@@ -89,9 +89,12 @@ public struct AtomicDirectory: Sendable {
         Self.removeStale(of: self.destination)
         let token = "\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
         staging = parent.appendingPathComponent(".\(self.destination.lastPathComponent).tmp-\(token)")
+        // Registered first, so that an interrupt at any moment after this finds it.
+        InterruptCleanup.register(staging)
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: false)
         } catch {
+            InterruptCleanup.unregister(staging)
             throw AtomicWriteError.cannotCreate(staging.path, reason: error.localizedDescription)
         }
     }
@@ -102,6 +105,7 @@ public struct AtomicDirectory: Sendable {
     /// Moves the staged directory to the destination, replacing what was there.
     public func commit() throws {
         let fm = FileManager.default
+        defer { InterruptCleanup.unregister(staging) }
         if fm.fileExists(atPath: destination.path) {
             // Move the old one aside first so that a failure leaves one complete directory.
             let old = staging.deletingLastPathComponent()
@@ -139,6 +143,7 @@ public struct AtomicDirectory: Sendable {
     /// Removes the partial output.
     public func discard() {
         try? FileManager.default.removeItem(at: staging)
+        InterruptCleanup.unregister(staging)
     }
 
     /// Runs `body` to fill the directory, then commits; on any error discards and rethrows.

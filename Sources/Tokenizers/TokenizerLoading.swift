@@ -54,6 +54,7 @@ extension BPETokenizer {
         // Types: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
         let added = tokens.indices.filter { types[$0] == 3 || types[$0] == 4 }
             .map { (content: tokens[$0], id: Int32($0), special: types[$0] == 3) }
+        try Self.checkVocabulary(tokens, merges: merges, file: file)
         let model = BPEModel(tokens: tokens, mergePairs: merges, ignoreMerges: family == .llama3)
         func tokenID(_ key: String) -> Int32? {
             gguf.metadata[key]?.intValue.flatMap { $0 >= 0 && $0 < tokens.count ? Int32($0) : nil }
@@ -66,6 +67,26 @@ extension BPETokenizer {
         self.init(model: model, added: AddedTokens(added), family: family, bos: tokenID("tokenizer.ggml.bos_token_id"),
                   eos: eos, pad: tokenID("tokenizer.ggml.padding_token_id"), addsBOS: addsBOS,
                   chatTemplate: gguf.metadata["tokenizer.chat_template"]?.stringValue)
+    }
+
+    /// What a byte-level BPE vocabulary must satisfy, as Hugging Face's tokenizers checks when it
+    /// builds one: each token string once (a table with holes leaves them empty), and each merge's
+    /// two parts and their join tokens of the vocabulary. A damaged file fails here, naming the
+    /// token or merge, instead of tokenizing wrongly without a word.
+    static func checkVocabulary(_ tokens: [String], merges: [(String, String)], file: String) throws {
+        var ids: [String: Int] = [:]
+        ids.reserveCapacity(tokens.count)
+        for (i, token) in tokens.enumerated() where !token.isEmpty {
+            if let first = ids.updateValue(i, forKey: token) {
+                throw TokenizerError.invalid(file: file, what: "token \(i) \(quoted(token)) repeats token \(first)", expected: "each token string once")
+            }
+        }
+        for (rank, (a, b)) in merges.enumerated() {
+            for part in [a, b, a + b] where ids[part] == nil {
+                throw TokenizerError.invalid(file: file, what: "merge \(rank) (\(quoted(a)) + \(quoted(b))) needs \(quoted(part)), which is not a token",
+                                             expected: "merges of the vocabulary's tokens")
+            }
+        }
     }
 
     /// "a b" → ("a", "b"). Symbols never contain a space: it is "Ġ" in byte-level form.
@@ -91,14 +112,23 @@ extension BPETokenizer {
         guard let vocab = model["vocab"] as? [String: Int] else {
             throw TokenizerError.missing(file: file, what: "model.vocab (token → id)")
         }
+        // Ids index the token table, so they must lie inside it: at most one per token.
+        let addedEntries = root["added_tokens"] as? [[String: Any]] ?? []
+        let idLimit = vocab.count + addedEntries.count
+        if let (t, i) = vocab.first(where: { !(0..<idLimit).contains($0.value) }) {
+            throw TokenizerError.invalid(file: file, what: "model.vocab gives \(quoted(t)) the id \(i)", expected: "ids in 0..<\(idLimit)")
+        }
         var added: [(content: String, id: Int32, special: Bool)] = []
-        for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
+        for entry in addedEntries {
             guard let content = entry["content"] as? String, let id = entry["id"] as? Int else { continue }
+            guard (0..<idLimit).contains(id) else {
+                throw TokenizerError.invalid(file: file, what: "added token \(quoted(content)) has the id \(id)", expected: "ids in 0..<\(idLimit)")
+            }
             added.append((content, Int32(id), entry["special"] as? Bool ?? false))
         }
         let size = max(vocab.values.max() ?? -1, added.map { Int($0.id) }.max() ?? -1) + 1
         var tokens = [String](repeating: "", count: size)
-        for (t, i) in vocab where i >= 0 { tokens[i] = t }
+        for (t, i) in vocab { tokens[i] = t }
         for a in added { tokens[Int(a.id)] = a.content }
         var pairs: [(String, String)] = []
         for m in model["merges"] as? [Any] ?? [] {
@@ -109,6 +139,7 @@ extension BPETokenizer {
             }
         }
         let family = try Self.family(of: root["pre_tokenizer"], file: file)
+        try Self.checkVocabulary(tokens, merges: pairs, file: file)
         let bpe = BPEModel(tokens: tokens, mergePairs: pairs, ignoreMerges: model["ignore_merges"] as? Bool ?? false)
         // tokenizer_config.json names BOS/EOS and carries the chat template.
         var config: [String: Any] = [:]

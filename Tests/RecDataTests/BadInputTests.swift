@@ -61,6 +61,22 @@ struct BadInputTests {
         #expect(m.contains("ratings.dat: line 2: timestamp \"yesterday\" does not parse"), "\(m)")
     }
 
+    /// Timestamps outside 1970–2100, or fractional where a format stores whole seconds, are
+    /// refused with the line (a damaged field, or milliseconds read as seconds).
+    @Test(arguments: [
+        ("1::2::5::-5", "timestamp \"-5\" is not a time between 1970 and 2100"),
+        ("1::2::5::1588687728923", "timestamp \"1588687728923\" is not a time between 1970 and 2100"),
+        ("1::2::5::100.5", "timestamp \"100.5\" is not whole seconds"),
+        ("1::2::5::2150-01-01", "timestamp \"2150-01-01\" is not a time between 1970 and 2100"),
+    ])
+    func implausibleTimestampsNameTheLine(row: String, message: String) throws {
+        let dir = scratchDirectory("implausibleTimestamps-\(row.utf8.reduce(0) { $0 &* 31 &+ Int($1) })")
+        let data = writeText("1::1::5::100\n\(row)\n", "ratings.dat", in: dir)
+        writeText("1::A (1995)::Drama\n2::B (1995)::Drama\n", "movies.dat", in: dir)
+        let m = try prepareError(data)
+        #expect(m.contains("ratings.dat: line 2: \(message)"), "\(m)")
+    }
+
     @Test func emptyTitleNamesItemsFileLine() throws {
         let dir = scratchDirectory()
         let data = writeText("1::1::5::100\n1::2::5::200\n", "ratings.dat", in: dir)

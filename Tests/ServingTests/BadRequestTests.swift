@@ -3,6 +3,7 @@
 import Foundation
 import Logging
 import NIOHTTP1
+import APIRequests
 import Testing
 @testable import Serving
 

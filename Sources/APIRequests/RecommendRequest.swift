@@ -1,13 +1,14 @@
-// Query strings, and the recommend request's body, read field by field so that every refusal names the field and
-// the value: `k: 2.5` is "`k` must be a whole number, got 2.5", not "not valid JSON". Keys the
-// API does not know are ignored (the schema allows them).
+// The HTTP API's requests as data: the recommend body read field by field, so that every
+// refusal names the field and the value (`k: 2.5` is "`k` has the wrong type: expected a whole
+// number, got 2.5", not "not valid JSON"), and query strings as forms encode them. No server
+// code here, so that the request parsing can be fuzzed on its own.
 import Foundation
 import Support
 
 /// A query string's parameters as HTML forms and HTTP libraries encode them (`+` is a space,
 /// `%XX` a byte); the first value of each name. A value that is not valid percent-encoding is
 /// left out (the parameter counts as missing).
-func formParameters(_ query: String) -> [String: String] {
+public func formParameters(_ query: String) -> [String: String] {
     var parameters: [String: String] = [:]
     for pair in query.split(separator: "&") {
         let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -18,17 +19,42 @@ func formParameters(_ query: String) -> [String: String] {
     return parameters
 }
 
+/// A recommend request's body (POST /v1/recommend). Which fields must be present together, and
+/// their ranges, are the server's to check: this is what the body says.
+public struct RecommendRequest: Sendable, Equatable {
+    public var history: [String]?
+    public var history_ids: [Int]?
+    public var k: Int?
+    public var igd_alpha: Double?
+    public var mask_softmax: Bool?
+
+    public init(history: [String]? = nil, history_ids: [Int]? = nil, k: Int? = nil, igd_alpha: Double? = nil, mask_softmax: Bool? = nil) {
+        self.history = history
+        self.history_ids = history_ids
+        self.k = k
+        self.igd_alpha = igd_alpha
+        self.mask_softmax = mask_softmax
+    }
+}
+
+/// A body that is not a recommend request: the message names the field and what was wrong.
+public struct RequestError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+    init(_ message: String) { description = message }
+}
+
 extension RecommendRequest {
-    static func decode(_ bytes: [UInt8]) throws -> RecommendRequest {
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw APIError.badRequest("the body is not UTF-8 text") }
+    /// The request `bytes` hold, or a `RequestError` naming what is wrong.
+    public static func decode(_ bytes: [UInt8]) throws -> RecommendRequest {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw RequestError("the body is not UTF-8 text") }
         let root: JSONNode
         do {
             root = try JSONDocument.parse(text)
-        } catch let error as JSONSyntaxError {
-            throw APIError.badRequest("the body is not valid JSON (\(error))")
+        } catch {
+            throw RequestError("the body is not valid JSON (\(error))")
         }
         guard case .object(let members) = root.value else {
-            throw APIError.badRequest("the body has the wrong type: expected an object such as {\"history\": [\"Toy Story (1995)\"], \"k\": 10}")
+            throw RequestError("the body has the wrong type: expected an object such as {\"history\": [\"Toy Story (1995)\"], \"k\": 10}")
         }
         var request = RecommendRequest()
         for member in members {
@@ -52,8 +78,8 @@ private struct Field {
 
     subscript(index: Int) -> Field { Field(name: "\(name)[\(index)]") }
 
-    func wrongType(_ expected: String, _ node: JSONNode) -> APIError {
-        APIError.badRequest("`\(name)` has the wrong type: expected \(expected), got \(Self.kind(node.value))")
+    func wrongType(_ expected: String, _ node: JSONNode) -> RequestError {
+        RequestError("`\(name)` has the wrong type: expected \(expected), got \(Self.kind(node.value))")
     }
 
     static func kind(_ value: JSONValue) -> String {
@@ -90,7 +116,7 @@ private struct Field {
     /// A whole number a Double holds exactly (|x| ≤ 2^53), so `10.0` and `1e3` are 10 and 1000.
     func wholeNumber(_ node: JSONNode) throws -> Int {
         guard case .number(let x) = node.value, x.rounded() == x else { throw wrongType("a whole number", node) }
-        guard abs(x) <= 9_007_199_254_740_992 else { throw APIError.badRequest("`\(name)` is \(x): expected a whole number of at most 2^53") }
+        guard abs(x) <= 9_007_199_254_740_992 else { throw RequestError("`\(name)` is \(x): expected a whole number of at most 2^53") }
         return Int(x)
     }
 }
