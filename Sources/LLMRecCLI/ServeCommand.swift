@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
             waiting at most --max-wait-ms after the first. Answers equal `llmrec recommend` for the \
             same history and options. Bad requests get a JSON error naming the field (400 malformed \
             JSON or wrong types, 413 body over --max-body-kb, 422 empty, too long or unknown history \
-            with the closest titles, k out of range). SIGINT or SIGTERM: requests in flight finish, \
+            with the closest titles, k out of range; 405 with Allow for a wrong method). SIGINT or SIGTERM: requests in flight finish, \
             new ones get 503, then the server exits.
 
             Example:

@@ -1,0 +1,21 @@
+// The amazon2018 reader: interactions and items files (the input split at its first "@@" line), then
+// building the catalog and samples from what was read, as `data prepare` does.
+import FuzzSupport
+import RecData
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let (interactions, items) = FuzzFiles.split(FuzzFiles.bytes(start, count))
+    let dir = FuzzFiles.write([("Toys_5.json", interactions), ("meta_Toys.json", items)])
+    let source = DataSource(format: .amazon2018, interactions: dir.appendingPathComponent("Toys_5.json").path, items: dir.appendingPathComponent("meta_Toys.json").path)
+    guard let log = try? source.read() else { return 0 }
+    var options = BuildOptions()
+    options.dropUntitled = true
+    _ = try? DatasetBuilder.build(log, options: options)
+    return 0
+}
+
+@_cdecl("FuzzAmazon2018_main")
+public func FuzzAmazon2018_main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    FuzzDriver.run(argc, argv, fuzz)
+}
