@@ -48,7 +48,6 @@ extension StudyRunner {
             try FileManager.default.createDirectory(at: partialURL.deletingLastPathComponent(), withIntermediateDirectories: true)
             try writeFileAtomically(Data(done.map { $0.line(withSeconds: true) + "\n" }.joined().utf8), to: partialURL)
             let options = decoder.options(beams: plan.evaluation.beams)
-            var dropped = 0
             say("[\(arm)] evaluating with \(decoder.name) (\(decoder.summary)) on \(n) test windows"
                 + (done.isEmpty ? "" : ", resuming after \(done.count)"))
             let progress = PhaseProgress(label: "[\(arm)] \(decoder.name)", total: n, done: done.count, say: say)
@@ -59,7 +58,6 @@ extension StudyRunner {
                 let share = Date().timeIntervalSince(start) / Double(chunk.count)
                 let ranked = zip(chunk, lists).enumerated().map { i, pair in
                     let items = pair.1.items.map(\.item)
-                    dropped += pair.1.droppedHistory > 0 ? 1 : 0
                     return RankedSample(position: done.count + i, target: pair.0.target, rank: RankingMetrics.rank(of: pair.0.target, in: items),
                                         items: items, seconds: share)
                 }
@@ -70,6 +68,9 @@ extension StudyRunner {
                     throw StudyInterrupted(point: .evaluationBatch(arm: arm, decoder: decoder.name, done: done.count))
                 }
             }
+            // Counted over every window (a resumed evaluation decoded only some): whether a prompt
+            // drops history depends on the prompt alone.
+            let dropped = samples.prefix(n).filter { recommender.prompt(history: $0.history).dropped > 0 }.count
             try finish(arm, decoder, ranked: done, dropped: dropped)
             try? FileManager.default.removeItem(at: partialURL)
         }

@@ -46,23 +46,7 @@ extension StudyRunner {
 
     /// "training.learning_rate: 0.0001 → 0.0002" for every setting that differs.
     func settingDifferences<T: Encodable>(_ a: T, _ b: T) -> [String] {
-        func flat(_ value: T) -> [String: String] {
-            guard let data = try? StudyJSON.encode(value), let obj = try? JSONSerialization.jsonObject(with: data) else { return [:] }
-            var out: [String: String] = [:]
-            func walk(_ prefix: String, _ v: Any) {
-                if let d = v as? [String: Any] {
-                    for (k, x) in d { walk(prefix.isEmpty ? k : "\(prefix).\(k)", x) }
-                } else {
-                    out[prefix] = "\(v)"
-                }
-            }
-            walk("", obj)
-            return out
-        }
-        let fa = flat(a), fb = flat(b)
-        return Set(fa.keys).union(fb.keys).sorted().compactMap { k in
-            fa[k] == fb[k] ? nil : "\(k): results have \(fa[k] ?? "unset"), the plan has \(fb[k] ?? "unset")"
-        }
+        settingChanges(a, b, encode: StudyJSON.encode).map { "\($0.key): results have \($0.before), the plan has \($0.after)" }
     }
 
     /// Trains the arm into RUNS/ARM, resuming from its latest checkpoint when there is one for

@@ -3,6 +3,7 @@
 // (later) line is the one that counts, so each (step, kind) keeps its last line.
 import Foundation
 import Support
+import Training
 
 struct RunLogEntry: Equatable {
     enum Kind: Int, Comparable {
@@ -28,9 +29,7 @@ enum RunLog {
     static func parse(_ text: String) -> [RunLogEntry] {
         var latest: [String: RunLogEntry] = [:]
         for line in text.split(separator: "\n") {
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let step = (obj["step"] as? NSNumber)?.intValue
-            else { continue }
+            guard let (step, obj) = RunDirectory.logEntry(line) else { continue }
             let kind: RunLogEntry.Kind = obj["valid_loss"] != nil ? .validation : .step
             var values: [String: Double] = [:]
             for (k, v) in obj {

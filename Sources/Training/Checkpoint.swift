@@ -99,13 +99,17 @@ public struct RunDirectory: Sendable {
     /// the resumed run logs them again).
     public func truncateLog(after step: Int) throws {
         guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { return }
-        let kept = text.split(separator: "\n").filter { line in
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let s = (obj["step"] as? NSNumber)?.intValue
-            else { return false }
-            return s <= step
-        }
+        let kept = text.split(separator: "\n").filter { line in Self.logEntry(line).map { $0.step <= step } ?? false }
         try writeFileAtomically(Data(kept.map { $0 + "\n" }.joined().utf8), to: logURL)
+    }
+
+    /// One line of log.jsonl: its step and fields, or nil for a line that is not a log entry
+    /// (a line cut by a kill, say).
+    public static func logEntry(_ line: some StringProtocol) -> (step: Int, fields: [String: Any])? {
+        guard let fields = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let step = (fields["step"] as? NSNumber)?.intValue
+        else { return nil }
+        return (step, fields)
     }
 
     /// Starts a new run (config.json, an empty log), or checks that a resumed one has the same config.
@@ -124,18 +128,7 @@ public struct RunDirectory: Sendable {
     static func differences(_ a: RunConfig, _ b: RunConfig) -> [String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        func flat(_ c: RunConfig) -> [String: String] {
-            guard let data = try? encoder.encode(c), let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-            var out: [String: String] = [:]
-            for (k, v) in obj {
-                if let d = v as? [String: Any] { for (k2, v2) in d { out["\(k).\(k2)"] = "\(v2)" } } else { out[k] = "\(v)" }
-            }
-            return out
-        }
-        let fa = flat(a), fb = flat(b)
-        return Set(fa.keys).union(fb.keys).sorted().compactMap { k in
-            fa[k] == fb[k] ? nil : "\(k): was \(fa[k] ?? "unset"), now \(fb[k] ?? "unset")"
-        }
+        return settingChanges(a, b, encode: encoder.encode).map { "\($0.key): was \($0.before), now \($0.after)" }
     }
 
     /// The run's config.json.

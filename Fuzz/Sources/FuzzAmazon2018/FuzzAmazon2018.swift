@@ -1,18 +1,9 @@
-// The amazon2018 reader: interactions and items files (the input split at its first "@@" line), then
-// building the catalog and samples from what was read, as `data prepare` does.
+// The amazon2018 reader (see fuzzDataset).
 import FuzzSupport
-import RecData
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    let (interactions, items) = FuzzFiles.split(FuzzFiles.bytes(start, count))
-    let dir = FuzzFiles.write([("Toys_5.json", interactions), ("meta_Toys.json", items)])
-    let source = DataSource(format: .amazon2018, interactions: dir.appendingPathComponent("Toys_5.json").path, items: dir.appendingPathComponent("meta_Toys.json").path)
-    guard let log = try? source.read() else { return 0 }
-    var options = BuildOptions()
-    options.dropUntitled = true
-    _ = try? DatasetBuilder.build(log, options: options)
-    return 0
+    fuzzDataset(.amazon2018, interactions: "Toys_5.json", items: "meta_Toys.json", start, count)
 }
 
 @_cdecl("FuzzAmazon2018_main")

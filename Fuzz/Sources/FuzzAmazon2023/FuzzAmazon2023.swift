@@ -1,18 +1,9 @@
-// The amazon2023 reader: interactions and items files (the input split at its first "@@" line), then
-// building the catalog and samples from what was read, as `data prepare` does.
+// The amazon2023 reader (see fuzzDataset).
 import FuzzSupport
-import RecData
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    let (interactions, items) = FuzzFiles.split(FuzzFiles.bytes(start, count))
-    let dir = FuzzFiles.write([("Toys.jsonl", interactions), ("meta_Toys.jsonl", items)])
-    let source = DataSource(format: .amazon2023, interactions: dir.appendingPathComponent("Toys.jsonl").path, items: dir.appendingPathComponent("meta_Toys.jsonl").path)
-    guard let log = try? source.read() else { return 0 }
-    var options = BuildOptions()
-    options.dropUntitled = true
-    _ = try? DatasetBuilder.build(log, options: options)
-    return 0
+    fuzzDataset(.amazon2023, interactions: "Toys.jsonl", items: "meta_Toys.jsonl", start, count)
 }
 
 @_cdecl("FuzzAmazon2023_main")

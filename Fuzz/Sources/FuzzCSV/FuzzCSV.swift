@@ -1,18 +1,9 @@
-// The csv reader: interactions and items files (the input split at its first "@@" line), then
-// building the catalog and samples from what was read, as `data prepare` does.
+// The csv reader (see fuzzDataset).
 import FuzzSupport
-import RecData
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    let (interactions, items) = FuzzFiles.split(FuzzFiles.bytes(start, count))
-    let dir = FuzzFiles.write([("interactions.csv", interactions), ("items.csv", items)])
-    let source = DataSource(format: .csv, interactions: dir.appendingPathComponent("interactions.csv").path, items: dir.appendingPathComponent("items.csv").path)
-    guard let log = try? source.read() else { return 0 }
-    var options = BuildOptions()
-    options.dropUntitled = true
-    _ = try? DatasetBuilder.build(log, options: options)
-    return 0
+    fuzzDataset(.csv, interactions: "interactions.csv", items: "items.csv", start, count)
 }
 
 @_cdecl("FuzzCSV_main")

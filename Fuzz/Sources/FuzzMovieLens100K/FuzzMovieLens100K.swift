@@ -1,18 +1,9 @@
-// The movielens100k reader: interactions and items files (the input split at its first "@@" line), then
-// building the catalog and samples from what was read, as `data prepare` does.
+// The movielens100k reader (see fuzzDataset).
 import FuzzSupport
-import RecData
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    let (interactions, items) = FuzzFiles.split(FuzzFiles.bytes(start, count))
-    let dir = FuzzFiles.write([("u.data", interactions), ("u.item", items)])
-    let source = DataSource(format: .movielens100k, interactions: dir.appendingPathComponent("u.data").path, items: dir.appendingPathComponent("u.item").path)
-    guard let log = try? source.read() else { return 0 }
-    var options = BuildOptions()
-    options.dropUntitled = true
-    _ = try? DatasetBuilder.build(log, options: options)
-    return 0
+    fuzzDataset(.movielens100k, interactions: "u.data", items: "u.item", start, count)
 }
 
 @_cdecl("FuzzMovieLens100K_main")
