@@ -22,7 +22,7 @@ extension SplitName: ExpressibleByArgument {}
 extension DataCommand {
     struct Prepare: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Build the catalog and train/valid/test samples from an interaction log.",
+            abstract: "Build the catalog and train/valid/test samples from an interaction log, or take ready-made samples.",
             discussion: """
                 Every interaction after a user's first becomes a sample: the previous items (up to --history, \
                 oldest first) and the next item. Titles are trimmed, whitespace is collapsed, HTML character \
@@ -38,20 +38,38 @@ extension DataCommand {
                   amazon-2023     reviews JSON lines + meta_NAME.jsonl (timestamps in ms)
                   csv             user,item,timestamp + item,title (CSV or TSV, header optional)
 
-                Example:
+                Ready-made samples (the papers' own splits, taken as they are: --train, --test, --valid):
+                  d3              D3 / LLM4Rec-IGD process.py CSVs: history_item_id, history_item_title,
+                                  item_id, item_title, user_id, timestamp
+                  bigrec          BIGRec / MSL CSVs: user_id, item_ids (the last is the target), timestamp,
+                                  with --items id2name.json (item id → title)
+
+                Examples:
                   llmrec data prepare --dataset ml-100k --out data/ml-100k
+                  llmrec data prepare --format bigrec --train MSL/data/Amazon_Books/train.csv \\
+                    --test MSL/data/Amazon_Books/test_5000.csv --items MSL/data/Amazon_Books/id2name4Rec.json \\
+                    --item-noun book --item-verb read --drop-untitled --out data/msl-books
                 """
         )
 
         @Option(help: ArgumentHelp(
-            "The interactions: ml-1m or ml-100k (embedded default), a directory, or an interactions file.",
+            "The interactions: ml-1m or ml-100k (embedded default), a directory, or an interactions file. Not with --train.",
             valueName: "alias|path"))
-        var dataset: String
+        var dataset: String?
 
         @Option(help: ArgumentHelp(
-            "The item titles file, when it is not found next to the interactions by the format's naming.",
+            "The item titles file, when it is not found next to the interactions by the format's naming; for --format bigrec the id → title JSON.",
             valueName: "path"))
         var items: String?
+
+        @Option(help: ArgumentHelp("Ready-made training samples (--format d3 or bigrec), taken as they are.", valueName: "file"))
+        var train: String?
+
+        @Option(help: ArgumentHelp("Ready-made validation samples (optional: without them `train` validates on a named slice of the training file).", valueName: "file"))
+        var valid: String?
+
+        @Option(help: ArgumentHelp("Ready-made test samples (--format d3 or bigrec).", valueName: "file"))
+        var test: String?
 
         @Option(help: ArgumentHelp("The input format.", valueName: DataFormat.allCases.map(\.rawValue).joined(separator: "|")))
         var format: DataFormat = .auto
@@ -109,6 +127,19 @@ extension DataCommand {
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
+            if format.isSampleFiles {
+                guard train != nil, test != nil, dataset == nil else {
+                    throw ValidationError("--format \(format.rawValue) reads ready-made samples: give --train and --test (and --valid), not --dataset.")
+                }
+                for (name, value) in [("--max-train", maxTrain), ("--max-valid", maxValid), ("--max-test", maxTest)] where value != nil {
+                    throw ValidationError("\(name): --format \(format.rawValue) takes the sample files as they are.")
+                }
+            } else {
+                guard dataset != nil else { throw ValidationError("give the interactions with --dataset (or ready-made samples with --format d3|bigrec --train --test).") }
+                guard train == nil, valid == nil, test == nil else {
+                    throw ValidationError("--train, --valid and --test are for ready-made samples: add --format d3 or --format bigrec.")
+                }
+            }
             if history < 1 { throw ValidationError("--history must be at least 1, got \(history).") }
             if kcore < 0 { throw ValidationError("--kcore must be 0 (off) or more, got \(kcore).") }
             for (name, value) in [("--max-train", maxTrain), ("--max-valid", maxValid), ("--max-test", maxTest)] {
@@ -123,8 +154,14 @@ extension DataCommand {
 
         func run() throws {
             let log = global.bootstrapLogging()
-            let source = try DataSource.resolve(dataset: dataset, items: items, format: format)
-            log.info("reading \(source.format.rawValue): \(source.interactions) + \(source.items)")
+            let source: DataSource
+            if format.isSampleFiles, let train, let test {
+                source = try DataSource.sampleFiles(format, splits: SplitFiles(train: train, valid: valid, test: test), items: items)
+                if valid == nil { log.notice("no --valid file: `train` will validate on the last samples of \(train), left out of training") }
+            } else {
+                source = try DataSource.resolve(dataset: dataset ?? "", items: items, format: format)
+            }
+            log.info("reading \(source.format.rawValue): \(source.inputs.joined(separator: " + "))")
             var options = BuildOptions()
             options.historyLength = history
             options.split = split

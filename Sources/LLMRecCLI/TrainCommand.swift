@@ -172,6 +172,7 @@ struct TrainCommand: ParsableCommand {
         try runDir.check(config, resume: resume)
         let (model, tokenizer) = try source.load()
         let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: dataset, tokenizer: tokenizer), maxValid: validSamples)
+        if let note = corpus.validationSource { log.notice("\(note)") }
         // Everything is checked before the run directory is written.
         let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir,
                                   recomputeActivations: gradientCheckpointing)

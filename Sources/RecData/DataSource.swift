@@ -12,6 +12,11 @@ public enum DataFormat: String, Sendable, CaseIterable, Codable {
     case amazon2018 = "amazon-2018"
     case amazon2023 = "amazon-2023"
     case csv
+    case d3
+    case bigrec
+
+    /// Formats whose files are ready-made samples, one file per split (SampleFileReader).
+    public var isSampleFiles: Bool { self == .d3 || self == .bigrec }
 
     /// What the format's files look like, for help and error messages.
     public var files: String {
@@ -23,6 +28,8 @@ public enum DataFormat: String, Sendable, CaseIterable, Codable {
         case .amazon2018: return "reviews JSON lines + meta_*.json (Amazon Reviews 2018)"
         case .amazon2023: return "reviews JSON lines + meta_*.jsonl (Amazon Reviews 2023)"
         case .csv: return "user,item,timestamp CSV/TSV + item,title CSV/TSV"
+        case .d3: return "--train/--valid/--test CSVs of samples with history_item_id, history_item_title, item_id, item_title (D3, LLM4Rec-IGD)"
+        case .bigrec: return "--train/--valid/--test CSVs of samples with item_ids, the last the target, + --items id → title JSON (BIGRec, MSL)"
         }
     }
 }
@@ -34,12 +41,33 @@ public struct DataSource: Sendable, Codable, Equatable {
     public var items: String
     /// The alias it was resolved from, if any.
     public var alias: String?
+    /// For sample-file formats: one file per split (`interactions` is then the training file,
+    /// `items` the title map or empty).
+    public var splits: SplitFiles?
 
-    public init(format: DataFormat, interactions: String, items: String, alias: String? = nil) {
+    public init(format: DataFormat, interactions: String, items: String, alias: String? = nil, splits: SplitFiles? = nil) {
         self.format = format
         self.interactions = interactions
         self.items = items
         self.alias = alias
+        self.splits = splits
+    }
+
+    /// Sample files of `format` (d3 or bigrec), with the title map `items` where the format needs one.
+    public static func sampleFiles(_ format: DataFormat, splits: SplitFiles, items: String?) throws -> DataSource {
+        for path in [splits.train, splits.test] + [splits.valid, items].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: path) {
+            throw DataError.fileMissing(path: path, hint: "Give the split files with --train, --test (and --valid), the title map with --items.")
+        }
+        if format == .bigrec, items == nil {
+            throw DataError.badOption("--format bigrec needs the title map (a JSON object from item id to title, such as MSL's id2name4Rec.json) with --items")
+        }
+        return DataSource(format: format, interactions: splits.train, items: items ?? "", splits: splits)
+    }
+
+    /// Every file the source reads.
+    public var inputs: [String] {
+        guard let splits else { return [interactions, items] }
+        return [splits.train, splits.test] + [splits.valid, items.isEmpty ? nil : items].compactMap { $0 }
     }
 
     /// Resolves `dataset` (an alias, a directory or an interactions file) and an optional
@@ -78,7 +106,7 @@ public struct DataSource: Sendable, Codable, Equatable {
             pick = names.contains("u.data") ? "u.data"
                 : names.contains("ratings.dat") ? "ratings.dat"
                 : names.first { $0.hasSuffix(".inter") }
-        case .amazon2018, .amazon2023, .csv: pick = nil
+        case .amazon2018, .amazon2023, .csv, .d3, .bigrec: pick = nil
         }
         guard let pick else {
             throw DataError.unknownFormat(
@@ -123,7 +151,7 @@ public struct DataSource: Sendable, Codable, Equatable {
             let stem = file.deletingPathExtension().lastPathComponent
             let base = stem.hasSuffix("_5") ? String(stem.dropLast(2)) : stem
             candidates = ["meta_\(base).\(file.pathExtension)", "meta_\(base).json", "meta_\(base).jsonl"]
-        case .csv, .auto: candidates = []
+        case .csv, .auto, .d3, .bigrec: candidates = []
         }
         for c in candidates where FileManager.default.fileExists(atPath: dir.appendingPathComponent(c).path) {
             return dir.appendingPathComponent(c).path
@@ -152,6 +180,7 @@ public struct DataSource: Sendable, Codable, Equatable {
         case .amazon2018: return try AmazonReader.read(.v2018, reviews: interactions, meta: items)
         case .amazon2023: return try AmazonReader.read(.v2023, reviews: interactions, meta: items)
         case .csv: return try DelimitedReader.read(interactions: interactions, items: items, encoding: encoding)
+        case .d3, .bigrec: preconditionFailure("sample files are read by SampleFileReader (DatasetPreparation)")
         case .auto: preconditionFailure("resolve() replaces .auto by a concrete format")
         }
     }

@@ -19,9 +19,16 @@ public enum DatasetPreparation {
         vocabulary: PromptVocabulary? = nil, tokenCounter: TokenCounter? = nil, out: URL, replace: Bool
     ) throws -> PreparationResult {
         let t0 = Date()
-        let log = try source.read(encoding: encoding)
-        let t1 = Date()
-        let built = try DatasetBuilder.build(log, options: options)
+        let built: BuiltDataset
+        let t1: Date
+        if source.format.isSampleFiles, let splits = source.splits {
+            built = try SampleFileReader.read(source.format, splits: splits, titles: source.items.isEmpty ? nil : source.items, options: options)
+            t1 = Date()
+        } else {
+            let log = try source.read(encoding: encoding)
+            t1 = Date()
+            built = try DatasetBuilder.build(log, options: options)
+        }
         guard !built.train.isEmpty, !built.test.isEmpty else {
             throw DataError.noSamples(
                 "\(source.interactions): the \(built.train.isEmpty ? "train" : "test") split is empty "
@@ -38,7 +45,7 @@ public enum DatasetPreparation {
                 mean: Double(lengths.reduce(0, +)) / Double(lengths.count), max: lengths.max()!, tokenizer: counter.name)
         }
         try DatasetWriter.write(built, manifest: manifest, stats: stats, to: out, replace: replace,
-                                inputs: [source.interactions, source.items])
+                                inputs: source.inputs)
         let t3 = Date()
         return PreparationResult(
             dataset: built, stats: stats, manifest: manifest,

@@ -21,10 +21,25 @@ public struct TrainingCorpus: Sendable {
     public let train: [TrainingExample]
     public let valid: [TrainingExample]
 
-    /// The whole training split and the first `maxValid` validation samples of the catalog's dataset.
+    /// Where validation samples come from when the dataset has no validation split, in words.
+    public private(set) var validationSource: String?
+
+    /// The whole training split and the first `maxValid` validation samples of the catalog's
+    /// dataset. A dataset without a validation split (ready-made sample files published without
+    /// one) validates on the last `maxValid` training samples (at most a tenth of them), which
+    /// are then left out of training; `validationSource` says which.
     public init(catalog: TokenizedCatalog, maxValid: Int) throws {
-        try self.init(catalog: catalog, train: DatasetReader.samples(.train, of: catalog.dataset),
-                      valid: DatasetReader.samples(.valid, of: catalog.dataset, limit: maxValid))
+        var train = try DatasetReader.samples(.train, of: catalog.dataset)
+        var valid = try DatasetReader.samples(.valid, of: catalog.dataset, limit: maxValid)
+        var note: String?
+        if valid.isEmpty, maxValid > 0, train.count >= 2 {
+            let n = min(maxValid, max(1, train.count / 10))
+            valid = Array(train.suffix(n))
+            train.removeLast(n)
+            note = "the dataset has no validation split: validating on the last \(n) training samples (\(train.count + 1)–\(train.count + n) of \(train.count + n)), left out of training"
+        }
+        self.init(catalog: catalog, train: train, valid: valid)
+        validationSource = note
     }
 
     /// Training and validation on chosen samples (a study trains on a sample of the split while

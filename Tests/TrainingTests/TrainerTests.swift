@@ -30,6 +30,30 @@ struct TrainerTests {
         return try Trainer(model: model, corpus: corpus, parameters: p, run: run)
     }
 
+    /// Sample files published without a validation split (the BIGRec fixture: 3 training
+    /// samples once the untitled are dropped): training validates on the last of them, leaves it
+    /// out of training, and says so.
+    @Test func withoutAValidationSplitTheLastTrainingSamplesValidate() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-novalid-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let base = Self.fixtures.appendingPathComponent("RecDataTests/Fixtures/bigrec").path
+        let source = try DataSource.sampleFiles(.bigrec, splits: SplitFiles(train: base + "/train.csv", valid: nil, test: base + "/test.csv"),
+                                                items: base + "/id2name.json")
+        var options = BuildOptions()
+        options.dropUntitled = true
+        _ = try DatasetPreparation.run(source: source, options: options, out: out, replace: false)
+        let tokenizer = try ModelSource.resolve(tinyLlama.path).loadTokenizer()
+        let dataset = try DatasetReader.open(out)
+        let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: dataset, tokenizer: tokenizer), maxValid: 200)
+        let train = try DatasetReader.samples(.train, of: dataset)
+        #expect(corpus.train.map(\.item) == train.prefix(2).map(\.target))
+        #expect(corpus.valid.map(\.item) == [train[2].target] && corpus.valid.map(\.history) == [train[2].history])
+        #expect(corpus.validationSource == "the dataset has no validation split: validating on the last 1 training samples (3–3 of 3), left out of training")
+        // With a validation split nothing is taken from training.
+        let withValid = try TrainingCorpus(catalog: TokenizedCatalog(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer), maxValid: 10)
+        #expect(withValid.validationSource == nil)
+    }
+
     var params: TrainingParameters {
         var p = TrainingParameters()
         p.loss = .mslIGD
