@@ -216,12 +216,19 @@ func summaryTable(_ r: PreparationResult, out: String) -> String {
         ("mean title", String(format: "%.1f characters", s.meanTitleCharacters)
             + (s.responseTokens.map { String(format: "; response %.1f tokens (max %d) with EOS", $0.mean, $0.max) } ?? "")),
     ]
+    // Sample files: one row is one sample, and the splits are the files'.
+    let sampleFiles = r.manifest.source.splits != nil
+    if sampleFiles { rows.removeAll { $0.0 == "interactions" } }
     if s.raw.interactions != s.interactions || s.raw.users != s.users {
-        rows.insert(("as read", "\(grouped(s.raw.users)) users, \(grouped(s.raw.items)) items, \(grouped(s.raw.interactions)) interactions"), at: 0)
+        let rowsRead = sampleFiles ? "samples" : "interactions"
+        rows.insert(("as read", "\(grouped(s.raw.users)) users, \(grouped(s.raw.items)) items, \(grouped(s.raw.interactions)) \(rowsRead)"), at: 0)
     }
-    if s.untitledItemsDropped > 0 { rows.append(("untitled dropped", "\(grouped(s.untitledItemsDropped)) items")) }
+    if s.untitledItemsDropped > 0 {
+        let samples = sampleFiles ? " (\(grouped(s.raw.interactions - s.samples.train - s.samples.valid - s.samples.test)) samples whose target they are)" : ""
+        rows.append(("untitled dropped", "\(grouped(s.untitledItemsDropped)) items" + samples))
+    }
     if s.usersWithoutSamples > 0 { rows.append(("users w/o samples", "\(grouped(s.usersWithoutSamples)) (one interaction only)")) }
-    rows.append(("split", r.manifest.options.split.rawValue))
+    rows.append(("split", sampleFiles ? "as given by the files" : r.manifest.options.split.rawValue))
     rows.append(("seconds", String(format: "%.2f (read %.2f, build %.2f, write %.2f)",
                                    r.readSeconds + r.buildSeconds + r.writeSeconds, r.readSeconds, r.buildSeconds, r.writeSeconds)))
     rows.append(("written to", out))

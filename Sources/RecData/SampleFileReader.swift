@@ -3,8 +3,8 @@
 //
 //   d3      D3's and LLM4Rec-IGD's process.py: one CSV row per sample with the columns
 //           user_id, history_item_id ([ids] as Python writes a list), item_id (the target),
-//           history_item_title (['titles']), item_title, timestamp (others are ignored; a
-//           leading unnamed index column, as pandas adds, is fine).
+//           history_item_title (['titles']), item_title, and timestamp when there is one
+//           (others are ignored; a leading unnamed index column, as pandas adds, is fine).
 //   bigrec  BIGRec's and MSL's CSVs: user_id, item_ids ([ids], the last one is the target),
 //           timestamp; titles from a JSON object mapping each id (as a string) to its title,
 //           given as the items file (MSL's id2name4Rec.json).
@@ -119,6 +119,7 @@ enum SampleFileReader {
     }
 
     /// A CSV with a header: each row's fields by column name, with its line number.
+    /// `field` gives a column's value, "" for a column the file does not have (only optional ones).
     static func readCSV(_ path: String, columns wanted: [String], shape: String,
                         _ row: (_ field: (String) -> String, _ line: Int) throws -> Void) throws {
         let file = try TextFile(path: path, encoding: .utf8)
@@ -141,7 +142,7 @@ enum SampleFileReader {
                                               found: file.string(line))
             }
             any = true
-            try row({ fields[columns[$0]!] }, number)
+            try row({ columns[$0].map { fields[$0] } ?? "" }, number)
             return true
         }
         if !any { throw DataError.emptyFile(path: path) }
@@ -159,7 +160,8 @@ enum SampleFileReader {
 
     static func readD3(_ path: String) throws -> [Row] {
         var rows: [Row] = []
-        let columns = ["user_id", "history_item_id", "item_id", "history_item_title", "item_title", "timestamp"]
+        // timestamp is optional: MiniOneRec's files in this shape leave it out (0 then).
+        let columns = ["user_id", "history_item_id", "item_id", "history_item_title", "item_title"]
         try readCSV(path, columns: columns, shape: "D3 / LLM4Rec-IGD samples") { field, line in
             let ids = try list(field("history_item_id"), "history_item_id", path, line, PythonLiteral.integers).map(String.init)
             let titles = try list(field("history_item_title"), "history_item_title", path, line, PythonLiteral.strings)
@@ -170,8 +172,9 @@ enum SampleFileReader {
             guard let target = Int(field("item_id").trimmingCharacters(in: .whitespaces)) else {
                 throw DataError.malformedLine(file: path, line: line, expected: "column item_id as a whole number", found: field("item_id"))
             }
+            let time = field("timestamp")
             rows.append(Row(user: field("user_id"), history: ids, target: String(target),
-                            timestamp: try readTimestamp(field("timestamp"), wholeSeconds: false, file: path, line: line),
+                            timestamp: time.isEmpty ? 0 : try readTimestamp(time, wholeSeconds: false, file: path, line: line),
                             historyTitles: titles, targetTitle: field("item_title"), line: line))
         }
         return rows
