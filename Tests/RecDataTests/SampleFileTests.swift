@@ -57,6 +57,21 @@ struct SampleFileTests {
         #expect(result.stats.untitledItemsDropped == 2 && result.stats.duplicateTitlesMerged == 1)
     }
 
+    /// MiniOneRec publishes D3-shaped files without a timestamp column (and with extra ones).
+    @Test func d3FilesWithoutTimestampsAreRead() throws {
+        let dir = scratchDirectory()
+        let header = "user_id,history_item_title,item_title,history_item_id,item_id,history_item_sid,item_sid\n"
+        let train = writeText(header + "A1,\"['a, b']\",c,[3],4,['<a_1>'],<a_2>\n", "train.csv", in: dir)
+        let test = writeText(header + "A2,['c'],a,[4],3,['<a_2>'],<a_1>\n", "test.csv", in: dir)
+        let out = dir.appendingPathComponent("out")
+        _ = try DatasetPreparation.run(source: DataSource.sampleFiles(.d3, splits: SplitFiles(train: train, valid: nil, test: test), items: nil),
+                                       options: BuildOptions(), out: out, replace: false)
+        let dataset = try DatasetReader.open(out)
+        #expect(dataset.catalog.titles == ["a, b", "c"])
+        #expect(try DatasetReader.samples(.train, of: dataset) == [s("A1", [0], 1, 0)])
+        #expect(try DatasetReader.samples(.test, of: dataset) == [s("A2", [1], 0, 0)])
+    }
+
     @Test func anEmptyTitleInTheMapIsNamed() throws {
         let dir = scratchDirectory()
         let train = writeText("user_id,item_ids,timestamp\n1,\"[1, 2]\",1519603200\n", "train.csv", in: dir)
