@@ -11,7 +11,7 @@ let parsers: [(name: String, module: String)] = [
     ("FuzzGGUF", "ModelFormats"), ("FuzzSafetensors", "ModelFormats"), ("FuzzTokenizerJSON", "Tokenizers"),
     ("FuzzHFConfig", "CausalLM"), ("FuzzMovieLens100K", "RecData"), ("FuzzMovieLens1M", "RecData"), ("FuzzRecBole", "RecData"),
     ("FuzzAmazon2018", "RecData"), ("FuzzAmazon2023", "RecData"), ("FuzzCSV", "RecData"), ("FuzzCheckpointState", "Training"),
-    ("FuzzRecommendRequest", "APIRequests"),
+    ("FuzzRecommendRequest", "APIRequests"), ("FuzzD3SampleFiles", "RecData"), ("FuzzBIGRecSampleFiles", "RecData"),
 ]
 
 let package = Package(

@@ -13,3 +13,19 @@ public func fuzzDataset(_ format: DataFormat, interactions: String, items: Strin
     _ = try? DatasetBuilder.build(log, options: options)
     return 0
 }
+
+/// The sample-file readers' fuzz test (d3: training and test CSVs; bigrec: a CSV used as both
+/// splits and the id → title JSON), through a whole preparation into the scratch directory.
+public func fuzzSampleFiles(_ format: DataFormat, _ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let (first, second) = FuzzFiles.split(FuzzFiles.bytes(start, count))
+    let names = format == .d3 ? ("train.csv", "test.csv") : ("train.csv", "id2name.json")
+    let dir = FuzzFiles.write([(names.0, first), (names.1, second)])
+    let train = dir.appendingPathComponent("train.csv").path, other = dir.appendingPathComponent(names.1).path
+    guard let source = try? DataSource.sampleFiles(format, splits: SplitFiles(train: train, valid: nil, test: format == .d3 ? other : train),
+                                                   items: format == .bigrec ? other : nil)
+    else { return 0 }
+    var options = BuildOptions()
+    options.dropUntitled = true
+    _ = try? DatasetPreparation.run(source: source, options: options, out: dir.appendingPathComponent("out"), replace: true)
+    return 0
+}
