@@ -119,9 +119,9 @@ enum SampleFileReader {
     }
 
     /// A CSV with a header: each row's fields by column name, with its line number.
-    /// `field` gives a column's value, "" for a column the file does not have (only optional ones).
+    /// `field` gives a column's value; `has` tells whether the file has an optional column.
     static func readCSV(_ path: String, columns wanted: [String], shape: String,
-                        _ row: (_ field: (String) -> String, _ line: Int) throws -> Void) throws {
+                        _ row: (_ field: (String) -> String, _ has: (String) -> Bool, _ line: Int) throws -> Void) throws {
         let file = try TextFile(path: path, encoding: .utf8)
         var index: [String: Int]?
         var any = false
@@ -142,7 +142,7 @@ enum SampleFileReader {
                                               found: file.string(line))
             }
             any = true
-            try row({ columns[$0].map { fields[$0] } ?? "" }, number)
+            try row({ columns[$0].map { fields[$0] } ?? "" }, { columns[$0] != nil }, number)
             return true
         }
         if !any { throw DataError.emptyFile(path: path) }
@@ -162,7 +162,7 @@ enum SampleFileReader {
         var rows: [Row] = []
         // timestamp is optional: MiniOneRec's files in this shape leave it out (0 then).
         let columns = ["user_id", "history_item_id", "item_id", "history_item_title", "item_title"]
-        try readCSV(path, columns: columns, shape: "D3 / LLM4Rec-IGD samples") { field, line in
+        try readCSV(path, columns: columns, shape: "D3 / LLM4Rec-IGD samples") { field, has, line in
             let ids = try list(field("history_item_id"), "history_item_id", path, line, PythonLiteral.integers).map(String.init)
             let titles = try list(field("history_item_title"), "history_item_title", path, line, PythonLiteral.strings)
             guard ids.count == titles.count else {
@@ -172,9 +172,8 @@ enum SampleFileReader {
             guard let target = Int(field("item_id").trimmingCharacters(in: .whitespaces)) else {
                 throw DataError.malformedLine(file: path, line: line, expected: "column item_id as a whole number", found: field("item_id"))
             }
-            let time = field("timestamp")
             rows.append(Row(user: field("user_id"), history: ids, target: String(target),
-                            timestamp: time.isEmpty ? 0 : try readTimestamp(time, wholeSeconds: false, file: path, line: line),
+                            timestamp: has("timestamp") ? try readTimestamp(field("timestamp"), wholeSeconds: false, file: path, line: line) : 0,
                             historyTitles: titles, targetTitle: field("item_title"), line: line))
         }
         return rows
@@ -182,7 +181,7 @@ enum SampleFileReader {
 
     static func readBIGRec(_ path: String) throws -> [Row] {
         var rows: [Row] = []
-        try readCSV(path, columns: ["user_id", "item_ids", "timestamp"], shape: "BIGRec / MSL samples") { field, line in
+        try readCSV(path, columns: ["user_id", "item_ids", "timestamp"], shape: "BIGRec / MSL samples") { field, _, line in
             let ids = try list(field("item_ids"), "item_ids", path, line, PythonLiteral.integers).map(String.init)
             guard let target = ids.last else {
                 throw DataError.malformedLine(file: path, line: line, expected: "column item_ids with at least the target id", found: field("item_ids"))

@@ -91,6 +91,8 @@ struct SampleFileTests {
         ("d3", "user_id,history_item_id,item_id,history_item_title,item_title,timestamp\nA,\"[0, 1]\",2,\"['a']\",c,1500000000\n",
          "train.csv: line 2: expected as many history titles as history ids (2)"),
         ("d3", "user_id,item_ids,timestamp\n10,\"[1, 2]\",1519603200\n", "train.csv: line 1: no column 'history_item_id'"),
+        ("d3", "user_id,history_item_id,item_id,history_item_title,item_title,timestamp\nA,[0],2,['a'],c,\n",
+         "train.csv: line 2: timestamp \"\" does not parse"),
         ("bigrec", "user_id,history_item_id,item_id,history_item_title,item_title,timestamp\nA,[0],2,['a'],c,1500000000\n",
          "train.csv: line 1: no column 'item_ids'"),
         ("bigrec", "user_id,item_ids,timestamp\n10,[],1519603200\n", "train.csv: line 2: expected column item_ids with at least the target id"),
