@@ -65,9 +65,7 @@ public enum DatasetBuilder {
 
         // 1. Titles: clean, check, merge duplicates. catalogOf[sourceItem] = catalog entry or -1 (dropped).
         var catalogOf = [Int32](repeating: -1, count: log.items.count)
-        var titleIndex: [String: Int32] = [:]
-        var titles: [String] = []
-        var sourceIDs: [[String]] = []
+        var accumulator = CatalogAccumulator()
         var used = [Bool](repeating: false, count: log.items.count)
         for i in log.itemOf { used[Int(i)] = true }
         for item in 0..<log.items.count where used[item] {
@@ -82,18 +80,10 @@ public enum DatasetBuilder {
                 if options.dropUntitled { counts.untitledItemsDropped += 1; continue }
                 throw DataError.emptyTitle(file: log.itemsFile, line: Int(log.titleLine[item]), item: id)
             }
-            if let existing = titleIndex[title] {
-                catalogOf[item] = existing
-                sourceIDs[Int(existing)].append(id)
-                counts.duplicateTitlesMerged += 1
-            } else {
-                let c = Int32(titles.count)
-                titleIndex[title] = c
-                titles.append(title)
-                sourceIDs.append([id])
-                catalogOf[item] = c
-            }
+            catalogOf[item] = accumulator.add(id: id, title: title)
         }
+        counts.duplicateTitlesMerged = accumulator.merged
+        let titles = accumulator.titles, sourceIDs = accumulator.sourceIDs
 
         // 2. Interactions on catalog entries; k-core on users and catalog entries.
         var keep = [Bool](repeating: true, count: log.count)

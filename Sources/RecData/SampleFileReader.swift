@@ -213,7 +213,8 @@ enum SampleFileReader {
     }
 }
 
-/// Catalog entries from items' cleaned titles, the same title merged into one entry.
+/// Catalog entries from items' cleaned titles, the same title merged into one entry (interaction
+/// logs and sample files alike).
 struct CatalogAccumulator {
     var titles: [String] = []
     var sourceIDs: [[String]] = []
