@@ -3,8 +3,9 @@
 // CPU has the kernel and pass it to the forward passes. Weights loaded from Q4_1 or Q8_0 GGUF
 // blocks stay in them (about 110 MB for SmolLM2-135M, and a pass reads a fifth of the bytes);
 // others are copied as Float32 (about 540 MB). Either way the products are bit-identical to
-// the Float32 weights'. The packed weights are a snapshot, built after the weights are final
-// (never during training).
+// the Float32 weights'. In bf16 every matrix is packed as bfloat16 panels instead (270 MB for
+// SmolLM2-135M), whatever it was loaded from. The packed weights are a snapshot, built after
+// the weights are final (never during training).
 import Dispatch
 import Foundation
 import Kernels
@@ -18,10 +19,18 @@ public final class InferenceWeights: @unchecked Sendable {
     let layers: [Layer]
     let head: PanelWeights
 
-    /// The packed weights of `model`, or nil when this CPU lacks the kernel. `keepBlocks: false`
-    /// packs every weight as Float32.
-    public static func packed(_ model: DecoderModel, keepBlocks: Bool = true) -> InferenceWeights? {
-        PanelWeights.available ? InferenceWeights(model, keepBlocks: keepBlocks) : nil
+    /// The products' arithmetic.
+    public let precision: Precision
+
+    /// The packed weights of `model`, or nil in fp32 when this CPU lacks the kernel (bf16 runs
+    /// everywhere: `bf16Kernel` picks its kernel). `keepBlocks: false` packs every fp32 weight
+    /// as Float32.
+    public static func packed(_ model: DecoderModel, precision: Precision = .fp32, keepBlocks: Bool = true,
+                              bf16Kernel: PanelWeights.BF16Kernel = .best) -> InferenceWeights? {
+        switch precision {
+        case .fp32: PanelWeights.available ? InferenceWeights(model, keepBlocks: keepBlocks, bf16: nil) : nil
+        case .bf16: InferenceWeights(model, keepBlocks: false, bf16: bf16Kernel)
+        }
     }
 
     /// Bytes of all packed weights.
@@ -33,13 +42,15 @@ public final class InferenceWeights: @unchecked Sendable {
         return (all.count { $0.code != nil }, all.count)
     }
 
-    init(_ model: DecoderModel, keepBlocks: Bool) {
+    init(_ model: DecoderModel, keepBlocks: Bool, bf16: PanelWeights.BF16Kernel?) {
         let cfg = model.config
+        precision = bf16 == nil ? .fp32 : .bf16
         let file = keepBlocks ? model.ggufOrigin.flatMap { try? GGUFFile(path: $0.path) } : nil
         @Sendable func pack(_ tensors: [TensorSlot]) -> PanelWeights {
             if let file, let blocks = Self.blockPanels(model, tensors, file: file) { return blocks }
-            let first = tensors[0]
-            return PanelWeights(model.parameters.view(first), outputs: tensors.reduce(0) { $0 + $1.shape[0] }, inputs: first.shape[1])
+            let first = tensors[0], outputs = tensors.reduce(0) { $0 + $1.shape[0] }
+            if let bf16 { return PanelWeights(bfloat16: model.parameters.view(first), outputs: outputs, inputs: first.shape[1], kernel: bf16) }
+            return PanelWeights(model.parameters.view(first), outputs: outputs, inputs: first.shape[1])
         }
         // Packing is a strided copy of every weight (0.3–0.6 s single-threaded for SmolLM2):
         // the layers and the head are packed on all workers.

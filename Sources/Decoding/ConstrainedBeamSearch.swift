@@ -45,19 +45,24 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
     /// The longest response in the catalog, EOS included: the most steps a search takes.
     public let depth: Int
 
-    /// The model's weights packed for the panel kernel (nil without AVX-512): a snapshot taken
-    /// here, so a search is built after the model's weights are final.
+    /// The model's weights packed for the panel kernel (nil in fp32 without AVX-512): a snapshot
+    /// taken here, so a search is built after the model's weights are final.
     let packed: InferenceWeights?
+    /// The arithmetic of the model's products.
+    public let precision: Precision
 
     /// The shared header's keys and values (one slot), and its tokens.
     let header: (cache: KVCache, tokens: [Int32])?
 
     /// `sharedPrefix`: the tokens prompts are expected to begin with (e.g. the corpus's
-    /// `sharedPromptPrefix`); prompts that do not are encoded whole.
-    public init(model: DecoderModel, ig: InformationGain, sharedPrefix: [Int32] = []) {
+    /// `sharedPromptPrefix`); prompts that do not are encoded whole. In bf16 the linear layers'
+    /// products (the output head's full-vocabulary product included) run in bf16; the logits of
+    /// a masked softmax, gathered for a few tokens, stay Float32 dot products.
+    public init(model: DecoderModel, ig: InformationGain, sharedPrefix: [Int32] = [], precision: Precision = .fp32) {
         self.model = model
         self.ig = ig
-        let packed = InferenceWeights.packed(model)
+        self.precision = precision
+        let packed = InferenceWeights.packed(model, precision: precision)
         self.packed = packed
         depth = ig.trie.sequences.map(\.count).max() ?? 0
         header = sharedPrefix.isEmpty ? nil : {

@@ -5,6 +5,7 @@
 import CatalogIndex
 import CausalLM
 import Foundation
+import Kernels
 import RecData
 
 /// One history's ranking.
@@ -21,10 +22,10 @@ public final class Recommender: @unchecked Sendable {
     /// What the model is, for logs and responses (a run's name and checkpoint, or the model path).
     public let name: String
 
-    public init(model: DecoderModel, catalog: TokenizedCatalog, name: String = "") {
+    public init(model: DecoderModel, catalog: TokenizedCatalog, name: String = "", precision: Precision = .fp32) {
         tokenized = catalog
         self.name = name
-        search = ConstrainedBeamSearch(model: model, ig: catalog.ig, sharedPrefix: catalog.sharedPromptPrefix)
+        search = ConstrainedBeamSearch(model: model, ig: catalog.ig, sharedPrefix: catalog.sharedPromptPrefix, precision: precision)
     }
 
     public var dataset: PreparedDataset { tokenized.dataset }

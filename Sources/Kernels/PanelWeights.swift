@@ -3,8 +3,10 @@
 // sgemm, which re-packs the whole weight on every call; 150 rows about 1.3× (Zen 4,
 // scripts/bench/panel_kernels.sh). A weight read from GGUF blocks (Q4_1, Q8_0) can stay in them (block_panels.h): the
 // panels expand to the same Float32 values just before use, so a pass reads a fifth of the bytes
-// for bit-identical products. The packed copy is a snapshot: it does not follow later changes
-// to the weight.
+// for bit-identical products. In bf16 (Precision.bf16) the panels hold bfloat16 weights and the
+// products round their inputs to bf16 and accumulate in Float32 (bf16_panels.h): AVX512-BF16
+// where the CPU has it, a portable loop elsewhere. The packed copy is a snapshot: it does not
+// follow later changes to the weight.
 import CPanelKernels
 
 public final class PanelWeights: @unchecked Sendable {
@@ -19,10 +21,40 @@ public final class PanelWeights: @unchecked Sendable {
         var c: llmrec_block_code { self == .q4_1 ? LLMREC_Q4_1 : LLMREC_Q8_0 }
     }
 
+    /// Whether this CPU has AVX512-BF16.
+    public static let bf16KernelAvailable: Bool = llmrec_bf16_kernel_available() != 0
+    /// Whether this CPU has AMX-BF16 and this process may use it (asked once, here).
+    public static let amxAvailable: Bool = llmrec_bf16_amx_available() != 0
+
+    /// The kernels of bf16 panels (bf16_panels.h): AMX tiles, `vdpbf16ps` (AVX512-BF16), or the
+    /// portable loop that computes the same products in Float32 on any CPU.
+    public enum BF16Kernel: String, Sendable, CaseIterable {
+        case amx, avx512bf16, portable
+        /// The fastest this CPU has.
+        public static var best: BF16Kernel { amxAvailable ? .amx : bf16KernelAvailable ? .avx512bf16 : .portable }
+        /// Whether this CPU (and process) can run it.
+        public var available: Bool {
+            switch self {
+            case .amx: PanelWeights.amxAvailable
+            case .avx512bf16: PanelWeights.bf16KernelAvailable
+            case .portable: true
+            }
+        }
+        var c: llmrec_bf16_kernel {
+            switch self {
+            case .amx: LLMREC_BF16_AMX
+            case .avx512bf16: LLMREC_BF16_AVX512
+            case .portable: LLMREC_BF16_PORTABLE
+            }
+        }
+    }
+
     public let outputs: Int
     public let inputs: Int
-    /// The GGUF blocks the panels keep, or nil for Float32 panels.
+    /// The GGUF blocks the panels keep, or nil for Float32 or bf16 panels.
     public let code: BlockCode?
+    /// The kernel of bf16 panels, or nil for Float32 panels and blocks.
+    public let bf16: BF16Kernel?
     /// Size of the packed copy.
     public let bytes: Int
     private let storage: UnsafeMutableRawPointer
@@ -32,6 +64,7 @@ public final class PanelWeights: @unchecked Sendable {
         self.outputs = outputs
         self.inputs = inputs
         code = nil
+        bf16 = nil
         let floats = llmrec_panel_floats(outputs, inputs)
         bytes = floats * MemoryLayout<Float>.stride
         let panels = UnsafeMutablePointer<Float>.allocate(capacity: floats)
@@ -46,6 +79,7 @@ public final class PanelWeights: @unchecked Sendable {
         outputs = rows.count
         self.inputs = inputs
         self.code = code
+        bf16 = nil
         bytes = llmrec_block_panels_bytes(code.c, outputs, inputs)
         storage = .allocate(byteCount: bytes, alignment: 64)
         rows.map { Optional($0.assumingMemoryBound(to: UInt8.self)) }.withUnsafeBufferPointer {
@@ -53,19 +87,36 @@ public final class PanelWeights: @unchecked Sendable {
         }
     }
 
+    /// Packs weight (outputs, inputs), row-major, rounding each value to bf16, for `kernel`
+    /// (which must be available when it is .avx512bf16).
+    public init(bfloat16 weight: UnsafePointer<Float>, outputs: Int, inputs: Int, kernel: BF16Kernel = .best) {
+        precondition(kernel.available, "this CPU cannot run the \(kernel) bf16 kernel")
+        self.outputs = outputs
+        self.inputs = inputs
+        code = nil
+        bf16 = kernel
+        let values = llmrec_bf16_panel_values(outputs, inputs)
+        bytes = values * MemoryLayout<UInt16>.stride
+        storage = .allocate(byteCount: bytes, alignment: 64)
+        llmrec_pack_bf16_panels(storage.assumingMemoryBound(to: UInt16.self), weight, outputs, inputs)
+    }
+
     deinit { storage.deallocate() }
 
     /// out (N, outputs) = inp (N, inputs) · Wᵀ (+ bias), split across workers by panels.
+    /// bf16 panels round the inputs to bf16 first.
     public func multiply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, bias: UnsafePointer<Float>?, rows N: Int) {
-        precondition(Self.available, "the panel kernel needs AVX-512")
+        precondition(Self.available || bf16 == .portable, "the panel kernel needs AVX-512")
         guard N > 0 else { return }
         let count = (outputs + Int(LLMREC_PANEL_WIDTH) - 1) / Int(LLMREC_PANEL_WIDTH)
         let p = Shared((out: out, inp: inp, bias: bias, storage: UnsafeRawPointer(storage)))
-        let (C, OC, code) = (inputs, outputs, code)
+        let (C, OC, code, bf16) = (inputs, outputs, code, bf16)
         // Small products stay on one thread: a hand-off costs more than they take.
         Parallel.chunks(count, minChunk: N * C * OC < 1 << 16 ? count : 1) { r in
             let (out, inp, bias, storage) = p.value
-            if let code {
+            if let bf16 {
+                llmrec_bf16_panel_matmul(out, inp, storage.assumingMemoryBound(to: UInt16.self), bias, N, C, OC, r.lowerBound, r.upperBound, bf16.c)
+            } else if let code {
                 llmrec_block_panel_matmul(out, inp, storage.assumingMemoryBound(to: UInt8.self), code.c, bias, N, C, OC, r.lowerBound, r.upperBound)
             } else {
                 llmrec_panel_matmul(out, inp, storage.assumingMemoryBound(to: Float.self), bias, N, C, OC, r.lowerBound, r.upperBound)
@@ -75,6 +126,7 @@ public final class PanelWeights: @unchecked Sendable {
 
     /// The weight as the products see it, (outputs, inputs) row-major: for tests.
     public func unpacked() -> [Float] {
+        if bf16 != nil { return unpackedBFloat16() }
         precondition(Self.available, "the panel kernel needs AVX-512")
         let W = Int(LLMREC_PANEL_WIDTH), floats = llmrec_panel_floats(outputs, inputs)
         var panels = [Float](repeating: 0, count: floats)
@@ -88,6 +140,17 @@ public final class PanelWeights: @unchecked Sendable {
         var w = [Float](repeating: 0, count: outputs * inputs)
         for o in 0..<outputs {
             for c in 0..<inputs { w[o * inputs + c] = panels[(o / W) * inputs * W + c * W + o % W] }
+        }
+        return w
+    }
+
+    private func unpackedBFloat16() -> [Float] {
+        let W = Int(LLMREC_PANEL_WIDTH), pairs = llmrec_bf16_panel_pairs(inputs)
+        let panels = storage.assumingMemoryBound(to: UInt16.self)
+        var w = [Float](repeating: 0, count: outputs * inputs)
+        for o in 0..<outputs {
+            let panel = panels + (o / W) * pairs * 2 * W, lane = (o % W / 16) * W + (o % 16) * 2
+            for c in 0..<inputs { w[o * inputs + c] = llmrec_bf16_to_float(panel[(c / 2) * 2 * W + lane + c % 2]) }
         }
         return w
     }

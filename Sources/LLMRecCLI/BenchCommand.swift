@@ -27,6 +27,7 @@ struct BenchCommand: ParsableCommand {
                 """)
 
         @OptionGroup var modelOptions: ModelOptions
+        @OptionGroup var precisionOptions: PrecisionOptions
 
         @Option(help: "Sequences in the forward batch.")
         var batch: Int = 8
@@ -52,13 +53,13 @@ struct BenchCommand: ParsableCommand {
         }
 
         func run() throws {
-            _ = global.prepareForCompute()
+            let log = global.prepareForCompute()
             let t0 = now()
             let (model, tokenizer) = try modelOptions.source().load()
             let loadSeconds = now() - t0
             // The inference path: weights packed once for the panel kernel (reported on its own line).
             let t1 = now()
-            let packed = InferenceWeights.packed(model)
+            let packed = precisionOptions.packed(model, log: log)
             let packSeconds = now() - t1
             guard tokens + decodeSteps <= model.config.maxPositions else {
                 throw ValidationError("--tokens + --decode-steps must fit the context (\(model.config.maxPositions)).")
@@ -89,6 +90,7 @@ struct BenchCommand: ParsableCommand {
             let result: [(String, String)] = [
                 ("model", model.config.architecture.rawValue + " \(grouped(model.config.parameterCount)) parameters"),
                 ("threads", "\(ProcessInfo.processInfo.activeProcessorCount) (OpenBLAS \(BLASSetup.detectedCore))"),
+                ("precision", precisionOptions.precision.rawValue + (precisionOptions.precision == .bf16 ? " (\(PanelWeights.BF16Kernel.best.rawValue))" : "")),
                 ("load_s", String(format: "%.3f", loadSeconds)),
                 ("pack_s", packed == nil ? "none (no AVX-512: sgemm)" : String(format: "%.3f", packSeconds)),
                 ("forward_tokens_per_s", String(format: "%.1f", Double(batch * tokens) / forwardBest)),

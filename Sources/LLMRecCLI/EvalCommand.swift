@@ -44,6 +44,7 @@ struct EvalCommand: ParsableCommand {
     var k: String = "1,3,5,10,20"
 
     @OptionGroup var decoding: SearchOptions
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     @Option(help: "Evaluate only the first N samples of the split.")
     var maxUsers: Int?
@@ -97,7 +98,8 @@ struct EvalCommand: ParsableCommand {
         var table: [(String, MetricsSummary)] = []
         for spec in models {
             let loaded = try ModelOrRun.load(spec, checkpoint: checkpoint)
-            let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name)
+            let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name,
+                                      precision: precisionOptions.chosen(log: log))
             let evaluator = Evaluator(recommender: recommender)
             let bar = ProgressBar(label: "eval \(URL(fileURLWithPath: spec).lastPathComponent)", total: samples.count)
             // Seconds count the ranking only, not loading the model and the catalog.
@@ -124,7 +126,8 @@ struct EvalCommand: ParsableCommand {
         let summary = MetricsSummary(ranked: records.map(\.items), targets: records.map(\.target), ks: ks, catalogSize: dataset.catalog.count, seconds: seconds)
         if let out { try EvaluationFile.write(records, catalog: dataset.catalog, to: URL(fileURLWithPath: out)) }
         if json {
-            var obj: [String: Any] = ["users": summary.users, "valid_share": summary.validShare, "seconds": seconds, "split": split.rawValue]
+            var obj: [String: Any] = ["users": summary.users, "valid_share": summary.validShare, "seconds": seconds, "split": split.rawValue,
+                                      "precision": precisionOptions.precision.rawValue]
             for (i, k) in ks.enumerated() { obj["hr@\(k)"] = summary.hr[i]; obj["ndcg@\(k)"] = summary.ndcg[i] }
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
         }

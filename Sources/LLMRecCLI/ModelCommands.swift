@@ -81,6 +81,7 @@ struct LogitsCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var promptOptions: PromptOptions
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     @Option(help: "How many tokens to show.")
     var top: Int = 20
@@ -95,10 +96,12 @@ struct LogitsCommand: ParsableCommand {
     }
 
     func run() throws {
-        _ = global.prepareForCompute()
+        let log = global.prepareForCompute()
         let (model, tokenizer) = try modelOptions.source().load()
         let ids = try promptOptions.encode(tokenizer)
-        let logits = try model.forward([ids], cache: KVCache(config: model.config, slots: 1, capacity: ids.count))
+        // fp32 runs the reference path (sgemm, no packing), as the parity fixtures were made.
+        let packed = precisionOptions.precision == .fp32 ? nil : precisionOptions.packed(model, log: log)
+        let logits = try model.forward([ids], cache: KVCache(config: model.config, slots: 1, capacity: ids.count), packed: packed)
         let lse = logits.withUnsafeBufferPointer { logSumExp($0.baseAddress!, $0.count) }
         let best = topIndices(logits, min(top, logits.count))
         if json {
@@ -130,6 +133,7 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var promptOptions: PromptOptions
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     @Option(help: "Most new tokens to generate.")
     var maxTokens: Int = 64
@@ -141,11 +145,12 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        _ = global.prepareForCompute()
+        let log = global.prepareForCompute()
         let (model, tokenizer) = try modelOptions.source().load()
         // Weights packed for the one-row products of decoding, kept in their GGUF blocks where
-        // they can be (a token reads every weight once, so fewer bytes is faster); nil without AVX-512.
-        let packed = InferenceWeights.packed(model)
+        // they can be in fp32 (a token reads every weight once, so fewer bytes is faster); nil in
+        // fp32 without AVX-512.
+        let packed = precisionOptions.packed(model, log: log)
         let ids = try promptOptions.encode(tokenizer)
         let capacity = min(ids.count + maxTokens, model.config.maxPositions)
         guard ids.count < capacity else {

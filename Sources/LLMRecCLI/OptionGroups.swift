@@ -66,6 +66,27 @@ struct SearchOptions: ParsableArguments {
     }
 }
 
+/// `--precision`: the arithmetic of the model's matrix products.
+struct PrecisionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The model's matrix products: fp32, or bf16 (weights and the products' inputs rounded to bfloat16, sums in Float32; norms, attention and softmax stay Float32). bf16 is fast on CPUs with AVX512-BF16 and runs a slower portable loop elsewhere.",
+        valueName: "fp32|bf16"))
+    var precision: Precision = .fp32
+
+    /// The precision, after saying on `log` when bf16 will run the portable loop.
+    func chosen(log: Logger) -> Precision {
+        if precision == .bf16 && !PanelWeights.bf16KernelAvailable {
+            log.warning("this CPU lacks AVX512-BF16: bf16 products run a portable loop, slower than fp32")
+        }
+        return precision
+    }
+
+    /// The model's weights packed for inference in this precision (nil in fp32 without AVX-512).
+    func packed(_ model: DecoderModel, log: Logger) -> InferenceWeights? { InferenceWeights.packed(model, precision: chosen(log: log)) }
+}
+
+extension Precision: ExpressibleByArgument {}
+
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")

@@ -32,6 +32,7 @@ struct RecommendCommand: ParsableCommand {
     var top: Int = 10
 
     @OptionGroup var decoding: SearchOptions
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     @Option(help: "For a run directory: which checkpoint, best or latest.")
     var checkpoint: RunCheckpoint = .best
@@ -57,7 +58,8 @@ struct RecommendCommand: ParsableCommand {
         case .failure(let unknown): throw CommandFailure("in \(dataOptions.data)'s catalog: " + unknown.description)
         }
         let loaded = try ModelOrRun.load(model, checkpoint: checkpoint)
-        let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name)
+        let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name,
+                                      precision: precisionOptions.chosen(log: log))
         let count = min(top, dataset.catalog.count)
         if count < top { log.warning("the catalog has only \(dataset.catalog.count) items") }
         let result = try recommender.recommend([items], options: decoding.options(count: count))[0]

@@ -63,6 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
     var idleTimeout: Int = 30
 
     @OptionGroup var decoding: SearchOptions
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     @OptionGroup var global: GlobalOptions
 
@@ -80,7 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
         let log = global.prepareForCompute()
         let dataset = try dataOptions.open()
         let loaded = try ModelOrRun.load(model, checkpoint: checkpoint)
-        let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name)
+        let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name,
+                                      precision: precisionOptions.chosen(log: log))
         var settings = ServeSettings()
         settings.decoding = decoding.options(count: 10)
         settings.maxBatch = maxBatch

@@ -1,9 +1,11 @@
 // The panel kernels against OpenBLAS sgemm on SmolLM2-135M's products: every layer's q|k|v, o,
 // gate|up and down weights (30 layers, weights streamed from memory as in decoding) and the
 // output head, for N input rows, on two threads splitting the output panels as llmrec does.
-// Three ways: sgemm on the row-major weight (OpenBLAS, 2 threads, re-packing it every call),
-// Float32 panels, and panels kept in GGUF blocks (Q4_1 layers, Q8_0 head) from random blocks.
+// Five ways: sgemm on the row-major weight (OpenBLAS, 2 threads, re-packing it every call),
+// Float32 panels, panels kept in GGUF blocks (Q4_1 layers, Q8_0 head) from random blocks, and
+// bf16 panels through AVX512-BF16 and through AMX, where the CPU has them.
 // Built and run by panel_kernels.sh.
+#include "bf16_panels.h"
 #include "block_panels.h"
 #include "panel_matmul.h"
 #include <cblas.h>
@@ -20,6 +22,7 @@ typedef struct {
     llmrec_block_code code;
     float *weight, *panels;
     uint8_t *blocks;
+    uint16_t *bf16;
 } Matrix;
 
 enum { LAYERS = 30 };
@@ -27,7 +30,7 @@ static Matrix matrices[LAYERS * 4 + 1];
 static int count;
 static float *inp, *out;
 static size_t N;
-static int useBlocks;
+static int way;
 
 static double now(void) {
     struct timespec t;
@@ -43,7 +46,7 @@ static void *alloc(size_t bytes) {
 
 // Random GGUF blocks (halves with small exponents, random codes), packed both ways.
 static Matrix make(size_t oc, size_t c, llmrec_block_code code) {
-    Matrix m = {oc, c, code, 0, 0, 0};
+    Matrix m = {oc, c, code, 0, 0, 0, 0};
     size_t blockBytes = llmrec_block_source_bytes(code), perRow = c / 32 * blockBytes;
     uint8_t *src = alloc(oc * perRow);
     for (size_t i = 0; i < oc * perRow; i++) src[i] = (uint8_t)rand();
@@ -60,6 +63,8 @@ static Matrix make(size_t oc, size_t c, llmrec_block_code code) {
     m.weight = alloc(oc * c * sizeof(float));  // row-major (OC, C) for sgemm
     for (size_t o = 0; o < oc; o++)
         for (size_t k = 0; k < c; k++) m.weight[o * c + k] = m.panels[(o / 32) * c * 32 + k * 32 + o % 32];
+    m.bf16 = alloc(llmrec_bf16_panel_values(oc, c) * sizeof(uint16_t));
+    llmrec_pack_bf16_panels(m.bf16, m.weight, oc, c);
     free(src);
     free(rows);
     return m;
@@ -70,20 +75,21 @@ static void *half(void *arg) {
     for (int i = 0; i < count; i++) {
         Matrix *m = &matrices[i];
         size_t panels = (m->oc + 31) / 32, mid = panels / 2, b = t ? mid : 0, e = t ? panels : mid;
-        if (useBlocks) llmrec_block_panel_matmul(out, inp, m->blocks, m->code, 0, N, m->c, m->oc, b, e);
+        if (way >= 3) llmrec_bf16_panel_matmul(out, inp, m->bf16, 0, N, m->c, m->oc, b, e, way == 3 ? LLMREC_BF16_AVX512 : LLMREC_BF16_AMX);
+        else if (way == 2) llmrec_block_panel_matmul(out, inp, m->blocks, m->code, 0, N, m->c, m->oc, b, e);
         else llmrec_panel_matmul(out, inp, m->panels, 0, N, m->c, m->oc, b, e);
     }
     return 0;
 }
 
-static double pass(int way) {
+static double pass(int w) {
+    way = w;
     double t0 = now();
     if (way == 0) {
         for (int i = 0; i < count; i++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)matrices[i].oc, (int)matrices[i].c, 1, inp,
                         (int)matrices[i].c, matrices[i].weight, (int)matrices[i].c, 0, out, (int)matrices[i].oc);
     } else {
-        useBlocks = way == 2;
         pthread_t helper;
         int one = 1, zero = 0;
         pthread_create(&helper, 0, half, &one);
@@ -109,14 +115,17 @@ int main(int argc, char **argv) {
     inp = alloc(512 * 1536 * sizeof(float));
     out = alloc(512 * 49152 * sizeof(float));
     for (size_t i = 0; i < 512 * 1536; i++) inp[i] = 1e-3f * (float)(i % 7);
-    printf("%6s %22s %22s %22s\n", "rows", "sgemm (OpenBLAS)", "Float32 panels", "GGUF block panels");
+    int avx512bf16 = llmrec_bf16_kernel_available(), amx = llmrec_bf16_amx_available();
+    printf("%6s %22s %22s %22s %22s %22s\n", "rows", "sgemm (OpenBLAS)", "Float32 panels", "GGUF block panels",
+           avx512bf16 ? "bf16 AVX512-BF16" : "", amx ? "bf16 AMX" : "");
     for (int a = 1; a < argc; a++) {
         N = (size_t)atoi(argv[a]);
         if (N < 1 || N > 512) { fprintf(stderr, "rows must be in 1...512, got %s\n", argv[a]); return 2; }
         printf("%6zu", N);
-        for (int way = 0; way < 3; way++) {
+        for (int w = 0; w < 5; w++) {
+            if ((w == 3 && !avx512bf16) || (w == 4 && !amx)) { printf(" %22s", "-"); continue; }
             double best = 1e9;
-            for (int rep = 0; rep < 5; rep++) { double t = pass(way); if (t < best) best = t; }
+            for (int rep = 0; rep < 5; rep++) { double t = pass(w); if (t < best) best = t; }
             printf(" %9.1f ms %6.0f GF/s", best * 1e3, flops * N / best * 1e-9);
         }
         printf("\n");

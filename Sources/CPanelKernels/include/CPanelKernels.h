@@ -2,3 +2,4 @@
 #include "panel_matmul.h"
 #include "block_panels.h"
 #include "cpu_relax.h"
+#include "bf16_panels.h"
