@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "CatalogIndex", "CausalLM", "ItemIndex", "RecData", "Support"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "CatalogIndex", "CausalLM", "Decoding", "RecData"]),
         .testTarget(name: "LLMRecCLITests", dependencies: [
-            "LLMRecCLI", "CatalogIndex", "CausalLM", "RecData", "Support", "Tokenizers", "Training",
+            "LLMRecCLI", "CatalogIndex", "CausalLM", "Evaluation", "RecData", "Support", "Tokenizers", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StudyTests", dependencies: ["Study", "Support", "Training"]),

@@ -16,7 +16,7 @@
 
 int llmrec_bf16_kernel_available(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16");
 }
 
 int llmrec_bf16_amx_available(void) {
@@ -49,16 +49,6 @@ size_t llmrec_bf16_panel_pairs(size_t C) { return (C + 31) / 32 * 16; }
 
 size_t llmrec_bf16_panel_values(size_t OC, size_t C) { return (OC + W - 1) / W * W * llmrec_bf16_panel_pairs(C) * 2; }
 
-void llmrec_pack_bf16_panels(uint16_t *panels, const float *weight, size_t OC, size_t C) {
-    size_t pairs = llmrec_bf16_panel_pairs(C);
-    memset(panels, 0, llmrec_bf16_panel_values(OC, C) * sizeof(uint16_t));
-    for (size_t oc = 0; oc < OC; oc++) {
-        uint16_t *panel = panels + oc / W * pairs * 2 * W;
-        size_t o = oc % W, half = o / 16, lane = o % 16;
-        for (size_t c = 0; c < C; c++) panel[(c / 2) * 2 * W + half * W + lane * 2 + c % 2] = llmrec_bf16_round(weight[oc * C + c]);
-    }
-}
-
 // The same rounding, 32 values an instruction (`vcvtne2ps2bf16` rounds to nearest even, keeps
 // NaNs quiet and flushes subnormals to zero exactly as llmrec_bf16_round).
 __attribute__((target("avx512f,avx512bf16"))) static void round_values_avx512(uint16_t *dst, const float *src, size_t count) {
@@ -68,6 +58,83 @@ __attribute__((target("avx512f,avx512bf16"))) static void round_values_avx512(ui
         _mm512_storeu_si512(dst + i, (__m512i)v);
     }
     for (; i < count; i++) dst[i] = llmrec_bf16_round(src[i]);
+}
+
+// 16 pairs (x[i], y[i]) as 16 32-bit words, x rounded into the low half of each.
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) static inline __m512i pair_words(__m512 x, __m512 y) {
+    static const uint16_t order[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                       8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    __m512i both = (__m512i)_mm512_cvtne2ps_pbh(y, x);  // values 0–15: x, 16–31: y
+    return _mm512_permutexvar_epi16(_mm512_loadu_si512(order), both);
+}
+
+// Panels [begin, end) of a weight stored transposed (element (o, c) at weight[o + c·colStride]):
+// channels 2k and 2k+1 of 32 outputs are two runs of 32 floats, paired in registers.
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static void pack_panels_transposed(uint16_t *panels, const float *weight, size_t colStride, size_t OC, size_t C, size_t begin,
+                                   size_t end) {
+    size_t pairs = llmrec_bf16_panel_pairs(C);
+    for (size_t p = begin; p < end; p++) {
+        uint16_t *panel = panels + (p - begin) * pairs * 2 * W;
+        uint16_t m0, m1;
+        llmrec_panel_masks(OC, p, &m0, &m1);
+        for (size_t k = 0; k < pairs; k++) {
+            __m512 x0 = _mm512_setzero_ps(), x1 = x0, y0 = x0, y1 = x0;
+            if (2 * k < C) {
+                const float *row = weight + 2 * k * colStride + p * W;
+                x0 = _mm512_maskz_loadu_ps(m0, row), x1 = _mm512_maskz_loadu_ps(m1, row + 16);
+            }
+            if (2 * k + 1 < C) {
+                const float *row = weight + (2 * k + 1) * colStride + p * W;
+                y0 = _mm512_maskz_loadu_ps(m0, row), y1 = _mm512_maskz_loadu_ps(m1, row + 16);
+            }
+            _mm512_storeu_si512(panel + k * 2 * W, pair_words(x0, y0));
+            _mm512_storeu_si512(panel + k * 2 * W + W, pair_words(x1, y1));
+        }
+    }
+}
+
+// Panels [begin, end) of a row-major weight (element (o, c) at weight[o·rowStride + c]): each row
+// rounds 32 values an instruction, then its pairs go to their places as 32-bit words.
+__attribute__((target("avx512f,avx512bf16")))
+static void pack_panels_rows(uint16_t *panels, const float *weight, size_t rowStride, size_t OC, size_t C, size_t begin, size_t end,
+                             uint16_t *row) {
+    size_t pairs = llmrec_bf16_panel_pairs(C), last = end * W < OC ? end * W : OC;
+    memset(panels, 0, (end - begin) * pairs * 2 * W * sizeof(uint16_t));
+    row[C] = 0;  // the padding channel of an odd C
+    for (size_t oc = begin * W; oc < last; oc++) {
+        round_values_avx512(row, weight + oc * rowStride, C);
+        uint32_t *words = (uint32_t *)(panels + (oc / W - begin) * pairs * 2 * W) + (oc % W / 16) * 16 + oc % 16;
+        const uint32_t *pairsOfRow = (const uint32_t *)row;
+        for (size_t k = 0; k < (C + 1) / 2; k++) words[k * W] = pairsOfRow[k];
+    }
+}
+
+// Packs panels [begin, end) of a weight whose element (o, c) is weight[o·rowStride + c·colStride]
+// (a row-major weight, or the transpose of one) into `panels`, panel `begin` first.
+static void pack_panels_any(uint16_t *panels, const float *weight, size_t rowStride, size_t colStride, size_t OC, size_t C,
+                            size_t begin, size_t end) {
+    size_t pairs = llmrec_bf16_panel_pairs(C), last = end * W < OC ? end * W : OC;
+    memset(panels, 0, (end - begin) * pairs * 2 * W * sizeof(uint16_t));
+    for (size_t oc = begin * W; oc < last; oc++) {
+        uint16_t *panel = panels + (oc / W - begin) * pairs * 2 * W;
+        size_t o = oc % W, half = o / 16, lane = o % 16;
+        for (size_t c = 0; c < C; c++)
+            panel[(c / 2) * 2 * W + half * W + lane * 2 + c % 2] = llmrec_bf16_round(weight[oc * rowStride + c * colStride]);
+    }
+}
+
+// The packing a product's kernel uses: vectorised for the two orientations training has where
+// the CPU has AVX512-BF16, element by element otherwise (to the same values).
+static void pack_panels(uint16_t *panels, const float *weight, size_t rowStride, size_t colStride, size_t OC, size_t C,
+                        size_t begin, size_t end, llmrec_bf16_kernel kernel, uint16_t *row) {
+    if (kernel != LLMREC_BF16_PORTABLE && rowStride == 1) pack_panels_transposed(panels, weight, colStride, OC, C, begin, end);
+    else if (kernel != LLMREC_BF16_PORTABLE && colStride == 1) pack_panels_rows(panels, weight, rowStride, OC, C, begin, end, row);
+    else pack_panels_any(panels, weight, rowStride, colStride, OC, C, begin, end);
+}
+
+void llmrec_pack_bf16_panels(uint16_t *panels, const float *weight, size_t OC, size_t C) {
+    pack_panels_any(panels, weight, C, 1, OC, C, 0, (OC + W - 1) / W);
 }
 
 void llmrec_bf16_round_values(uint16_t *dst, const float *src, size_t count, llmrec_bf16_kernel kernel) {
@@ -81,10 +148,37 @@ void llmrec_bf16_round_values(uint16_t *dst, const float *src, size_t count, llm
 // Input rows as bf16, C rounded up to the panels' pairs (padding channels are 0): row r's pair
 // k is the 32-bit word r·pairs + k, channel 2k in its low half, as `vdpbf16ps` broadcasts it,
 // and 32 channels of 16 rows are an AMX input tile.
-static void round_rows(uint16_t *dst, const float *inp, size_t rows, size_t C, llmrec_bf16_kernel kernel) {
+// Element (r, c) of the input is inp[r·rowStride + c·colStride]; rows along memory round 32
+// values an instruction, others (a transposed operand) one at a time to the same values.
+// Rows of a transposed input (element (r, c) at inp[r + c·colStride]): channels 2k and 2k+1 of
+// 16 rows are two runs of 16 floats, paired in registers and scattered to the 16 rows.
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static void round_rows_transposed(uint16_t *dst, const float *inp, size_t colStride, size_t rows, size_t C) {
+    size_t pairs = llmrec_bf16_panel_pairs(C);
+    uint32_t *words = (uint32_t *)dst;
+    const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                             _mm512_set1_epi32((int)pairs));
+    for (size_t r = 0; r < rows; r += 16) {
+        __mmask16 m = rows - r >= 16 ? 0xFFFF : (__mmask16)((1u << (rows - r)) - 1);
+        for (size_t k = 0; k < pairs; k++) {
+            __m512 x = _mm512_setzero_ps(), y = x;
+            if (2 * k < C) x = _mm512_maskz_loadu_ps(m, inp + 2 * k * colStride + r);
+            if (2 * k + 1 < C) y = _mm512_maskz_loadu_ps(m, inp + (2 * k + 1) * colStride + r);
+            _mm512_mask_i32scatter_epi32(words + r * pairs + k, m, lanes, pair_words(x, y), 4);
+        }
+    }
+}
+
+static void round_rows(uint16_t *dst, const float *inp, size_t rowStride, size_t colStride, size_t rows, size_t C,
+                       llmrec_bf16_kernel kernel) {
     size_t stride = llmrec_bf16_panel_pairs(C) * 2;
+    if (kernel != LLMREC_BF16_PORTABLE && rowStride == 1 && colStride != 1) {
+        round_rows_transposed(dst, inp, colStride, rows, C);
+        return;
+    }
     for (size_t r = 0; r < rows; r++) {
-        llmrec_bf16_round_values(dst + r * stride, inp + r * C, C, kernel);
+        if (colStride == 1) llmrec_bf16_round_values(dst + r * stride, inp + r * rowStride, C, kernel);
+        else for (size_t c = 0; c < C; c++) dst[r * stride + c] = llmrec_bf16_round(inp[r * rowStride + c * colStride]);
         memset(dst + r * stride + C, 0, (stride - C) * sizeof(uint16_t));
     }
 }
@@ -93,8 +187,8 @@ static void round_rows(uint16_t *dst, const float *inp, size_t rows, size_t C, l
 // channel pair where it has an FMA per channel.
 #define BF16_ROWS(R)                                                                                      \
     __attribute__((target("avx512f,avx512bf16"))) static void bf16_rows_##R(                          \
-        float *out, size_t ldo, const uint32_t *inp, size_t pairs, size_t used, const uint16_t *panel, \
-        const float *bias, __mmask16 m0, __mmask16 m1) {                                               \
+        float *out, size_t ldo, int accumulate, const uint32_t *inp, size_t pairs, size_t used,         \
+        const uint16_t *panel, const float *bias, __mmask16 m0, __mmask16 m1) {                        \
         PANEL_ROWS_BEGIN(R, bias, m0, m1)                                                              \
         for (size_t k = 0; k < used; k++) {                                                            \
             __m512bh w0 = (__m512bh)_mm512_loadu_si512(panel + k * 2 * W);                             \
@@ -105,15 +199,23 @@ static void round_rows(uint16_t *dst, const float *inp, size_t rows, size_t C, l
                 hi[r] = _mm512_dpbf16_ps(hi[r], x, w1);                                                \
             }                                                                                          \
         }                                                                                              \
+        if (accumulate) {                                                                              \
+            for (int r = 0; r < R; r++) {                                                              \
+                lo[r] = _mm512_add_ps(lo[r], _mm512_maskz_loadu_ps(m0, out + r * ldo));                \
+                hi[r] = _mm512_add_ps(hi[r], _mm512_maskz_loadu_ps(m1, out + r * ldo + 16));           \
+            }                                                                                          \
+        }                                                                                              \
         PANEL_ROWS_END(R, out, ldo, m0, m1)                                                            \
     }
 
-typedef void (*bf16_rows_fn)(float *, size_t, const uint32_t *, size_t, size_t, const uint16_t *, const float *, __mmask16, __mmask16);
+typedef void (*bf16_rows_fn)(float *, size_t, int, const uint32_t *, size_t, size_t, const uint16_t *, const float *, __mmask16,
+                             __mmask16);
 PANEL_ROWS_TABLE(BF16_ROWS, bf16_rows, bf16_rows_fn)
 
 // One row × one panel in portable C: the same products (exact in Float32: 8 × 8 significant
 // bits) added in the same order.
-static void portable_row(float *out, const uint32_t *inp, size_t used, const uint16_t *panel, const float *bias, size_t width) {
+static void portable_row(float *out, int accumulate, const uint32_t *inp, size_t used, const uint16_t *panel, const float *bias,
+                         size_t width) {
     float acc[W];
     for (size_t o = 0; o < W; o++) acc[o] = bias && o < width ? bias[o] : 0;
     for (size_t k = 0; k < used; k++) {
@@ -125,7 +227,7 @@ static void portable_row(float *out, const uint32_t *inp, size_t used, const uin
             acc[o] += x0 * llmrec_bf16_to_float(w[at]);
         }
     }
-    memcpy(out, acc, width * sizeof(float));
+    for (size_t o = 0; o < width; o++) out[o] = accumulate ? out[o] + acc[o] : acc[o];
 }
 
 // AMX: up to 32 rows × one panel, in 16 × 16 tiles: inputs A0 (rows 0–15) and A1 (rows 16–31),
@@ -163,19 +265,25 @@ __attribute__((target("amx-tile"))) static void amx_begin(void) {
 
 __attribute__((target("amx-tile"))) static void amx_end(void) { _tile_release(); }
 
-// Adds the bias and stores rows [0, rows) of sums (row stride 32 floats) into out, inside OC.
-__attribute__((target("avx512f"))) static void store_sums(float *out, size_t ldo, const float *sums, size_t rows, const float *bias,
-                                                         __mmask16 m0, __mmask16 m1) {
+// Adds the bias (or, accumulating, what out holds) and stores rows [0, rows) of sums (row stride
+// 32 floats) into out, inside OC.
+__attribute__((target("avx512f"))) static void store_sums(float *out, size_t ldo, int accumulate, const float *sums, size_t rows,
+                                                         const float *bias, __mmask16 m0, __mmask16 m1) {
     __m512 b0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
     __m512 b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
     for (size_t r = 0; r < rows; r++) {
-        _mm512_mask_storeu_ps(out + r * ldo, m0, _mm512_add_ps(_mm512_load_ps(sums + r * 32), b0));
-        _mm512_mask_storeu_ps(out + r * ldo + 16, m1, _mm512_add_ps(_mm512_load_ps(sums + r * 32 + 16), b1));
+        __m512 s0 = _mm512_add_ps(_mm512_load_ps(sums + r * 32), b0), s1 = _mm512_add_ps(_mm512_load_ps(sums + r * 32 + 16), b1);
+        if (accumulate) {
+            s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(m0, out + r * ldo));
+            s1 = _mm512_add_ps(s1, _mm512_maskz_loadu_ps(m1, out + r * ldo + 16));
+        }
+        _mm512_mask_storeu_ps(out + r * ldo, m0, s0);
+        _mm512_mask_storeu_ps(out + r * ldo + 16, m1, s1);
     }
 }
 
 __attribute__((target("amx-tile,amx-bf16,avx512f")))
-static void amx_rows(float *out, size_t ldo, const uint16_t *inp, size_t pairs, size_t rows, const uint16_t *panel,
+static void amx_rows(float *out, size_t ldo, int accumulate, const uint16_t *inp, size_t pairs, size_t rows, const uint16_t *panel,
                      const float *bias, __mmask16 m0, __mmask16 m1) {
     _Alignas(64) float sums[32 * 32];
     size_t stride = pairs * 4;  // bytes per input row
@@ -203,74 +311,89 @@ static void amx_rows(float *out, size_t ldo, const uint16_t *inp, size_t pairs, 
         _tile_stored(AMX_C10, sums + 16 * 32, 32 * sizeof(float));
         _tile_stored(AMX_C11, sums + 16 * 32 + 16, 32 * sizeof(float));
     }
-    store_sums(out, ldo, sums, rows, bias, m0, m1);
+    store_sums(out, ldo, accumulate, sums, rows, bias, m0, m1);
 }
 
-// A block of rounded rows (zero rows after them up to a multiple of 32) × panels [begin, end).
-// Panels go in groups of about 1 MB, which stay in L2 while every 32 rows pass over them; within
-// a group, the 32 rows' inputs (18–48 KB) stay in L1 across its panels. So each step of a tile
-// product reads its weights from L2 and its inputs from L1, not both from L2.
-static void amx_block(float *out, const uint16_t *rows, size_t N, size_t pairs, const uint16_t *panels, const float *bias,
-                      size_t OC, size_t begin, size_t end) {
-    size_t panelValues = pairs * 2 * W, group = (1 << 20) / (panelValues * sizeof(uint16_t));
+// A block of N rounded rows (zero rows after them up to a multiple of 32) × panels [begin, end)
+// (panel p at panels + (p − first)·values) into out (row stride ldo). For AMX, panels go in
+// groups of about 1 MB, which stay in L2 while every 32 rows pass over them; within a group, the
+// 32 rows' inputs (18–48 KB) stay in L1 across its panels. So each step of a tile product reads
+// its weights from L2 and its inputs from L1, not both from L2.
+static void multiply_block(float *out, size_t ldo, int accumulate, const uint16_t *rows, size_t N, size_t C, const uint16_t *panels,
+                           size_t first, const float *bias, size_t OC, size_t begin, size_t end, llmrec_bf16_kernel kernel) {
+    size_t pairs = llmrec_bf16_panel_pairs(C), used = (C + 1) / 2, values = pairs * 2 * W;
+    const uint32_t *words = (const uint32_t *)rows;
+    size_t group = kernel == LLMREC_BF16_AMX ? (1 << 20) / (values * sizeof(uint16_t)) : 1;
     if (group < 1) group = 1;
     for (size_t g = begin; g < end; g += group) {
         size_t gEnd = end - g < group ? end : g + group;
-        for (size_t n = 0; n < N; n += 32) {
-            size_t count = N - n < 32 ? N - n : 32;
+        size_t step = kernel == LLMREC_BF16_AMX ? 32 : kernel == LLMREC_BF16_AVX512 ? 12 : 1;
+        for (size_t n = 0; n < N; n += step) {
+            size_t count = N - n < step ? N - n : step;
             for (size_t p = g; p < gEnd; p++) {
+                const uint16_t *panel = panels + (p - first) * values;
+                float *o = out + n * ldo + p * W;
+                const float *b = bias ? bias + p * W : 0;
+                if (kernel == LLMREC_BF16_PORTABLE) {
+                    portable_row(o, accumulate, words + n * pairs, used, panel, b, OC - p * W < W ? OC - p * W : W);
+                    continue;
+                }
                 uint16_t m0, m1;
                 llmrec_panel_masks(OC, p, &m0, &m1);
-                amx_rows(out + n * OC + p * W, OC, rows + n * pairs * 2, pairs, count, panels + p * panelValues, bias ? bias + p * W : 0, m0, m1);
+                if (kernel == LLMREC_BF16_AMX) amx_rows(o, ldo, accumulate, rows + n * pairs * 2, pairs, count, panel, b, m0, m1);
+                else bf16_rows[count](o, ldo, accumulate, words + n * pairs, pairs, used, panel, b, m0, m1);
             }
         }
     }
 }
 
-// The rows of one block, rounded, per thread: grown as needed and kept for the thread's life.
-// AMX reads whole tiles of 16 rows, so the block is followed by zero rows up to a multiple of 32.
-static _Thread_local uint16_t *scratch;
-static _Thread_local size_t scratchValues;
+// Per thread, grown as needed and kept for the thread's life: one block of rounded rows (AMX
+// reads whole tiles of 16 rows, so zero rows follow up to a multiple of 32), and the panels a
+// general product packs.
+static _Thread_local uint16_t *rowScratch, *panelScratch;
+static _Thread_local size_t rowScratchValues, panelScratchValues;
+
+static uint16_t *grow(uint16_t **buffer, size_t *capacity, size_t values) {
+    if (*capacity < values) {
+        free(*buffer);
+        *buffer = aligned_alloc(64, (values * sizeof(uint16_t) + 63) / 64 * 64);
+        *capacity = *buffer ? values : 0;
+        if (!*buffer) abort();
+    }
+    return *buffer;
+}
+
+// out (N, OC) (+)= rows of inp (element (n, c) at inp[n·rowStride + c·colStride]) · the panels,
+// in blocks of rows whose rounded inputs stay in L2 while the panels pass over them: a multiple
+// of 96, whole register blocks (12 rows) and AMX groups (32 rows) alike.
+static void multiply_rows(float *out, size_t ldo, int accumulate, const float *inp, size_t rowStride, size_t colStride, size_t N,
+                          size_t C, const uint16_t *panels, size_t first, const float *bias, size_t OC, size_t begin, size_t end,
+                          llmrec_bf16_kernel kernel) {
+    size_t pairs = llmrec_bf16_panel_pairs(C);
+    size_t block = 256 * 1024 / (pairs * 4) / 96 * 96;
+    if (block < 96) block = 96;
+    uint16_t *rows = grow(&rowScratch, &rowScratchValues, ((N < block ? N : block) + 31) / 32 * 32 * pairs * 2);
+    if (kernel == LLMREC_BF16_AMX) amx_begin();
+    for (size_t n0 = 0; n0 < N; n0 += block) {
+        size_t n = N - n0 < block ? N - n0 : block, padded = (n + 31) / 32 * 32;
+        round_rows(rows, inp + n0 * rowStride, rowStride, colStride, n, C, kernel);
+        if (kernel == LLMREC_BF16_AMX) memset(rows + n * pairs * 2, 0, (padded - n) * pairs * 2 * sizeof(uint16_t));
+        multiply_block(out + n0 * ldo, ldo, accumulate, rows, n, C, panels, first, bias, OC, begin, end, kernel);
+    }
+    if (kernel == LLMREC_BF16_AMX) amx_end();
+}
 
 void llmrec_bf16_panel_matmul(float *out, const float *inp, const uint16_t *panels, const float *bias, size_t N,
                               size_t C, size_t OC, size_t panelBegin, size_t panelEnd, llmrec_bf16_kernel kernel) {
-    size_t pairs = llmrec_bf16_panel_pairs(C), used = (C + 1) / 2;
-    // Rows in blocks whose rounded inputs stay in L2 while the panels pass over them: a multiple
-    // of 96, whole register blocks (12 rows) and AMX groups (32 rows) alike.
-    size_t block = 256 * 1024 / (pairs * 4) / 96 * 96;
-    if (block < 96) block = 96;
-    size_t need = ((N < block ? N : block) + 31) / 32 * 32 * pairs * 2;
-    if (scratchValues < need) {
-        free(scratch);
-        scratch = aligned_alloc(64, (need * sizeof(uint16_t) + 63) / 64 * 64);
-        scratchValues = scratch ? need : 0;
-        if (!scratch) abort();
-    }
-    const uint32_t *rows = (const uint32_t *)scratch;
-    if (kernel == LLMREC_BF16_AMX) amx_begin();
-    for (size_t n0 = 0; n0 < N; n0 += block) {
-        size_t n1 = N - n0 < block ? N : n0 + block, padded = (n1 - n0 + 31) / 32 * 32;
-        round_rows(scratch, inp + n0 * C, n1 - n0, C, kernel);
-        if (kernel == LLMREC_BF16_AMX) {
-            memset(scratch + (n1 - n0) * pairs * 2, 0, (padded - (n1 - n0)) * pairs * 2 * sizeof(uint16_t));
-            amx_block(out + n0 * OC, scratch, n1 - n0, pairs, panels, bias, OC, panelBegin, panelEnd);
-            continue;
-        }
-        for (size_t p = panelBegin; p < panelEnd; p++) {
-            const uint16_t *panel = panels + p * pairs * 2 * W;
-            size_t first = p * W, width = OC - first < W ? OC - first : W;
-            const float *b = bias ? bias + first : 0;
-            if (kernel == LLMREC_BF16_PORTABLE) {
-                for (size_t n = n0; n < n1; n++) portable_row(out + n * OC + first, rows + (n - n0) * pairs, used, panel, b, width);
-                continue;
-            }
-            uint16_t m0, m1;
-            llmrec_panel_masks(OC, p, &m0, &m1);
-            for (size_t n = n0; n < n1; n += 12) {
-                size_t count = n1 - n < 12 ? n1 - n : 12;
-                bf16_rows[count](out + n * OC + first, OC, rows + (n - n0) * pairs, pairs, used, panel, b, m0, m1);
-            }
-        }
-    }
-    if (kernel == LLMREC_BF16_AMX) amx_end();
+    multiply_rows(out, OC, 0, inp, C, 1, N, C, panels, 0, bias, OC, panelBegin, panelEnd, kernel);
+}
+
+void llmrec_bf16_gemm(float *out, size_t ldo, int accumulate, const float *a, size_t aRow, size_t aCol, const float *b, size_t bRow,
+                      size_t bCol, size_t M, size_t N, size_t K, size_t panelBegin, size_t panelEnd, llmrec_bf16_kernel kernel) {
+    if (panelBegin >= panelEnd || M == 0) return;
+    size_t values = llmrec_bf16_panel_pairs(K) * 2 * W;
+    uint16_t *panels = grow(&panelScratch, &panelScratchValues, (panelEnd - panelBegin) * values);
+    uint16_t *row = grow(&rowScratch, &rowScratchValues, K + 1);
+    pack_panels(panels, b, bRow, bCol, N, K, panelBegin, panelEnd, kernel, row);
+    multiply_rows(out, ldo, accumulate, a, aRow, aCol, M, K, panels, panelBegin, 0, N, panelBegin, panelEnd, kernel);
 }

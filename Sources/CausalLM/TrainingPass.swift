@@ -28,6 +28,8 @@ public final class TrainingTape: @unchecked Sendable {
     /// Gradient checkpointing: only each layer's input is kept; the backward pass recomputes the
     /// rest of a layer (one more forward pass) into buffers all layers share.
     let recompute: Bool
+    /// The linear layers' arithmetic (Kernels/MatmulBF16 in bf16).
+    var precision = Precision.fp32
     /// What the buffers can hold: rows, attention probabilities, output rows.
     let capacity: (rows: Int, probs: Int, outputs: Int)
     struct Layer {
@@ -123,8 +125,10 @@ extension DecoderModel {
     /// With `sharePrefix`, the batch's common first tokens are computed once (exact; see above).
     /// With an `adapter`, its LoRA updates join their layers, with dropout masks drawn from
     /// `dropoutSeed` (nil: no dropout). `recompute` keeps only each layer's input (gradient checkpointing).
+    /// `precision` bf16 runs the linear layers' products, here and in `backward`, in bf16 mixed precision.
     public func trainForward(_ sequences: [[Int32]], outputs: [[Int]], sharePrefix: Bool = true, adapter: LoRAAdapter? = nil,
-                             dropoutSeed: UInt64? = nil, recompute: Bool = false) throws -> (logits: [Float], tape: TrainingTape) {
+                             dropoutSeed: UInt64? = nil, recompute: Bool = false,
+                             precision: Precision = .fp32) throws -> (logits: [Float], tape: TrainingTape) {
         let cfg = config
         let (C, V) = (cfg.hiddenSize, cfg.vocabSize)
         precondition(outputs.count == sequences.count, "one list of output positions per sequence")
@@ -164,6 +168,7 @@ extension DecoderModel {
             tape = TrainingTape(cfg: cfg, segments: segments, positions: positions, tokens: tokens, outputRows: outRows,
                                 adapter: adapter, dropoutSeed: seed, recompute: recompute)
         }
+        tape.precision = precision
         let N = tokens.count
         // The residual stream lives in the tape: each layer reads its saved input xIn and writes
         // its output into the next layer's xIn (the last one into xOut), with no copies.
@@ -178,7 +183,7 @@ extension DecoderModel {
         for (i, r) in outRows.enumerated() { (gathered + i * C).update(from: x + r * C, count: C) }
         rmsNormForward(tape.xnF, rstd: tape.rstdF, gathered, g(.finalNorm), N: R, C: C, eps: cfg.rmsNormEps)
         var logits = [Float](repeating: 0, count: R * V)
-        logits.withUnsafeMutableBufferPointer { matmulForward($0.baseAddress!, tape.xnF, outputHead, nil, N: R, C: C, OC: V) }
+        logits.withUnsafeMutableBufferPointer { linearForward(tape, $0.baseAddress!, tape.xnF, outputHead, nil, N: R, C: C, OC: V) }
         return (logits, tape)
     }
 
@@ -192,7 +197,7 @@ extension DecoderModel {
         let N = tape.N
         let a = tape.layers[l]
         rmsNormForward(a.xn1, rstd: a.rstd1, a.xIn, w(.attnNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
-        matmulForward(a.qkv, a.xn1, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV)
+        linearForward(tape, a.qkv, a.xn1, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV)
         loraForward(.qProj, l, tape, input: a.xn1, out: a.qkv, ldOut: QKV)
         loraForward(.kProj, l, tape, input: a.xn1, out: a.qkv + qw, ldOut: QKV)
         loraForward(.vProj, l, tape, input: a.xn1, out: a.qkv + qw + kvw, ldOut: QKV)
@@ -202,17 +207,17 @@ extension DecoderModel {
         }
         attentionTrainForward(a.att, probs: a.probs, qkv: a.qkv, QKV: QKV, segments: tape.segments, probOffset: tape.probOffset,
                               shape: AttentionShape(NH: NH, KVH: KVH, D: D))
-        matmulForward(a.xMid, a.att, w(.wo, l), nil, N: N, C: qw, OC: C)
+        linearForward(tape, a.xMid, a.att, w(.wo, l), nil, N: N, C: qw, OC: C)
         loraForward(.oProj, l, tape, input: a.att, out: a.xMid, ldOut: C)
         addInPlace(a.xMid, a.xIn, count: N * C)  // xMid = x + o(att)
         rmsNormForward(a.xn2, rstd: a.rstd2, a.xMid, w(.mlpNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
-        matmulForward(a.gateUp, a.xn2, w(.wGate, l), nil, N: N, C: C, OC: 2 * H)
+        linearForward(tape, a.gateUp, a.xn2, w(.wGate, l), nil, N: N, C: C, OC: 2 * H)
         loraForward(.gateProj, l, tape, input: a.xn2, out: a.gateUp, ldOut: 2 * H)
         loraForward(.upProj, l, tape, input: a.xn2, out: a.gateUp + H, ldOut: 2 * H)
         swigluForward(a.hidden, a.gateUp, rows: N, H: H)
         guard throughOutput else { return }
         let next = l + 1 < cfg.layers ? tape.layers[l + 1].xIn : tape.xOut
-        matmulForward(next, a.hidden, w(.wDown, l), nil, N: N, C: H, OC: C)
+        linearForward(tape, next, a.hidden, w(.wDown, l), nil, N: N, C: H, OC: C)
         loraForward(.downProj, l, tape, input: a.hidden, out: next, ldOut: C)
         addInPlace(next, a.xMid, count: N * C)  // next = xMid + mlp
     }
@@ -311,7 +316,7 @@ extension DecoderModel {
 
         // Head and final norm, at the output rows only.
         let dHead = cfg.tieWordEmbeddings ? gg(.embedding) : gg(.lmHead)
-        matmulBackward(dinp: dxnF, dweight: dHead, dbias: nil, dout: dlogits, inp: tape.xnF, weight: outputHead, N: R, C: C, OC: V)
+        linearBackward(tape, dinp: dxnF, dweight: dHead, dbias: nil, dout: dlogits, inp: tape.xnF, weight: outputHead, N: R, C: C, OC: V)
         for (i, r) in tape.outputRows.enumerated() { (gathered + i * C).update(from: tape.xOut + r * C, count: C) }
         rmsNormBackward(dinp: dxF, dweight: gg(.finalNorm), dout: dxnF, inp: gathered, weight: g(.finalNorm), rstd: tape.rstdF, N: R, C: C)
         for (i, r) in tape.outputRows.enumerated() { addInPlace(dx + r * C, dxF + i * C, count: C) }
@@ -321,17 +326,17 @@ extension DecoderModel {
             let a = tape.layers[l]
             // x = xMid + down(swiglu(gateUp(norm(xMid))))
             dh.initialize(repeating: 0, count: N * H)
-            matmulBackward(dinp: dh, dweight: gl(.wDown, l), dbias: nil, dout: dx, inp: a.hidden, weight: w(.wDown, l), N: N, C: H, OC: C)
+            linearBackward(tape, dinp: dh, dweight: gl(.wDown, l), dbias: nil, dout: dx, inp: a.hidden, weight: w(.wDown, l), N: N, C: H, OC: C)
             lora(.downProj, l, input: a.hidden, dout: dx, ld: C, dinp: dh)
             swigluBackward(dgateUp: dgateUp, dout: dh, gateUp: a.gateUp, rows: N, H: H)
             dxn.initialize(repeating: 0, count: N * C)
-            matmulBackward(dinp: dxn, dweight: gl(.wGate, l), dbias: nil, dout: dgateUp, inp: a.xn2, weight: w(.wGate, l), N: N, C: C, OC: 2 * H)
+            linearBackward(tape, dinp: dxn, dweight: gl(.wGate, l), dbias: nil, dout: dgateUp, inp: a.xn2, weight: w(.wGate, l), N: N, C: C, OC: 2 * H)
             lora(.gateProj, l, input: a.xn2, dout: dgateUp, ld: 2 * H, dinp: dxn)
             lora(.upProj, l, input: a.xn2, dout: dgateUp + H, ld: 2 * H, dinp: dxn)
             rmsNormBackward(dinp: dx, dweight: gl(.mlpNorm, l), dout: dxn, inp: a.xMid, weight: w(.mlpNorm, l), rstd: a.rstd2, N: N, C: C)
             // xMid = xIn + o(attention(rope(qkv(norm(xIn)))))
             datt.initialize(repeating: 0, count: N * qw)
-            matmulBackward(dinp: datt, dweight: gl(.wo, l), dbias: nil, dout: dx, inp: a.att, weight: w(.wo, l), N: N, C: qw, OC: C)
+            linearBackward(tape, dinp: datt, dweight: gl(.wo, l), dbias: nil, dout: dx, inp: a.att, weight: w(.wo, l), N: N, C: qw, OC: C)
             lora(.oProj, l, input: a.att, dout: dx, ld: C, dinp: datt)
             dqkv.initialize(repeating: 0, count: N * QKV)
             attentionTrainBackward(dqkv: dqkv, dout: datt, probs: a.probs, qkv: a.qkv, QKV: QKV, segments: tape.segments,
@@ -342,7 +347,7 @@ extension DecoderModel {
             }
             dxn.initialize(repeating: 0, count: N * C)
             let dBias = layout.layers[l][.bq].flatMap { slot in grads.map { $0.view(slot) } }
-            matmulBackward(dinp: dxn, dweight: gl(.wq, l), dbias: dBias, dout: dqkv, inp: a.xn1, weight: w(.wq, l), N: N, C: C, OC: QKV)
+            linearBackward(tape, dinp: dxn, dweight: gl(.wq, l), dbias: dBias, dout: dqkv, inp: a.xn1, weight: w(.wq, l), N: N, C: C, OC: QKV)
             lora(.qProj, l, input: a.xn1, dout: dqkv, ld: QKV, dinp: dxn)
             lora(.kProj, l, input: a.xn1, dout: dqkv + qw, ld: QKV, dinp: dxn)
             lora(.vProj, l, input: a.xn1, dout: dqkv + qw + kvw, ld: QKV, dinp: dxn)
@@ -376,4 +381,25 @@ final class ScratchBuffers {
     }
 
     deinit { for p in buffers { p.deallocate() } }
+}
+
+extension DecoderModel {
+    /// out = inp · Wᵀ (+ bias), in the tape's precision.
+    func linearForward(_ tape: TrainingTape, _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                       _ bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int) {
+        switch tape.precision {
+        case .fp32: matmulForward(out, inp, weight, bias, N: N, C: C, OC: OC)
+        case .bf16: matmulForwardBF16(out, inp, weight, bias, N: N, C: C, OC: OC)
+        }
+    }
+
+    /// The gradients of `linearForward`, added into dinp, dweight and dbias, in the tape's precision.
+    func linearBackward(_ tape: TrainingTape, dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
+                        dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+                        weight: UnsafePointer<Float>, N: Int, C: Int, OC: Int) {
+        switch tape.precision {
+        case .fp32: matmulBackward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight, N: N, C: C, OC: OC)
+        case .bf16: matmulBackwardBF16(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight, N: N, C: C, OC: OC)
+        }
+    }
 }

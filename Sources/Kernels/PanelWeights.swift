@@ -59,45 +59,39 @@ public final class PanelWeights: @unchecked Sendable {
     public let bytes: Int
     private let storage: UnsafeMutableRawPointer
 
-    /// Packs weight (outputs, inputs), row-major.
-    public init(_ weight: UnsafePointer<Float>, outputs: Int, inputs: Int) {
+    /// The fields, and `bytes` of storage for a packing to fill.
+    private init(outputs: Int, inputs: Int, code: BlockCode?, bf16: BF16Kernel?, bytes: Int) {
         self.outputs = outputs
         self.inputs = inputs
-        code = nil
-        bf16 = nil
-        let floats = llmrec_panel_floats(outputs, inputs)
-        bytes = floats * MemoryLayout<Float>.stride
-        let panels = UnsafeMutablePointer<Float>.allocate(capacity: floats)
-        llmrec_pack_panels(panels, weight, outputs, inputs)
-        storage = UnsafeMutableRawPointer(panels)
+        self.code = code
+        self.bf16 = bf16
+        self.bytes = bytes
+        storage = .allocate(byteCount: bytes, alignment: 64)
+    }
+
+    /// Packs weight (outputs, inputs), row-major.
+    public convenience init(_ weight: UnsafePointer<Float>, outputs: Int, inputs: Int) {
+        self.init(outputs: outputs, inputs: inputs, code: nil, bf16: nil,
+                  bytes: llmrec_panel_floats(outputs, inputs) * MemoryLayout<Float>.stride)
+        llmrec_pack_panels(storage.assumingMemoryBound(to: Float.self), weight, outputs, inputs)
     }
 
     /// Packs a weight given as GGUF blocks: `rows[o]` points at output row o's inputs/32 blocks.
     /// `inputs` must be a multiple of 32.
-    public init(blockRows rows: [UnsafeRawPointer], code: BlockCode, inputs: Int) {
+    public convenience init(blockRows rows: [UnsafeRawPointer], code: BlockCode, inputs: Int) {
         precondition(inputs % 32 == 0, "GGUF blocks hold 32 input channels")
-        outputs = rows.count
-        self.inputs = inputs
-        self.code = code
-        bf16 = nil
-        bytes = llmrec_block_panels_bytes(code.c, outputs, inputs)
-        storage = .allocate(byteCount: bytes, alignment: 64)
+        self.init(outputs: rows.count, inputs: inputs, code: code, bf16: nil, bytes: llmrec_block_panels_bytes(code.c, rows.count, inputs))
         rows.map { Optional($0.assumingMemoryBound(to: UInt8.self)) }.withUnsafeBufferPointer {
             llmrec_pack_block_panels(storage.assumingMemoryBound(to: UInt8.self), code.c, $0.baseAddress!, outputs, inputs)
         }
     }
 
     /// Packs weight (outputs, inputs), row-major, rounding each value to bf16, for `kernel`
-    /// (which must be available when it is .avx512bf16).
-    public init(bfloat16 weight: UnsafePointer<Float>, outputs: Int, inputs: Int, kernel: BF16Kernel = .best) {
+    /// (which this CPU must be able to run).
+    public convenience init(bfloat16 weight: UnsafePointer<Float>, outputs: Int, inputs: Int, kernel: BF16Kernel = .best) {
         precondition(kernel.available, "this CPU cannot run the \(kernel) bf16 kernel")
-        self.outputs = outputs
-        self.inputs = inputs
-        code = nil
-        bf16 = kernel
-        let values = llmrec_bf16_panel_values(outputs, inputs)
-        bytes = values * MemoryLayout<UInt16>.stride
-        storage = .allocate(byteCount: bytes, alignment: 64)
+        self.init(outputs: outputs, inputs: inputs, code: nil, bf16: kernel,
+                  bytes: llmrec_bf16_panel_values(outputs, inputs) * MemoryLayout<UInt16>.stride)
         llmrec_pack_bf16_panels(storage.assumingMemoryBound(to: UInt16.self), weight, outputs, inputs)
     }
 

@@ -136,6 +136,8 @@ extension BenchCommand {
         @Flag(help: "Recompute activations in the backward pass (gradient checkpointing).")
         var gradientCheckpointing = false
 
+        @OptionGroup var precisionOptions: PrecisionOptions
+
         @Flag(help: "Print one JSON object.")
         var json = false
 
@@ -147,7 +149,7 @@ extension BenchCommand {
         }
 
         func run() throws {
-            _ = global.prepareForCompute()
+            let log = global.prepareForCompute()
             let (model, tokenizer) = try modelOptions.source().load()
             let dataset = try dataOptions.open()
             let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: dataset, tokenizer: tokenizer), maxValid: batch)
@@ -158,6 +160,7 @@ extension BenchCommand {
             p.evalEvery = 0
             p.warmup = 0
             p.lora = loraRank.map { LoRASettings(rank: $0) }
+            p.precision = precisionOptions.chosen(log: log) == .bf16 ? .bf16 : nil
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-bench-train-\(UUID().uuidString.prefix(8))")
             defer { try? FileManager.default.removeItem(at: dir) }
             let runDir = RunDirectory(dir)
@@ -173,6 +176,7 @@ extension BenchCommand {
                 ("batch", "\(batch)"),
                 ("loss", loss.rawValue),
                 ("trained", loraRank.map { "LoRA rank \($0)" } ?? "all weights"),
+                ("precision", precisionOptions.precision.rawValue + (precisionOptions.precision == .bf16 ? " (\(PanelWeights.BF16Kernel.best.rawValue))" : "")),
                 ("peak_rss_mb", String(format: "%.0f", peakRSSMegabytes())),
             ]
             printMeasurements(rows, json: json)

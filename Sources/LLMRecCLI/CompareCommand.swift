@@ -11,7 +11,9 @@ struct CompareCommand: ParsableCommand {
             A and B are files written by `llmrec eval --out` on the same split. For each K, prints the \
             mean NDCG@K and HR@K of both, the difference B − A, and its 95% interval from a paired \
             bootstrap over the samples (the same resampled samples for both sides). An interval that \
-            excludes 0 is a difference the samples support.
+            excludes 0 is a difference the samples support. Then how alike the lists are at the largest \
+            K: the share of A's top-K items that B's top K also holds (mean and lowest), and how many \
+            lists are identical in order.
 
             Example:
               llmrec compare runs/ce/test.jsonl runs/igd/test.jsonl
@@ -42,10 +44,10 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
-    /// (user, target) → (rank or nil, list length), in file order.
-    static func read(_ path: String) throws -> [(key: String, rank: Int?, length: Int)] {
+    /// (user, target) → (rank or nil, ranked items), in file order.
+    static func read(_ path: String) throws -> [(key: String, rank: Int?, items: [Int])] {
         do {
-            return try EvaluationFile.read(path).map { ("\($0.user)\u{1}\($0.target)", $0.rank, $0.items.count) }
+            return try EvaluationFile.read(path).map { ("\($0.user)\u{1}\($0.target)", $0.rank, $0.items) }
         } catch let e as EvaluationFile.ReadError {
             throw CommandFailure(e.description)
         }
@@ -58,7 +60,7 @@ struct CompareCommand: ParsableCommand {
             throw CommandFailure("\(a) and \(b) do not hold the same samples (\(ra.count) and \(rb.count) lines); evaluate both on the same split and --max-users.")
         }
         let ks = k.split(separator: ",").compactMap { Int($0) }
-        let shortest = min(ra.map(\.length).min()!, rb.map(\.length).min()!)
+        let shortest = min(ra.map(\.items.count).min()!, rb.map(\.items.count).min()!)
         if let big = ks.first(where: { $0 > shortest }) {
             throw CommandFailure("K = \(big) exceeds the shortest ranked list (\(shortest) items); evaluate with a larger --k or compare smaller K.")
         }
@@ -74,5 +76,21 @@ struct CompareCommand: ParsableCommand {
         let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max()! }
         for row in rows { print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")) }
         print("\(ra.count) samples, \(resamples) paired bootstrap resamples")
+        // How alike the lists are, beyond the metrics: what a change of precision or decoder does.
+        let top = ks.max()!
+        let alike = Self.agreement(ra.map(\.items), ra.map { byKey[$0.key]!.items }, top: top)
+        print(String(format: "top-%d lists: %.1f%% of items in both on average, %.0f%% in the least alike; %d of %d identical in order",
+                     top, 100 * alike.meanShared, 100 * alike.leastShared, alike.identical, ra.count))
+    }
+
+    /// For lists paired by index: the share of a's top K that b's top K holds (mean over the
+    /// pairs, and the lowest), and how many pairs agree item for item in order.
+    static func agreement(_ a: [[Int]], _ b: [[Int]], top: Int) -> (meanShared: Double, leastShared: Double, identical: Int) {
+        let shared = zip(a, b).map { x, y in
+            let other = Set(y.prefix(top))
+            return Double(x.prefix(top).filter(other.contains).count) / Double(top)
+        }
+        let identical = zip(a, b).count { $0.prefix(top) == $1.prefix(top) }
+        return (shared.reduce(0, +) / Double(max(shared.count, 1)), shared.min() ?? 1, identical)
     }
 }

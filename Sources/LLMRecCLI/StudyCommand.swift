@@ -19,7 +19,7 @@ extension StudyCommand {
             discussion: """
                 A plan (JSON; docs/study.md lists every key) declares one dataset, the training settings the \
                 arms share, the arms (a name and the settings each overrides: loss, beta, tau, ats, seed, \
-                lora_rank, …), the decoders each arm is evaluated with (igd_alpha, mask_softmax, \
+                lora_rank, precision, …), the decoders each arm is evaluated with (igd_alpha, mask_softmax, \
                 length_penalty, how many test windows), the samples (training, validation and test windows \
                 drawn with one seed, the same for every arm), the floors (popularity, the zero-shot model), \
                 results brought in from outside (e.g. SASRec) and an optional pre-registered power check.

@@ -101,6 +101,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Recompute each layer's activations in the backward pass instead of keeping them: less memory, about a third more time, the same results.")
     var gradientCheckpointing = false
 
+    @OptionGroup var precisionOptions: PrecisionOptions
+
     @Flag(help: "Continue the run in --out from its latest checkpoint (the settings must be the same).")
     var resume = false
 
@@ -153,6 +155,7 @@ struct TrainCommand: ParsableCommand {
         p.evalEvery = evalEvery
         p.validSamples = validSamples
         p.skipNonFinite = skipNonfinite
+        p.precision = precisionOptions.precision == .bf16 ? .bf16 : nil
         if let r = loraRank {
             // validate() has parsed the targets already.
             p.lora = LoRASettings(rank: r, alpha: loraAlpha, dropout: loraDropout,
@@ -163,6 +166,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let log = global.prepareForCompute()
+        _ = precisionOptions.chosen(log: log)
         let source = try modelOptions.source()
         let dataset = try dataOptions.open()
         let config = RunConfig(parameters: parameters, model: source.path, modelFingerprint: fingerprint(source.path),

@@ -6,6 +6,7 @@ import CausalLM
 import Decoding
 import Evaluation
 import Foundation
+import Kernels
 import RecData
 import Support
 import Training
@@ -35,9 +36,10 @@ extension StudyRunner {
         return true
     }
 
-    /// Ranks the first n test windows with each decoder, resuming partial files.
-    func evaluate(_ arm: String, model: DecoderModel, decoders: [DecoderSpec]) throws {
-        let recommender = Recommender(model: model, catalog: context.catalog)
+    /// Ranks the first n test windows with each decoder, resuming partial files; in bf16 when
+    /// the arm trained in bf16.
+    func evaluate(_ arm: String, model: DecoderModel, decoders: [DecoderSpec], precision: Precision = .fp32) throws {
+        let recommender = Recommender(model: model, catalog: context.catalog, precision: precision)
         for decoder in decoders {
             let n = decoder.samples ?? plan.samples.test
             let samples = context.testSamples(n)

@@ -21,7 +21,7 @@ extension StudyRunner {
         if !trained { try train(arm, record) }
         guard !pending.isEmpty else { return }
         let model = try ModelOrRun.load(run: files.run(arm.name), checkpoint: .latest).model
-        try evaluate(arm.name, model: model, decoders: pending)
+        try evaluate(arm.name, model: model, decoders: pending, precision: arm.training.precision ?? .fp32)
     }
 
     func armParameters(_ arm: ArmSpec) -> TrainingParameters {

@@ -4,6 +4,7 @@
 import CausalLM
 import Decoding
 import Foundation
+import Kernels
 import RecData
 import Support
 import Training
@@ -27,7 +28,7 @@ public enum PlanReader {
     /// The training keys a plan's "training" object and each arm take, and what they set.
     public static let trainingKeys = ["loss", "beta", "tau", "ats", "lr", "warmup", "schedule", "epochs", "max_steps", "batch",
                                       "grad_accum", "clip", "weight_decay", "seed", "eval_every", "lora_rank", "lora_alpha",
-                                      "lora_dropout", "lora_targets"]
+                                      "lora_dropout", "lora_targets", "precision"]
 }
 
 /// One JSON object being read: hands out members by key, remembers which were read, and
@@ -364,6 +365,8 @@ struct PlanParser {
         }
         if let m = o.member("seed") { p.seed = UInt64(try o.integer(m, min: 0)) }
         if let m = o.member("eval_every") { p.evalEvery = try o.integer(m, min: 0) }
+        // fp32 stays nil, as in a run's config.json: plans from before the key read the same.
+        if let m = o.member("precision") { p.precision = try o.choice(m, Precision.self, what: "precision") == .bf16 ? .bf16 : nil }
         let rank = try o.member("lora_rank").map { try o.integer($0, min: 1) }
         let alpha = try positive("lora_alpha")
         var dropout: Double?

@@ -93,7 +93,7 @@ public final class Trainer {
                 // Dropout masks from (seed, micro-batch), so a resumed run draws the same ones.
                 let dropoutSeed = p.seed ^ (UInt64(index) &+ 1) &* 0xD6E8_FEB8_6659_FD93
                 let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter, dropoutSeed: dropoutSeed,
-                                                            recompute: recomputeActivations)
+                                                            recompute: recomputeActivations, precision: parameters.precision ?? .fp32)
                 var settings = lossSettings
                 if p.ats, settings.kind.masked {
                     logits.withUnsafeBufferPointer { l in
@@ -166,7 +166,7 @@ public final class Trainer {
         for start in stride(from: 0, to: examples.count, by: parameters.batch) {
             let batch = Array(examples[start..<min(examples.count, start + parameters.batch)])
             let (sequences, outputs, positions, _) = corpus.assemble(batch)
-            let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter, recompute: recomputeActivations)
+            let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter, recompute: recomputeActivations, precision: parameters.precision ?? .fp32)
             model.recycle(tape)
             var scratch = [Float](repeating: 0, count: logits.count)
             let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: positions, grad: &scratch) }

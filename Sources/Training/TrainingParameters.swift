@@ -1,6 +1,7 @@
 // Every setting of a training run, written into its config.json so that it can be repeated
 // and a resume checked.
 import CausalLM
+import Kernels
 
 public struct TrainingParameters: Sendable, Codable, Equatable {
     /// The loss and its settings.
@@ -31,6 +32,10 @@ public struct TrainingParameters: Sendable, Codable, Equatable {
     public var skipNonFinite = false
     /// LoRA adapters to train on a frozen base; nil trains every weight (full fine-tuning).
     public var lora: LoRASettings?
+    /// The products' arithmetic: bf16 mixed precision (Float32 master weights, gradients and
+    /// optimiser state; bf16 products), or nil for Float32 — left out of config.json then, so
+    /// runs from before the setting existed read as what they were.
+    public var precision: Precision?
 
     public init() {}
 

@@ -124,10 +124,63 @@ struct BF16PanelTests {
               let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
         else { return }
         let words = Set(flags.split(separator: " ").map(String.init))
-        #expect(PanelWeights.bf16KernelAvailable == (words.contains("avx512_bf16") && words.contains("avx512f")))
+        #expect(PanelWeights.bf16KernelAvailable == (words.contains("avx512_bf16") && words.contains("avx512f") && words.contains("avx512bw")))
         // AMX also needs the kernel's permission, which Linux grants where it lists the flags.
         #expect(PanelWeights.amxAvailable == (words.contains("amx_bf16") && words.contains("amx_tile") && words.contains("avx512f")))
         let best: PanelWeights.BF16Kernel = PanelWeights.amxAvailable ? .amx : PanelWeights.bf16KernelAvailable ? .avx512bf16 : .portable
         #expect(PanelWeights.BF16Kernel.best == best)
+    }
+}
+
+/// The three products of a training step in bf16 against plain loops over the rounded operands.
+@Suite("bf16 training products")
+struct BF16TrainingProductTests {
+    /// Σ_k bf16(x_k)·bf16(y_k) in Double, and Σ |…| for the tolerance.
+    static func dot(_ count: Int, _ x: (Int) -> Float, _ y: (Int) -> Float) -> (sum: Double, size: Double) {
+        var sum = 0.0, size = 0.0
+        for k in 0..<count {
+            let p = Double(bfloat16Rounded(x(k))) * Double(bfloat16Rounded(y(k)))
+            sum += p
+            size += abs(p)
+        }
+        return (sum, size)
+    }
+
+    static func expectClose(_ got: [Float], _ want: [(sum: Double, size: Double)], _ what: String) {
+        let worst = zip(got, want).map { abs(Double($0) - $1.sum) / max($1.size, 1e-6) }.max() ?? 0
+        #expect(worst <= 0x1p-18, "\(what): \(worst)")
+    }
+
+    // Sizes off every block: rows across the 12-row and 32-row groups, channels off whole tiles.
+    @Test(arguments: BF16PanelTests.kernels, [(37, 70, 45), (100, 576, 33), (3, 5, 97)])
+    func forwardAndBackwardMatchPlainLoops(_ kernel: PanelWeights.BF16Kernel, _ shape: (Int, Int, Int)) {
+        let (N, C, OC) = shape
+        let x = randomFloats(N * C, seed: 1), w = randomFloats(OC * C, seed: 2), bias = randomFloats(OC, seed: 3)
+        let dy = randomFloats(N * OC, seed: 4), dx0 = randomFloats(N * C, seed: 5), dw0 = randomFloats(OC * C, seed: 6)
+
+        var out = [Float](repeating: .nan, count: N * OC)
+        matmulForwardBF16(&out, x, w, bias, N: N, C: C, OC: OC, kernel: kernel)
+        Self.expectClose(out, (0..<N * OC).map { i in
+            let (n, o) = (i / OC, i % OC)
+            let d = Self.dot(C, { x[n * C + $0] }, { w[o * C + $0] })
+            return (d.sum + Double(bias[o]), d.size + Double(abs(bias[o])))
+        }, "forward \(kernel) \(shape)")
+
+        var dx = dx0, dw = dw0, db = [Float](repeating: 1, count: OC)
+        matmulBackwardBF16(dinp: &dx, dweight: &dw, dbias: &db, dout: dy, inp: x, weight: w, N: N, C: C, OC: OC, kernel: kernel)
+        Self.expectClose(dx, (0..<N * C).map { i in
+            let (n, c) = (i / C, i % C)
+            let d = Self.dot(OC, { dy[n * OC + $0] }, { w[$0 * C + c] })
+            return (d.sum + Double(dx0[i]), d.size + Double(abs(dx0[i])))
+        }, "dinp \(kernel) \(shape)")
+        Self.expectClose(dw, (0..<OC * C).map { i in
+            let (o, c) = (i / C, i % C)
+            let d = Self.dot(N, { dy[$0 * OC + o] }, { x[$0 * C + c] })
+            return (d.sum + Double(dw0[i]), d.size + Double(abs(dw0[i])))
+        }, "dweight \(kernel) \(shape)")
+        for o in 0..<OC {
+            let want = 1 + (0..<N).reduce(0.0) { $0 + Double(dy[$1 * OC + o]) }
+            #expect(abs(Double(db[o]) - want) <= 1e-5 * Double(N), "dbias[\(o)]")
+        }
     }
 }

@@ -2,6 +2,7 @@
 // dataset: they run, unknown titles get the closest catalog titles, and compare refuses files
 // that do not hold the same samples.
 import ArgumentParser
+import Evaluation
 import Foundation
 import Testing
 @testable import LLMRecCLI
@@ -59,5 +60,27 @@ struct RecommendCommandTests {
         #expect { try mismatch.run() } throws: { "\($0)".contains("do not hold the same samples") }
         var tooDeep = try LLMRec.parseAsRoot(["compare", a, a, "--k", "5"])
         #expect { try tooDeep.run() } throws: { "\($0)".contains("exceeds the shortest ranked list") }
+    }
+
+    @Test func compareCountsHowAlikeTheListsAre() {
+        // Worked by hand: 3 of 3, 2 of 3 and 0 of 3 shared at K = 3; only the first pair in order.
+        let a = [[1, 2, 3, 9], [4, 5, 6], [7, 8, 1]], b = [[1, 2, 3, 7], [5, 4, 0], [2, 3, 4]]
+        let alike = CompareCommand.agreement(a, b, top: 3)
+        #expect(abs(alike.meanShared - 5.0 / 9) < 1e-12)
+        #expect(alike.leastShared == 0)
+        #expect(alike.identical == 1)
+    }
+
+    /// bf16 ranks the same samples as fp32 (here the tiny model, through the portable or fast kernel).
+    @Test func evalRunsInBFloat16() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-bf16-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("bf16.jsonl").path
+        var eval = try LLMRec.parseAsRoot(["eval", "--model", Self.model, "--data", Self.data.path, "--split", "train", "--k", "1,3",
+                                           "--beams", "3", "--precision", "bf16", "--out", out, "--log-level", "error"])
+        try eval.run()
+        let records = try EvaluationFile.read(out)
+        #expect(records.count == 5 && records.allSatisfy { $0.items.count == 3 })
     }
 }

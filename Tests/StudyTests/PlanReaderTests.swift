@@ -23,7 +23,7 @@ import Training
             {"name": "ce", "decoders": ["plain", "masked"]},
             {"name": "msl+igd", "loss": "msl+igd", "ats": true, "beta": 0.3, "decoders": ["plain"]},
             {"name": "ce-lora", "lora_rank": 8, "lr": 1e-3, "decoders": ["plain", "igd-decoding"]},
-            {"name": "ce-seed2", "seed": 2, "decoders": ["plain"]}
+            {"name": "ce-seed2", "seed": 2, "precision": "bf16", "decoders": ["plain"]}
           ],
           "baseline": "ce",
           "noise_floor": ["ce", "ce-seed2"],
@@ -72,7 +72,8 @@ import Training
         #expect(mi.overrides == ["loss", "ats", "beta"])
         let lora = plan.arm("ce-lora")!.training
         #expect(lora.lora?.rank == 8 && lora.lora?.alpha == 16 && lora.learningRate == 1e-3)
-        #expect(plan.arm("ce-seed2")!.training.seed == 2)
+        #expect(plan.arm("ce-seed2")!.training.seed == 2 && plan.arm("ce-seed2")!.training.precision == .bf16)
+        #expect(ce.precision == nil)  // fp32 is left out, as in a run's config.json
         #expect(plan.decoder("igd-decoding")!.igdAlpha == 0.2 && plan.decoder("igd-decoding")!.samples == 10)
         #expect(plan.decoder("masked")!.maskSoftmax && plan.decoder("masked")!.lengthPenalty == 1 && plan.decoder("masked")!.samples == nil)
         #expect(plan.baseline == "ce" && plan.noiseFloor == ["ce", "ce-seed2"])
@@ -93,6 +94,7 @@ import Training
         #expect(failure(edited(#""baseline": "ce","#, #""baseline": "cee","#))
                 == "19: the plan: 'baseline' names 'cee', which is not an arm (arms: ce, msl+igd, ce-lora, ce-seed2)")
         #expect(failure(edited(#""lr": 2e-4,"#, #""lr": -1,"#)) == "7: 'training': 'lr' must be positive, got -1.0")
+        #expect(failure(edited(#""precision": "bf16","#, #""precision": "fp16","#)) == "17: arm 'ce-seed2': unknown precision 'fp16' (one of: fp32, bf16)")
         #expect(failure(edited(#""beta": 0.3,"#, #""beta": 3,"#)) == "15: arm 'msl+igd': 'beta' must be in [0, 1], got 3.0")
         #expect(failure(edited(#""epochs": 2,"#, #""epochs": 1.5,"#)) == "7: 'training': 'epochs' must be a whole number, got 1.5")
         #expect(failure(edited(#""samples": 10"#, #""samples": 30"#)) == "10: decoder 'igd-decoding': 'samples' is 30, more than the plan's 20 test windows")

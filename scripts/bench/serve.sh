@@ -3,10 +3,10 @@
 # with the histories of the first test samples (history_ids, k = 10, 10 beams), at concurrency
 # 1, 4 and 16 for a fixed time each, with wrk (Debian's `wrk`). Prints requests/s, p50/p99
 # latency and errors per level, and the throughput ratio 16 : 1 that dynamic batching buys.
-#   usage: scripts/bench/serve.sh [seconds_per_level=30] [max_batch=16]
+#   usage: scripts/bench/serve.sh [seconds_per_level=30] [max_batch=16] [precision=fp32]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds="${1:-30}" max_batch="${2:-16}"
+seconds="${1:-30}" max_batch="${2:-16}" precision="${3:-fp32}"
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install wrk" >&2; exit 1; }
 swift build -c release --product llmrec >/dev/null
 work="$(mktemp -d)"
@@ -36,7 +36,7 @@ end
 PY
 
 port=18080
-.build/release/llmrec serve --data "$data" --port "$port" --max-batch "$max_batch" --max-wait-ms 5 --log-level warning &
+.build/release/llmrec serve --data "$data" --port "$port" --max-batch "$max_batch" --max-wait-ms 5 --precision "$precision" --log-level warning &
 server=$!
 for _ in $(seq 1 120); do curl -sf "localhost:$port/healthz" >/dev/null && break; sleep 1; done
 curl -sf "localhost:$port/healthz" >/dev/null || { echo "the server did not start" >&2; exit 1; }

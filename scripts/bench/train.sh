@@ -5,6 +5,7 @@
 # 0.05) on q_proj and v_proj. Prepares a MovieLens-100K subset if no dataset is given. Needs
 # the assets and the reference stack (scripts/fixtures/requirements.txt in
 # ~/.venvs/llmrec-fixtures, or set PYTHON).
+# llmrec in fp32 and bf16, PyTorch in fp32 and under bf16 autocast.
 #   usage: scripts/bench/train.sh [full|lora] [batch=8] [steps=4] [data_dir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,16 +20,20 @@ if [ -z "$data" ]; then
     .build/release/llmrec data prepare --dataset ml-100k --out "$data" --max-train $((batch * steps)) --log-level error >/dev/null
 fi
 ours=$(.build/release/llmrec bench train --model "$gguf" --data "$data" --batch "$batch" --steps "$steps" "${lora_flag[@]}" --json --log-level error)
-theirs=$("$python" scripts/bench/train_torch.py "$gguf" "$data" "$batch" "$steps" "$(nproc)" "$mode" 2>/dev/null | tail -n 1)
-"$python" - "$ours" "$theirs" <<'PY'
+ours_bf16=$(.build/release/llmrec bench train --model "$gguf" --data "$data" --batch "$batch" --steps "$steps" "${lora_flag[@]}" --precision bf16 --json --log-level error)
+theirs=$("$python" scripts/bench/train_torch.py "$gguf" "$data" "$batch" "$steps" "$(nproc)" "$mode" fp32 2>/dev/null | tail -n 1)
+theirs_bf16=$("$python" scripts/bench/train_torch.py "$gguf" "$data" "$batch" "$steps" "$(nproc)" "$mode" bf16 2>/dev/null | tail -n 1)
+"$python" - "$ours" "$ours_bf16" "$theirs" "$theirs_bf16" <<'PY'
 import json, subprocess, sys
-o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+o, ob, t, tb = (json.loads(a) for a in sys.argv[1:5])
 cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
 model = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("Model name")), "?")
-print(f"machine: {model}, {t['threads']} threads; torch {t['torch']}{t.get('peft', '')}; {o['trained']}, batch {o['batch']}, loss ce")
-print(f"{'':22}{'llmrec':>12}{'pytorch':>12}{'ratio':>10}")
-a, b = float(o["train_tokens_per_s"]), float(t["train_tokens_per_s"])
-print(f"{'train (tokens/s)':22}{a:12.1f}{b:12.1f}{a / b:9.2f}x")
-a, b = float(o["peak_rss_mb"]), float(t["peak_rss_mb"])
-print(f"{'peak RSS (MB)':22}{a:12.0f}{b:12.0f}{b / a:9.2f}x less")
+print(f"machine: {model}, {t['threads']} threads; torch {t['torch']}{t.get('peft', '')}; {o['trained']}, batch {o['batch']}, loss ce; "
+      f"llmrec bf16 kernel: {ob['precision']}")
+print(f"{'':18}{'llmrec fp32':>13}{'llmrec bf16':>13}{'torch fp32':>12}{'torch bf16':>12}{'bf16/torch bf16':>17}{'bf16/fp32':>11}")
+a, ab, b, bb = (float(x["train_tokens_per_s"]) for x in (o, ob, t, tb))
+print(f"{'train (tokens/s)':18}{a:13.1f}{ab:13.1f}{b:12.1f}{bb:12.1f}{ab / bb:16.2f}x{ab / a:10.2f}x")
+a, ab, b, bb = (float(x["peak_rss_mb"]) for x in (o, ob, t, tb))
+print(f"{'peak RSS (MB)':18}{a:13.0f}{ab:13.0f}{b:12.0f}{bb:12.0f}")
+print("torch bf16 = autocast(bfloat16) around the forward pass and loss; ratios: higher is better for llmrec bf16")
 PY

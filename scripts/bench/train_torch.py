@@ -4,8 +4,10 @@ transformers, torch.optim.AdamW) on the same training samples and prompts as `ll
 (read from the prepared dataset directory), cross-entropy on the response tokens only, padded
 batches with an attention mask as one would write it. MODE full trains every weight; lora wraps
 the model with PEFT (rank 8, alpha 16, dropout 0.05, q_proj and v_proj, as `--lora-rank 8`).
+PRECISION bf16 runs the forward pass and loss under torch.autocast("cpu", bfloat16), the backward
+pass outside it, as PyTorch recommends (float32 master weights, gradients and AdamW state).
 Prints one JSON object.
-usage: train_torch.py GGUF_PATH DATA_DIR BATCH STEPS THREADS [full|lora]"""
+usage: train_torch.py GGUF_PATH DATA_DIR BATCH STEPS THREADS [full|lora] [fp32|bf16]"""
 import json
 import os
 import resource
@@ -15,6 +17,7 @@ import time
 gguf_path, data_dir = sys.argv[1], sys.argv[2]
 batch, steps, threads = map(int, sys.argv[3:6])
 mode = sys.argv[6] if len(sys.argv) > 6 else "full"
+precision = sys.argv[7] if len(sys.argv) > 7 else "fp32"
 import torch
 from reference_prompt import PreparedDataset
 
@@ -51,7 +54,8 @@ for s in range(steps):
     lab = torch.tensor([q + [-100] * (width - len(q)) for q in labels])
     mask = torch.tensor([[1] * len(q) + [0] * (width - len(q)) for q in seqs])
     t = time.perf_counter()
-    loss = model(input_ids=ids, attention_mask=mask, labels=lab).loss
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        loss = model(input_ids=ids, attention_mask=mask, labels=lab).loss
     loss.backward()
     opt.step()
     opt.zero_grad()
@@ -59,4 +63,4 @@ for s in range(steps):
         rates.append(sum(map(len, seqs)) / (time.perf_counter() - t))
 print(json.dumps({"train_tokens_per_s": round(sorted(rates)[len(rates) // 2], 1),
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                  "torch": torch.__version__, "threads": torch.get_num_threads(), **extra}))
+                  "torch": torch.__version__, "threads": torch.get_num_threads(), "precision": precision, **extra}))

@@ -21,7 +21,7 @@
 /// The kernels, see above.
 typedef enum { LLMREC_BF16_PORTABLE = 0, LLMREC_BF16_AVX512 = 1, LLMREC_BF16_AMX = 2 } llmrec_bf16_kernel;
 
-/// 1 when this CPU has AVX512-BF16 (and AVX512F), else 0.
+/// 1 when this CPU has AVX512-BF16 (and AVX512F and AVX512BW, which every such CPU has), else 0.
 int llmrec_bf16_kernel_available(void);
 
 /// 1 when this CPU has AMX-BF16 (and AVX512-BF16) and the kernel lets this process use the tiles
@@ -55,5 +55,14 @@ void llmrec_pack_bf16_panels(uint16_t *panels, const float *weight, size_t OC, s
 /// rows, so a row's result does not depend on what it is batched with.
 void llmrec_bf16_panel_matmul(float *out, const float *inp, const uint16_t *panels, const float *bias, size_t N,
                               size_t C, size_t OC, size_t panelBegin, size_t panelEnd, llmrec_bf16_kernel kernel);
+
+/// The general product of training, where both sides change every call:
+/// out (M, N) (+)= op(A) (M, K) · op(B) (N, K)ᵀ in bf16 with Float32 sums, where element (m, k) of
+/// op(A) is a[m·aRow + k·aCol] and element (n, k) of op(B) is b[n·bRow + k·bCol] (strides express
+/// either orientation of each). B is packed into panels on the calling thread, for the output
+/// columns of panels [panelBegin, panelEnd) only, so that threads can split the columns.
+/// `accumulate` 1 adds the product to out; 0 overwrites it.
+void llmrec_bf16_gemm(float *out, size_t ldo, int accumulate, const float *a, size_t aRow, size_t aCol, const float *b, size_t bRow,
+                      size_t bCol, size_t M, size_t N, size_t K, size_t panelBegin, size_t panelEnd, llmrec_bf16_kernel kernel);
 
 #endif

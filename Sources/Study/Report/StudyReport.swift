@@ -5,6 +5,7 @@
 // against the noise floor: the gap between two seeds of the baseline.
 import Evaluation
 import Foundation
+import Kernels
 import Support
 
 public struct StudyReport {
@@ -199,7 +200,8 @@ public struct StudyReport {
             + (t.lora.map { "LoRA rank \($0.rank), alpha \(formatSetting($0.alpha)), on \($0.targets.map(\.rawValue).joined(separator: ","))" } ?? "full fine-tuning")
             + "; AdamW, lr \(formatSetting(t.learningRate)), warm-up \(t.warmup), \(t.schedule.rawValue) schedule, batch \(t.batch) × grad-accum \(t.gradAccum), "
             + "\(t.epochs) epoch\(t.epochs == 1 ? "" : "s")" + (t.maxSteps.map { " (at most \($0) steps)" } ?? "")
-            + ", clip \(formatSetting(t.clipNorm)), weight decay \(formatSetting(t.weightDecay)), validation every \(t.evalEvery) steps. "
+            + ", clip \(formatSetting(t.clipNorm)), weight decay \(formatSetting(t.weightDecay)), validation every \(t.evalEvery) steps"
+            + (t.precision == .bf16 ? "; bf16 mixed precision (bf16 products, Float32 weights, gradients and optimiser state; the arms evaluate in bf16 too). " : ". ")
             + "The report reads the **final** checkpoint of every arm; nothing is chosen on test.\n\n"
         md += "| arm | loss | β | τ | seed | other settings | steps | best step by validation | final valid loss | training time |\n"
         md += "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |\n"
@@ -207,7 +209,8 @@ public struct StudyReport {
             let p = arm.spec.training
             let tau = p.loss == .ce || p.loss == .igd ? "–" : (p.ats ? "ATS" : formatSetting(p.tau))
             let beta = p.loss == .igd || p.loss == .mslIGD ? formatSetting(p.beta) : "–"
-            let other = arm.spec.overrides.filter { !["loss", "beta", "tau", "ats", "seed"].contains($0) }.joined(separator: ", ")
+            let other = arm.spec.overrides.filter { !["loss", "beta", "tau", "ats", "seed"].contains($0) }
+                .map { $0 == "precision" ? "precision \(p.precision?.rawValue ?? "fp32")" : $0 }.joined(separator: ", ")
             let tr = arm.training
             md += "| \(arm.spec.name) | \(p.loss.rawValue) | \(beta) | \(tau) | \(p.seed) | \(other.isEmpty ? "–" : other) "
                 + "| \(tr.map { "\($0.steps)" } ?? "–") | \(tr?.bestStep.map(String.init) ?? "–") | \(f4(tr?.finalValidLoss)) | \(tr.map { formatDuration($0.seconds) } ?? "–") |\n"
