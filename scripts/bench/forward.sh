@@ -29,11 +29,15 @@ print(f"forward batch {o['forward_batch']}; llmrec packs its weights once for in
 print(f"{'':22}{'llmrec fp32':>13}{'llmrec bf16':>13}{'torch fp32':>12}{'torch bf16':>12}{'bf16/torch':>12}{'bf16/fp32':>11}")
 rows = [("load (s)", "load_s", False), ("forward (tokens/s)", "forward_tokens_per_s", True),
         ("decode (ms/token)", "decode_ms_per_token", False), ("peak RSS (MB)", "peak_rss_mb", False)]
+def ratio(x, y, higher): return x / y if higher else y / x
 for label, key, higher in rows:
     a, ab, b = float(o[key]), float(ob[key]), float(t[key])
-    bb = float(t.get("bf16_" + key, "nan"))
-    def ratio(x, y): return x / y if higher else y / x
-    print(f"{label:22}{a:13.2f}{ab:13.2f}{b:12.2f}{bb:12.2f}{ratio(ab, bb):11.2f}x{ratio(ab, a):10.2f}x")
+    if "bf16_" + key in t:  # PyTorch's bf16 run shares the fp32 run's load and process
+        bb = float(t["bf16_" + key])
+        theirs = f"{bb:12.2f}{ratio(ab, bb, higher):11.2f}x"
+    else:
+        theirs = f"{'-':>12}{'-':>12}"
+    print(f"{label:22}{a:13.2f}{ab:13.2f}{b:12.2f}{theirs}{ratio(ab, a, higher):10.2f}x")
 a, b = float(o["forward_tokens_per_s"]), float(t["forward_all_logits_tokens_per_s"])
 print(f"forward, PyTorch's default model(ids) (logits at every position): torch fp32 {b:.1f}, "
       f"torch bf16 {float(t['bf16_forward_all_logits_tokens_per_s']):.1f} tokens/s")
