@@ -31,7 +31,11 @@ public enum InterruptCleanup {
                 let removed = removeRegistered()
                 let note = removed.isEmpty ? "" : "; removed the unfinished \(removed.joined(separator: ", "))"
                 FileHandle.standardError.write(Data("llmrec: interrupted\(note)\n".utf8))
-                exit(128 + number)
+                // _exit, not exit: exit runs the process's destructors (ICU's, OpenBLAS's) while
+                // the model's worker threads may still be computing in that memory, which crashed
+                // an interrupted study mid-product. Nothing is left to flush: standard error is
+                // unbuffered and every output is written through a temporary file and a rename.
+                _exit(128 + number)
             }
             source.resume()
             sources.append(source)
