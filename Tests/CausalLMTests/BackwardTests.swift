@@ -32,6 +32,14 @@ func meanCrossEntropy(_ logits: [Float], V: Int, targets: [Int32]) -> (Double, [
     return (loss / Double(R), grad)
 }
 
+/// A gradient fixture (`NAME_grads.json` / `.bin`, or `NAME_lora_grads…` with `file` "NAME_lora"):
+/// its batch and loss, and the reference gradients, flat.
+func gradientFixture(_ file: String) throws -> (fixture: GradientFixture, reference: [Float]) {
+    let fixture = try JSONDecoder().decode(GradientFixture.self, from: Data(contentsOf: causalFixtures.appendingPathComponent("\(file)_grads.json")))
+    let reference = try Data(contentsOf: causalFixtures.appendingPathComponent("\(file)_grads.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    return (fixture, reference)
+}
+
 /// Norm-wise relative difference of two vectors, ‖got − want‖ / ‖want‖: the usual measure for a
 /// tensor (element-wise relative error is meaningless for entries near zero).
 func relativeDifference<A: Collection<Float>, B: Collection<Float>>(_ got: A, _ want: B) -> Double {
@@ -44,8 +52,7 @@ func relativeDifference<A: Collection<Float>, B: Collection<Float>>(_ got: A, _ 
 struct BackwardTests {
     @Test(arguments: ["tiny_qwen2", "tiny_llama"])
     func gradientsOfEveryParameter(_ name: String) throws {
-        let fixture = try JSONDecoder().decode(GradientFixture.self, from: Data(contentsOf: causalFixtures.appendingPathComponent("\(name)_grads.json")))
-        let reference = try Data(contentsOf: causalFixtures.appendingPathComponent("\(name)_grads.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let (fixture, reference) = try gradientFixture(name)
         let model = try DecoderModel(huggingFace: causalFixtures.appendingPathComponent(name.replacingOccurrences(of: "_", with: "-")))
         let (logits, tape) = try model.trainForward(fixture.sequences, outputs: fixture.outputs)
         let targets = zip(fixture.sequences, fixture.outputs).flatMap { seq, outs in outs.map { seq[$0 + 1] } }
@@ -114,8 +121,7 @@ struct SharedPrefixTests {
 struct BF16BackwardTests {
     @Test(arguments: ["tiny_qwen2", "tiny_llama"])
     func gradientsStayNearFloat32(_ name: String) throws {
-        let fixture = try JSONDecoder().decode(GradientFixture.self, from: Data(contentsOf: causalFixtures.appendingPathComponent("\(name)_grads.json")))
-        let reference = try Data(contentsOf: causalFixtures.appendingPathComponent("\(name)_grads.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let (fixture, reference) = try gradientFixture(name)
         let model = try DecoderModel(huggingFace: causalFixtures.appendingPathComponent(name.replacingOccurrences(of: "_", with: "-")))
         let targets = zip(fixture.sequences, fixture.outputs).flatMap { seq, outs in outs.map { seq[$0 + 1] } }
         func gradients(_ precision: Precision) throws -> (loss: Double, grads: ParameterBuffer) {

@@ -23,8 +23,7 @@ private let gradTargets = zip(gradSequences, gradOutputs).flatMap { seq, outs in
 struct LoRATests {
     @Test(arguments: ["tiny_llama", "tiny_qwen2"])
     func gradientsOfEveryAdapter(_ name: String) throws {
-        let fixture = try JSONDecoder().decode(GradientFixture.self, from: Data(contentsOf: causalFixtures.appendingPathComponent("\(name)_lora_grads.json")))
-        let reference = try Data(contentsOf: causalFixtures.appendingPathComponent("\(name)_lora_grads.bin")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let (fixture, reference) = try gradientFixture("\(name)_lora")
         let model = try fixtureModel(name)
         let adapter = try fixtureAdapter(name, model)
         #expect(adapter.settings.rank == 4 && adapter.settings.alpha == 8 && adapter.settings.targets == LoRATarget.allCases)

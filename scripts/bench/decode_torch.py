@@ -15,6 +15,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from reference_prompt import PreparedDataset
 
 gguf_path, data, users, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+precision = sys.argv[5] if len(sys.argv) > 5 else "fp32"  # bf16: generate under torch.autocast("cpu", bfloat16)
 torch.set_num_threads(threads)
 d, f = os.path.dirname(gguf_path), os.path.basename(gguf_path)
 tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
@@ -39,9 +40,9 @@ for s in samples:
     P = len(ids)
     allowed = lambda b, sent: sorted(children.get(tuple(sent[P:].tolist()), {eos}))
     t = time.perf_counter()
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
         model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, P, dtype=torch.long), num_beams=10, num_return_sequences=10,
                        do_sample=False, max_new_tokens=depth, prefix_allowed_tokens_fn=allowed, pad_token_id=eos, eos_token_id=eos)
     times.append(time.perf_counter() - t)
 print(json.dumps({"seconds_per_user": round(sum(times) / len(times), 3), "users": len(times), "torch": torch.__version__,
-                  "threads": torch.get_num_threads()}))
+                  "threads": torch.get_num_threads(), "precision": precision}))
