@@ -11,7 +11,9 @@ import Testing
 
     @Test func thePlanReads() throws {
         let plan = try PlanReader.read(Self.study.appendingPathComponent("plan.json"), checkSources: false)
-        #expect(plan.arms.map(\.name) == ["ce", "igd", "msl", "msl+igd", "ce-seed2", "igd-beta0"])
+        // The arms in its order, and the bf16 check (ce retrained in bf16) after ce.
+        #expect(plan.arms.map(\.name) == ["ce", "ce-bf16", "igd", "msl", "msl+igd", "ce-seed2", "igd-beta0"])
+        #expect(plan.arms.map { $0.training.precision?.rawValue ?? "fp32" } == ["fp32", "bf16", "fp32", "fp32", "fp32", "fp32", "fp32"])
         #expect(plan.samples.train == 4096 && plan.samples.test == 5000 && plan.samples.valid == 512)
     }
 
