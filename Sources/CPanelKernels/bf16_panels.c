@@ -145,11 +145,6 @@ void llmrec_bf16_round_values(uint16_t *dst, const float *src, size_t count, llm
     }
 }
 
-// Input rows as bf16, C rounded up to the panels' pairs (padding channels are 0): row r's pair
-// k is the 32-bit word r·pairs + k, channel 2k in its low half, as `vdpbf16ps` broadcasts it,
-// and 32 channels of 16 rows are an AMX input tile.
-// Element (r, c) of the input is inp[r·rowStride + c·colStride]; rows along memory round 32
-// values an instruction, others (a transposed operand) one at a time to the same values.
 // Rows of a transposed input (element (r, c) at inp[r + c·colStride]): channels 2k and 2k+1 of
 // 16 rows are two runs of 16 floats, paired in registers and scattered to the 16 rows.
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
@@ -169,6 +164,11 @@ static void round_rows_transposed(uint16_t *dst, const float *inp, size_t colStr
     }
 }
 
+// Input rows as bf16, C rounded up to the panels' pairs (padding channels are 0): row r's pair
+// k is the 32-bit word r·pairs + k, channel 2k in its low half, as `vdpbf16ps` broadcasts it,
+// and 32 channels of 16 rows are an AMX input tile. Element (r, c) of the input is
+// inp[r·rowStride + c·colStride]: rows along memory round 32 values an instruction, transposed
+// ones pair in registers, others go one value at a time, all to the same values.
 static void round_rows(uint16_t *dst, const float *inp, size_t rowStride, size_t colStride, size_t rows, size_t C,
                        llmrec_bf16_kernel kernel) {
     size_t stride = llmrec_bf16_panel_pairs(C) * 2;
