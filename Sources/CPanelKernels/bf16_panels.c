@@ -4,6 +4,8 @@
 #include "bf16_panels.h"
 #include "panel_matmul.h"
 #include "panel_rows.h"
+#include "bf16_pairs.h"
+#include "block_panels.h"
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,14 +62,6 @@ __attribute__((target("avx512f,avx512bf16"))) static void round_values_avx512(ui
     for (; i < count; i++) dst[i] = llmrec_bf16_round(src[i]);
 }
 
-// 16 pairs (x[i], y[i]) as 16 32-bit words, x rounded into the low half of each.
-__attribute__((target("avx512f,avx512bw,avx512bf16"))) static inline __m512i pair_words(__m512 x, __m512 y) {
-    static const uint16_t order[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
-                                       8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    __m512i both = (__m512i)_mm512_cvtne2ps_pbh(y, x);  // values 0–15: x, 16–31: y
-    return _mm512_permutexvar_epi16(_mm512_loadu_si512(order), both);
-}
-
 // Panels [begin, end) of a weight stored transposed (element (o, c) at weight[o + c·colStride]):
 // channels 2k and 2k+1 of 32 outputs are two runs of 32 floats, paired in registers.
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
@@ -88,8 +82,8 @@ static void pack_panels_transposed(uint16_t *panels, const float *weight, size_t
                 const float *row = weight + (2 * k + 1) * colStride + p * W;
                 y0 = _mm512_maskz_loadu_ps(m0, row), y1 = _mm512_maskz_loadu_ps(m1, row + 16);
             }
-            _mm512_storeu_si512(panel + k * 2 * W, pair_words(x0, y0));
-            _mm512_storeu_si512(panel + k * 2 * W + W, pair_words(x1, y1));
+            _mm512_storeu_si512(panel + k * 2 * W, llmrec_pair_words(x0, y0));
+            _mm512_storeu_si512(panel + k * 2 * W + W, llmrec_pair_words(x1, y1));
         }
     }
 }
@@ -159,7 +153,7 @@ static void round_rows_transposed(uint16_t *dst, const float *inp, size_t colStr
             __m512 x = _mm512_setzero_ps(), y = x;
             if (2 * k < C) x = _mm512_maskz_loadu_ps(m, inp + 2 * k * colStride + r);
             if (2 * k + 1 < C) y = _mm512_maskz_loadu_ps(m, inp + (2 * k + 1) * colStride + r);
-            _mm512_mask_i32scatter_epi32(words + r * pairs + k, m, lanes, pair_words(x, y), 4);
+            _mm512_mask_i32scatter_epi32(words + r * pairs + k, m, lanes, llmrec_pair_words(x, y), 4);
         }
     }
 }
@@ -366,11 +360,17 @@ static uint16_t *grow(uint16_t **buffer, size_t *capacity, size_t values) {
 // out (N, OC) (+)= rows of inp (element (n, c) at inp[n·rowStride + c·colStride]) · the panels,
 // in blocks of rows whose rounded inputs stay in L2 while the panels pass over them: a multiple
 // of 96, whole register blocks (12 rows) and AMX groups (32 rows) alike.
+// With `blocks`, the panels are GGUF block panels (block_panels.h) instead: each expands to bf16
+// panel layout just before its use, into per-thread scratch (the values bf16 panels packed from
+// the dequantised weights hold, so the products are the same bits).
 static void multiply_rows(float *out, size_t ldo, int accumulate, const float *inp, size_t rowStride, size_t colStride, size_t N,
                           size_t C, const uint16_t *panels, size_t first, const float *bias, size_t OC, size_t begin, size_t end,
-                          llmrec_bf16_kernel kernel) {
+                          llmrec_bf16_kernel kernel, const uint8_t *blocks, llmrec_block_code code) {
     size_t pairs = llmrec_bf16_panel_pairs(C);
-    size_t block = 256 * 1024 / (pairs * 4) / 96 * 96;
+    uint16_t *expanded = blocks ? grow(&panelScratch, &panelScratchValues, pairs * 2 * W) : 0;
+    // Expanded blocks are expanded once per block of rows, so those blocks are 4× larger (1 MB of
+    // inputs, which L2 still holds beside a panel): a 1,024-row pass expands each panel 2–4 times.
+    size_t block = (blocks ? 1024 * 1024 : 256 * 1024) / (pairs * 4) / 96 * 96;
     if (block < 96) block = 96;
     uint16_t *rows = grow(&rowScratch, &rowScratchValues, ((N < block ? N : block) + 31) / 32 * 32 * pairs * 2);
     if (kernel == LLMREC_BF16_AMX) amx_begin();
@@ -378,14 +378,26 @@ static void multiply_rows(float *out, size_t ldo, int accumulate, const float *i
         size_t n = N - n0 < block ? N - n0 : block, padded = (n + 31) / 32 * 32;
         round_rows(rows, inp + n0 * rowStride, rowStride, colStride, n, C, kernel);
         if (kernel == LLMREC_BF16_AMX) memset(rows + n * pairs * 2, 0, (padded - n) * pairs * 2 * sizeof(uint16_t));
-        multiply_block(out + n0 * ldo, ldo, accumulate, rows, n, C, panels, first, bias, OC, begin, end, kernel);
+        if (!blocks) {
+            multiply_block(out + n0 * ldo, ldo, accumulate, rows, n, C, panels, first, bias, OC, begin, end, kernel);
+            continue;
+        }
+        for (size_t p = begin; p < end; p++) {
+            llmrec_expand_block_panel_bf16(expanded, blocks + p * llmrec_block_panel_bytes(code, C), code, C, kernel != LLMREC_BF16_PORTABLE);
+            multiply_block(out + n0 * ldo, ldo, accumulate, rows, n, C, expanded, p, bias, OC, p, p + 1, kernel);
+        }
     }
     if (kernel == LLMREC_BF16_AMX) amx_end();
 }
 
 void llmrec_bf16_panel_matmul(float *out, const float *inp, const uint16_t *panels, const float *bias, size_t N,
                               size_t C, size_t OC, size_t panelBegin, size_t panelEnd, llmrec_bf16_kernel kernel) {
-    multiply_rows(out, OC, 0, inp, C, 1, N, C, panels, 0, bias, OC, panelBegin, panelEnd, kernel);
+    multiply_rows(out, OC, 0, inp, C, 1, N, C, panels, 0, bias, OC, panelBegin, panelEnd, kernel, 0, LLMREC_Q4_1);
+}
+
+void llmrec_bf16_block_panel_matmul(float *out, const float *inp, const uint8_t *packed, llmrec_block_code code, const float *bias,
+                                    size_t N, size_t C, size_t OC, size_t panelBegin, size_t panelEnd, llmrec_bf16_kernel kernel) {
+    multiply_rows(out, OC, 0, inp, C, 1, N, C, 0, 0, bias, OC, panelBegin, panelEnd, kernel, packed, code);
 }
 
 void llmrec_bf16_gemm(float *out, size_t ldo, int accumulate, const float *a, size_t aRow, size_t aCol, const float *b, size_t bRow,
@@ -395,5 +407,5 @@ void llmrec_bf16_gemm(float *out, size_t ldo, int accumulate, const float *a, si
     uint16_t *panels = grow(&panelScratch, &panelScratchValues, (panelEnd - panelBegin) * values);
     uint16_t *row = grow(&rowScratch, &rowScratchValues, K + 1);
     pack_panels(panels, b, bRow, bCol, N, K, panelBegin, panelEnd, kernel, row);
-    multiply_rows(out, ldo, accumulate, a, aRow, aCol, M, K, panels, panelBegin, 0, N, panelBegin, panelEnd, kernel);
+    multiply_rows(out, ldo, accumulate, a, aRow, aCol, M, K, panels, panelBegin, 0, N, panelBegin, panelEnd, kernel, 0, LLMREC_Q4_1);
 }

@@ -4,6 +4,8 @@
 #include "block_panels.h"
 #include "panel_matmul.h"
 #include "panel_rows.h"
+#include "bf16_pairs.h"
+#include "bf16_panels.h"
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +39,8 @@ size_t llmrec_block_source_bytes(llmrec_block_code code) { return code == LLMREC
 static size_t packed_block_bytes(llmrec_block_code code) { return code == LLMREC_Q4_1 ? 2 * W * 4 + BLOCK * W / 2 : W * 4 + BLOCK * W; }
 
 static size_t packed_panel_bytes(llmrec_block_code code, size_t C) { return C / BLOCK * packed_block_bytes(code); }
+
+size_t llmrec_block_panel_bytes(llmrec_block_code code, size_t C) { return packed_panel_bytes(code, C); }
 
 size_t llmrec_block_panels_bytes(llmrec_block_code code, size_t OC, size_t C) {
     return (OC + W - 1) / W * packed_panel_bytes(code, C);
@@ -103,6 +107,62 @@ __attribute__((target("avx512f"))) static void expand_panel(float *out, const ui
                 __m512 q1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(codes + c * W + 16))));
                 _mm512_storeu_ps(o + c * W, _mm512_mul_ps(q0, d0));
                 _mm512_storeu_ps(o + c * W + 16, _mm512_mul_ps(q1, d1));
+            }
+        }
+    }
+}
+
+// Channel c's 32 weights of a Q8_0 block (scales d for outputs 0–15 and 16–31).
+__attribute__((target("avx512f"))) static inline void q8_channel(const int8_t *codes, size_t c, __m512 d0, __m512 d1, __m512 *w0, __m512 *w1) {
+    *w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(codes + c * W)))), d0);
+    *w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(codes + c * W + 16)))), d1);
+}
+
+// The bf16 expansion, 32 channels' pairs at a time: each channel's weights as expand_panel
+// computes them, then two channels paired and rounded in registers.
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static void expand_panel_bf16_vector(uint16_t *dst, const uint8_t *panel, llmrec_block_code code, size_t C) {
+    for (size_t b = 0; b < C / BLOCK; b++) {
+        const uint8_t *blk = panel + b * packed_block_bytes(code);
+        const float *d = (const float *)blk;
+        __m512 d0 = _mm512_loadu_ps(d), d1 = _mm512_loadu_ps(d + 16);
+        __m512 m0 = _mm512_setzero_ps(), m1 = m0;
+        if (code == LLMREC_Q4_1) m0 = _mm512_loadu_ps(d + W), m1 = _mm512_loadu_ps(d + W + 16);
+        for (size_t c = 0; c < BLOCK; c += 2) {
+            __m512 x0, x1, y0, y1;
+            if (code == LLMREC_Q4_1) {
+                q4_channel(blk + 2 * W * 4, c, d0, d1, m0, m1, &x0, &x1);
+                q4_channel(blk + 2 * W * 4, c + 1, d0, d1, m0, m1, &y0, &y1);
+            } else {
+                q8_channel((const int8_t *)(blk + W * 4), c, d0, d1, &x0, &x1);
+                q8_channel((const int8_t *)(blk + W * 4), c + 1, d0, d1, &y0, &y1);
+            }
+            uint16_t *pair = dst + (b * BLOCK + c) / 2 * 2 * W;
+            _mm512_storeu_si512(pair, llmrec_pair_words(x0, y0));
+            _mm512_storeu_si512(pair + W, llmrec_pair_words(x1, y1));
+        }
+    }
+}
+
+void llmrec_expand_block_panel_bf16(uint16_t *dst, const uint8_t *panel, llmrec_block_code code, size_t C, int vector) {
+    if (vector) {
+        expand_panel_bf16_vector(dst, panel, code, C);
+        return;
+    }
+    for (size_t b = 0; b < C / BLOCK; b++) {
+        const uint8_t *blk = panel + b * packed_block_bytes(code);
+        const float *d = (const float *)blk;
+        for (size_t c = 0; c < BLOCK; c++) {
+            for (size_t o = 0; o < W; o++) {
+                float w;
+                if (code == LLMREC_Q4_1) {
+                    uint8_t byte = blk[2 * W * 4 + c * 16 + o % 16];
+                    w = (float)(o < 16 ? byte & 0x0F : byte >> 4) * d[o] + d[W + o];
+                } else {
+                    w = (float)((const int8_t *)(blk + W * 4))[c * W + o] * d[o];
+                }
+                size_t channel = b * BLOCK + c;
+                dst[channel / 2 * 2 * W + o / 16 * W + o % 16 * 2 + channel % 2] = llmrec_bf16_round(w);
             }
         }
     }

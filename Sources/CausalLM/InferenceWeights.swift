@@ -3,9 +3,11 @@
 // CPU has the kernel and pass it to the forward passes. Weights loaded from Q4_1 or Q8_0 GGUF
 // blocks stay in them (about 110 MB for SmolLM2-135M, and a pass reads a fifth of the bytes);
 // others are copied as Float32 (about 540 MB). Either way the products are bit-identical to
-// the Float32 weights'. In bf16 every matrix is packed as bfloat16 panels instead (270 MB for
-// SmolLM2-135M), whatever it was loaded from. The packed weights are a snapshot, built after
-// the weights are final (never during training).
+// the Float32 weights'. In bf16 the products take the bf16 values of the same weights: Q4_1
+// blocks stay blocks and expand to bf16 just before use in products of a few rows (a beam step
+// reads 80 MB of them instead of 212 MB of bf16), beside bf16 panels of the same values for
+// products of many rows; others (the Q8_0 head included) are packed as bfloat16 panels. The packed weights are a snapshot, built after the
+// weights are final (never during training).
 import Dispatch
 import Foundation
 import Kernels
@@ -29,7 +31,7 @@ public final class InferenceWeights: @unchecked Sendable {
                               bf16Kernel: PanelWeights.BF16Kernel = .best) -> InferenceWeights? {
         switch precision {
         case .fp32: PanelWeights.available ? InferenceWeights(model, keepBlocks: keepBlocks, bf16: nil) : nil
-        case .bf16: InferenceWeights(model, keepBlocks: false, bf16: bf16Kernel)
+        case .bf16: InferenceWeights(model, keepBlocks: keepBlocks, bf16: bf16Kernel)
         }
     }
 
@@ -47,8 +49,11 @@ public final class InferenceWeights: @unchecked Sendable {
         precision = bf16 == nil ? .fp32 : .bf16
         let file = keepBlocks ? model.ggufOrigin.flatMap { try? GGUFFile(path: $0.path) } : nil
         @Sendable func pack(_ tensors: [TensorSlot]) -> PanelWeights {
-            if let file, let blocks = Self.blockPanels(model, tensors, file: file) { return blocks }
             let first = tensors[0], outputs = tensors.reduce(0) { $0 + $1.shape[0] }
+            if let file, let blocks = Self.blockPanels(model, tensors, file: file, bf16: bf16) {
+                if bf16 != nil { blocks.attachBFloat16Panels(model.parameters.view(first)) }
+                return blocks
+            }
             if let bf16 { return PanelWeights(bfloat16: model.parameters.view(first), outputs: outputs, inputs: first.shape[1], kernel: bf16) }
             return PanelWeights(model.parameters.view(first), outputs: outputs, inputs: first.shape[1])
         }
@@ -74,11 +79,14 @@ public final class InferenceWeights: @unchecked Sendable {
     /// The weights of `tensors` (adjacent slots, stacked by rows) packed in their GGUF blocks,
     /// or nil unless all came from Q4_1 blocks or all from Q8_0 blocks and every row still
     /// dequantises to exactly the model's weights.
-    static func blockPanels(_ model: DecoderModel, _ tensors: [TensorSlot], file: GGUFFile) -> PanelWeights? {
+    static func blockPanels(_ model: DecoderModel, _ tensors: [TensorSlot], file: GGUFFile, bf16: PanelWeights.BF16Kernel? = nil) -> PanelWeights? {
         guard let origin = model.ggufOrigin else { return nil }
         let sources = tensors.compactMap { origin.sources[$0.offset] }
         guard sources.count == tensors.count, let type = sources.first?.tensor.type, sources.allSatisfy({ $0.tensor.type == type }),
-            let code: PanelWeights.BlockCode = type == .q4_1 ? .q4_1 : type == .q8_0 ? .q8_0 : nil
+            let code: PanelWeights.BlockCode = type == .q4_1 ? .q4_1 : type == .q8_0 ? .q8_0 : nil,
+            // In bf16, Q8_0 (1.125 bytes a weight) saves too few bytes over bf16's 2 to pay for
+            // expanding: measured on the tied head, it slowed the forward pass by a tenth.
+            bf16 == nil || code == .q4_1
         else { return nil }
         let C = tensors[0].shape[1], rowBytes = C / 32 * code.sourceBlockBytes
         var rows: [UnsafeRawPointer] = []
@@ -95,6 +103,6 @@ public final class InferenceWeights: @unchecked Sendable {
                 rows.append(row)
             }
         }
-        return PanelWeights(blockRows: rows, code: code, inputs: C)
+        return PanelWeights(blockRows: rows, code: code, inputs: C, bf16: bf16)
     }
 }

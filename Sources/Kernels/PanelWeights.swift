@@ -55,8 +55,15 @@ public final class PanelWeights: @unchecked Sendable {
     public let code: BlockCode?
     /// The kernel of bf16 panels, or nil for Float32 panels and blocks.
     public let bf16: BF16Kernel?
-    /// Size of the packed copy.
-    public let bytes: Int
+    /// Size of the packed copy (and of `manyRows`, when attached).
+    public var bytes: Int { ownBytes + (manyRows?.bytes ?? 0) }
+    private let ownBytes: Int
+    /// For bf16 products on blocks: bf16 panels of the same values, for products of more than
+    /// `manyRowsThreshold` rows, where expanding each panel per block of rows costs more than
+    /// reading 2 bytes a weight. The products are the same bits either way (the same values,
+    /// summed in the same order), so a row's result still does not depend on its batch.
+    public private(set) var manyRows: PanelWeights?
+    public static let manyRowsThreshold = 32
     private let storage: UnsafeMutableRawPointer
 
     /// The fields, and `bytes` of storage for a packing to fill.
@@ -65,7 +72,7 @@ public final class PanelWeights: @unchecked Sendable {
         self.inputs = inputs
         self.code = code
         self.bf16 = bf16
-        self.bytes = bytes
+        ownBytes = bytes
         storage = .allocate(byteCount: bytes, alignment: 64)
     }
 
@@ -77,10 +84,13 @@ public final class PanelWeights: @unchecked Sendable {
     }
 
     /// Packs a weight given as GGUF blocks: `rows[o]` points at output row o's inputs/32 blocks.
-    /// `inputs` must be a multiple of 32.
-    public convenience init(blockRows rows: [UnsafeRawPointer], code: BlockCode, inputs: Int) {
+    /// `inputs` must be a multiple of 32. With `bf16`, the products run in bf16 with that kernel,
+    /// each panel expanded to the bf16 values of the dequantised weight just before its use: the
+    /// products of bf16 panels packed from those weights, reading the blocks' bytes.
+    public convenience init(blockRows rows: [UnsafeRawPointer], code: BlockCode, inputs: Int, bf16: BF16Kernel? = nil) {
         precondition(inputs % 32 == 0, "GGUF blocks hold 32 input channels")
-        self.init(outputs: rows.count, inputs: inputs, code: code, bf16: nil, bytes: llmrec_block_panels_bytes(code.c, rows.count, inputs))
+        precondition(bf16?.available ?? true, "this CPU cannot run the \(bf16!) bf16 kernel")
+        self.init(outputs: rows.count, inputs: inputs, code: code, bf16: bf16, bytes: llmrec_block_panels_bytes(code.c, rows.count, inputs))
         rows.map { Optional($0.assumingMemoryBound(to: UInt8.self)) }.withUnsafeBufferPointer {
             llmrec_pack_block_panels(storage.assumingMemoryBound(to: UInt8.self), code.c, $0.baseAddress!, outputs, inputs)
         }
@@ -95,6 +105,13 @@ public final class PanelWeights: @unchecked Sendable {
         llmrec_pack_bf16_panels(storage.assumingMemoryBound(to: UInt16.self), weight, outputs, inputs)
     }
 
+    /// Attaches `manyRows` to bf16 products on blocks: `weight` must be the dequantised weight
+    /// the blocks hold (outputs, inputs), row-major. Call once, while packing.
+    public func attachBFloat16Panels(_ weight: UnsafePointer<Float>) {
+        guard let bf16, code != nil else { preconditionFailure("only bf16 products on blocks take bf16 panels") }
+        manyRows = PanelWeights(bfloat16: weight, outputs: outputs, inputs: inputs, kernel: bf16)
+    }
+
     deinit { storage.deallocate() }
 
     /// out (N, outputs) = inp (N, inputs) · Wᵀ (+ bias), split across workers by panels.
@@ -102,13 +119,16 @@ public final class PanelWeights: @unchecked Sendable {
     public func multiply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, bias: UnsafePointer<Float>?, rows N: Int) {
         precondition(Self.available || bf16 == .portable, "the panel kernel needs AVX-512")
         guard N > 0 else { return }
+        if let manyRows, N > Self.manyRowsThreshold { return manyRows.multiply(out, inp, bias: bias, rows: N) }
         let count = (outputs + Int(LLMREC_PANEL_WIDTH) - 1) / Int(LLMREC_PANEL_WIDTH)
         let p = Shared((out: out, inp: inp, bias: bias, storage: UnsafeRawPointer(storage)))
         let (C, OC, code, bf16) = (inputs, outputs, code, bf16)
         // Small products stay on one thread: a hand-off costs more than they take.
         Parallel.chunks(count, minChunk: N * C * OC < 1 << 16 ? count : 1) { r in
             let (out, inp, bias, storage) = p.value
-            if let bf16 {
+            if let bf16, let code {
+                llmrec_bf16_block_panel_matmul(out, inp, storage.assumingMemoryBound(to: UInt8.self), code.c, bias, N, C, OC, r.lowerBound, r.upperBound, bf16.c)
+            } else if let bf16 {
                 llmrec_bf16_panel_matmul(out, inp, storage.assumingMemoryBound(to: UInt16.self), bias, N, C, OC, r.lowerBound, r.upperBound, bf16.c)
             } else if let code {
                 llmrec_block_panel_matmul(out, inp, storage.assumingMemoryBound(to: UInt8.self), code.c, bias, N, C, OC, r.lowerBound, r.upperBound)
@@ -120,6 +140,7 @@ public final class PanelWeights: @unchecked Sendable {
 
     /// The weight as the products see it, (outputs, inputs) row-major: for tests.
     public func unpacked() -> [Float] {
+        if bf16 != nil, let code { return unpackedBlocksAsBFloat16(code) }
         if bf16 != nil { return unpackedBFloat16() }
         precondition(Self.available, "the panel kernel needs AVX-512")
         let W = Int(LLMREC_PANEL_WIDTH), floats = llmrec_panel_floats(outputs, inputs)
@@ -134,6 +155,22 @@ public final class PanelWeights: @unchecked Sendable {
         var w = [Float](repeating: 0, count: outputs * inputs)
         for o in 0..<outputs {
             for c in 0..<inputs { w[o * inputs + c] = panels[(o / W) * inputs * W + c * W + o % W] }
+        }
+        return w
+    }
+
+    /// Each panel expanded to bf16 as the products expand it.
+    private func unpackedBlocksAsBFloat16(_ code: BlockCode) -> [Float] {
+        let W = Int(LLMREC_PANEL_WIDTH), pairs = inputs / 2, panelBytes = llmrec_block_panel_bytes(code.c, inputs)
+        var panel = [UInt16](repeating: 0, count: pairs * 2 * W)
+        var w = [Float](repeating: 0, count: outputs * inputs)
+        for p in 0..<(outputs + W - 1) / W {
+            llmrec_expand_block_panel_bf16(&panel, storage.assumingMemoryBound(to: UInt8.self) + p * panelBytes, code.c, inputs,
+                                           bf16 == .portable ? 0 : 1)
+            for o in p * W..<min(outputs, (p + 1) * W) {
+                let lane = (o % W / 16) * W + (o % 16) * 2
+                for c in 0..<inputs { w[o * inputs + c] = llmrec_bf16_to_float(panel[(c / 2) * 2 * W + lane + c % 2]) }
+            }
         }
         return w
     }

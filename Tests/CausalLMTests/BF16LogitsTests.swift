@@ -84,12 +84,22 @@ struct BF16LogitsTests {
         }
     }
 
-    /// Every weight is packed as bf16, whatever it was loaded from; the Q4_1 and Q8_0 values
-    /// that bf16 cannot hold are rounded (docs/PERFORMANCE.md reports how many and by how much).
-    @Test func everyMatrixIsBFloat16() throws {
-        let packed = try #require(Self.bf16)
-        #expect(packed.precision == .bf16)
-        #expect(packed.blockMatrices.kept == 0)
-        #expect(packed.layers.allSatisfy { [$0.qkv, $0.o, $0.gateUp, $0.down].allSatisfy { $0.bf16 == .best } })
+    /// Every product runs in bf16, whatever the weight was loaded from: the GGUF's Q4_1 and Q8_0
+    /// blocks stay blocks and expand to the bf16 values of the dequantised weights, so the logits
+    /// are those of bf16 panels packed from those weights, bit for bit (the rounding bf16 adds to
+    /// quantised values: docs/PERFORMANCE.md).
+    @Test func blocksGiveTheBFloat16PanelsLogitsExactly() throws {
+        let model = try #require(smolLM2), blocks = try #require(Self.bf16)
+        let panels = try #require(InferenceWeights.packed(model, precision: .bf16, keepBlocks: false))
+        #expect(blocks.precision == .bf16 && panels.precision == .bf16)
+        // The Q4_1 layers stay blocks; the Q8_0 head is packed as bf16 (too few bytes saved to expand).
+        #expect(blocks.blockMatrices.kept == 4 * model.config.layers && panels.blockMatrices.kept == 0)
+        #expect(blocks.layers.allSatisfy { [$0.qkv, $0.o, $0.gateUp, $0.down].allSatisfy { $0.bf16 == .best } })
+        #expect(blocks.layers.allSatisfy { $0.gateUp.manyRows != nil })
+        // A prompt of a few rows (the blocks expand) and one of many (their bf16 panels).
+        for name in ["short", "movie"] {
+            let ids = try #require(logitCases.first { $0.name == name }).ids
+            #expect(try allLogits(ids, blocks) == allLogits(ids, panels), "\(name)")
+        }
     }
 }

@@ -184,3 +184,30 @@ struct BF16TrainingProductTests {
         }
     }
 }
+
+/// Weights kept in GGUF blocks and expanded to bf16 just before use give the products of bf16
+/// panels packed from the dequantised weights, bit for bit.
+@Suite("bf16 block panels")
+struct BF16BlockPanelTests {
+    @Test(arguments: BF16PanelTests.kernels, [PanelWeights.BlockCode.q4_1, .q8_0])
+    func blocksGiveTheBFloat16PanelsProducts(_ kernel: PanelWeights.BF16Kernel, _ code: PanelWeights.BlockCode) {
+        for (OC, C) in [(70, 64), (33, 2048)] {
+            let (bytes, weights) = randomBlocks(code, rows: OC, inputs: C, seed: 17)
+            let rowBytes = C / 32 * code.sourceBlockBytes
+            let blocks = bytes.withUnsafeBytes { raw in
+                PanelWeights(blockRows: (0..<OC).map { raw.baseAddress! + $0 * rowBytes }, code: code, inputs: C, bf16: kernel)
+            }
+            let panels = PanelWeights(bfloat16: weights, outputs: OC, inputs: C, kernel: kernel)
+            #expect(blocks.unpacked() == weights.map(bfloat16Rounded))
+            #expect(blocks.bytes * 16 <= panels.bytes * 9)  // 0.75 (Q4_1) or 1.125 (Q8_0) bytes a weight against 2
+            let bias = randomFloats(OC, seed: 9)
+            for N in [1, 10, 13, 40, 130] {
+                let inp = randomFloats(N * C, seed: UInt64(N))
+                var a = [Float](repeating: .nan, count: N * OC), b = a
+                blocks.multiply(&a, inp, bias: bias, rows: N)
+                panels.multiply(&b, inp, bias: bias, rows: N)
+                #expect(a == b, "\(kernel) \(code) N=\(N) OC=\(OC) C=\(C)")
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@ import Testing
 @testable import Kernels
 
 /// GGUF blocks of `rows` × `inputs` weights with random codes and scales, and their weights.
-private func randomBlocks(_ code: PanelWeights.BlockCode, rows: Int, inputs: Int, seed: UInt64) -> (bytes: [UInt8], weights: [Float]) {
+func randomBlocks(_ code: PanelWeights.BlockCode, rows: Int, inputs: Int, seed: UInt64) -> (bytes: [UInt8], weights: [Float]) {
     var s = seed
     func next() -> UInt64 {
         s = s &* 6364136223846793005 &+ 1442695040888963407

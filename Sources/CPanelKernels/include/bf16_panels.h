@@ -17,6 +17,7 @@
 #define LLMREC_BF16_PANELS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "block_panels.h"
 
 /// The kernels, see above.
 typedef enum { LLMREC_BF16_PORTABLE = 0, LLMREC_BF16_AVX512 = 1, LLMREC_BF16_AMX = 2 } llmrec_bf16_kernel;
@@ -55,6 +56,12 @@ void llmrec_pack_bf16_panels(uint16_t *panels, const float *weight, size_t OC, s
 /// rows, so a row's result does not depend on what it is batched with.
 void llmrec_bf16_panel_matmul(float *out, const float *inp, const uint16_t *panels, const float *bias, size_t N,
                               size_t C, size_t OC, size_t panelBegin, size_t panelEnd, llmrec_bf16_kernel kernel);
+
+/// As llmrec_bf16_panel_matmul, on a weight kept in GGUF block panels (block_panels.h, Q4_1 or
+/// Q8_0): each panel expands to bf16 just before use, so a pass reads the blocks' bytes (0.75 or
+/// 1.125 a weight instead of 2) for the same products as bf16 panels of the dequantised weight.
+void llmrec_bf16_block_panel_matmul(float *out, const float *inp, const uint8_t *packed, llmrec_block_code code, const float *bias,
+                                    size_t N, size_t C, size_t OC, size_t panelBegin, size_t panelEnd, llmrec_bf16_kernel kernel);
 
 /// The general product of training, where both sides change every call:
 /// out (M, N) (+)= op(A) (M, K) · op(B) (N, K)ᵀ in bf16 with Float32 sums, where element (m, k) of

@@ -26,6 +26,14 @@ void llmrec_pack_block_panels(uint8_t *dst, llmrec_block_code code, const uint8_
 /// Only call when llmrec_panel_kernel_available().
 void llmrec_unpack_block_panels(float *panels, const uint8_t *packed, llmrec_block_code code, size_t OC, size_t C);
 
+/// Bytes of one packed panel (32 output channels × C inputs).
+size_t llmrec_block_panel_bytes(llmrec_block_code code, size_t C);
+
+/// Expands one packed panel into a bf16 panel (bf16_panels.h's layout, C/2 channel pairs): each
+/// value is the dequantised weight rounded to bf16 as llmrec_bf16_round does. `vector` 1 uses
+/// AVX512-BF16 (which must be available), 0 portable C; both give the same values.
+void llmrec_expand_block_panel_bf16(uint16_t *dst, const uint8_t *panel, llmrec_block_code code, size_t C, int vector);
+
 /// As llmrec_panel_matmul, on a packed block weight. Only call when llmrec_panel_kernel_available().
 void llmrec_block_panel_matmul(float *out, const float *inp, const uint8_t *packed, llmrec_block_code code,
                                const float *bias, size_t N, size_t C, size_t OC, size_t panelBegin, size_t panelEnd);
