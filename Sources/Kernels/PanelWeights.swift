@@ -4,8 +4,9 @@
 // scripts/bench/panel_kernels.sh). A weight read from GGUF blocks (Q4_1, Q8_0) can stay in them (block_panels.h): the
 // panels expand to the same Float32 values just before use, so a pass reads a fifth of the bytes
 // for bit-identical products. In bf16 (Precision.bf16) the panels hold bfloat16 weights and the
-// products round their inputs to bf16 and accumulate in Float32 (bf16_panels.h): AVX512-BF16
-// where the CPU has it, a portable loop elsewhere. The packed copy is a snapshot: it does not
+// products round their inputs to bf16 and accumulate in Float32 (bf16_panels.h): AMX or
+// AVX512-BF16 where the CPU has them, a portable loop elsewhere; Q4_1 blocks can stay blocks and
+// expand to bf16 just before use. The packed copy is a snapshot: it does not
 // follow later changes to the weight.
 import CPanelKernels
 
