@@ -8,6 +8,8 @@
 //   decoding:  CatalogIndex, CausalLM ← Decoding (recommender, beam search, step scores) ← Evaluation
 //   serving:   Support ← APIRequests (request parsing); APIRequests, Decoding ← Serving (Hummingbird)
 //   studies:   Training, Evaluation ← Study (plans, resumable runs, reports)
+//   GPU:       CCUDA ← CUDABackend (driver, NVRTC, cuBLAS opened at run time); CUDABackend, CausalLM ← CUDAModel;
+//              CUDABackend, Kernels, Training ← CUDAChecks
 //   all of them ← LLMRecCLI.
 import PackageDescription
 
@@ -77,11 +79,20 @@ let package = Package(
         .target(name: "CPanelKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // The decoder-only language model: config, flat weights, loading, forward pass, KV cache.
         .target(name: "CausalLM", dependencies: ["Kernels", "ModelFormats", "Tokenizers", "Support"], swiftSettings: optimizedAlways),
+        // The entry points of the CUDA driver, NVRTC and cuBLAS, bound with dlsym: nothing of CUDA is needed to build.
+        .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
+        // The CUDA backend: the GPU, its memory, the kernels (CUDA C compiled by NVRTC on first use, cached), cuBLAS products.
+        .target(name: "CUDABackend", dependencies: ["CCUDA", "Support"]),
+        // The decoder on the GPU: parameters in the CPU model's layout, the forward pass with a KV cache on the device.
+        .target(name: "CUDAModel", dependencies: ["CausalLM", "CUDABackend", "Kernels"]),
+        // The CUDA kernels checked against the CPU kernels on the GPU (`llmrec cuda check`).
+        .target(name: "CUDAChecks", dependencies: ["CUDABackend", "CPanelKernels", "Kernels", "Support", "Training"]),
         // The `llmrec` command line: thin, one file per command group.
         .executableTarget(
             name: "LLMRecCLI",
             dependencies: [
                 "Support", "RecData", "ModelFormats", "Tokenizers", "Kernels", "CausalLM", "ItemIndex", "CatalogIndex", "Training", "Decoding", "Evaluation", "Serving", "Study",
+                "CUDABackend", "CUDAChecks", "CUDAModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -99,6 +110,7 @@ let package = Package(
             "LLMRecCLI", "CatalogIndex", "CausalLM", "Evaluation", "RecData", "Support", "Tokenizers", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "CCUDA", "Support"]),
         .testTarget(name: "StudyTests", dependencies: ["Study", "Support", "Training"]),
         .testTarget(
             name: "ServingTests",

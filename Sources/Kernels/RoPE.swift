@@ -9,6 +9,9 @@ public struct RoPETable: Sendable {
     /// (maxPositions, D/2) cosines and sines.
     let cos: [Float]
     let sin: [Float]
+    /// The tables, for a backend that keeps its own copy (the CUDA backend uploads them once).
+    public var cosines: [Float] { cos }
+    public var sines: [Float] { sin }
 
     /// Llama 3 "rope_scaling" (rope_type llama3): long wavelengths slowed down by `factor`.
     public struct Llama3Scaling: Sendable, Equatable {

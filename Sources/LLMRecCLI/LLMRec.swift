@@ -18,7 +18,7 @@ struct LLMRec: AsyncParsableCommand {
         subcommands: [
             DataCommand.self, TokenizeCommand.self, LogitsCommand.self, GenerateCommand.self, ModelCommand.self,
             IGCommand.self, TrainCommand.self, ExportCommand.self, EvalCommand.self, RecommendCommand.self, CompareCommand.self, ServeCommand.self, StudyCommand.self, ReportCommand.self,
-            BenchCommand.self, AssetsCommand.self,
+            BenchCommand.self, AssetsCommand.self, CUDACommand.self,
         ]
     )
 

@@ -1,0 +1,174 @@
+// The decoder's forward pass on a GPU, the same math as CausalLM/DecoderModel.swift:
+//   x = E[tokens]
+//   for each layer:  h = RMSNorm(x)·(Wq, Wk, Wv) (+ biases); RoPE(q, k); cache k, v;
+//                    x += Attention(q, K, V)·Woᵀ
+//                    x += (silu(RMSNorm(x)·Wgateᵀ) ⊙ RMSNorm(x)·Wupᵀ)·Wdownᵀ
+//   logits = RMSNorm(x)·Eᵀ (or lm_head) — only at the rows whose logits are asked for.
+// The parameters live on the GPU in the CPU model's flat layout (ParameterLayout), so a tensor
+// is an offset into one buffer. Products go through cuBLAS: fp32 (no TF32), or bf16 operands
+// (the weights rounded once, activations at each product's input) with fp32 accumulation, as
+// the CPU's --precision bf16. Everything else is fp32, in the kernels of CUDABackend.
+// Legend: N = packed rows, C = hidden, H = MLP width, V = vocabulary, NH/KVH/D = heads, head dim.
+import CausalLM
+import CUDABackend
+import Foundation
+import Kernels
+
+public final class CUDADecoder: @unchecked Sendable {
+    public let device: CUDADevice
+    public let config: ModelConfig
+    public let layout: ParameterLayout
+    public let precision: CUDADevice.ProductPrecision
+    /// All parameters, fp32, in `layout`.
+    let parameters: DeviceBuffer<Float>
+    /// The same, rounded to bf16 (bf16 precision only).
+    let bf16Parameters: DeviceBuffer<UInt16>?
+    let cosines: DeviceBuffer<Float>
+    let sines: DeviceBuffer<Float>
+
+    /// Copies `model`'s parameters and RoPE tables to `device`.
+    public init(_ model: DecoderModel, device: CUDADevice, precision: CUDADevice.ProductPrecision = .fp32) throws {
+        self.device = device
+        config = model.config
+        layout = model.layout
+        self.precision = precision
+        parameters = try device.upload(Array(UnsafeBufferPointer(start: model.parameters.data, count: model.parameters.count)))
+        if precision == .bf16 {
+            let rounded = try device.allocate(UInt16.self, count: parameters.count)
+            try device.launch("bf16_round", grid: (device.strideGrid(parameters.count), 1), block: 256,
+                              [rounded.argument, parameters.argument, .int64(Int64(parameters.count))])
+            bf16Parameters = rounded
+        } else {
+            bf16Parameters = nil
+        }
+        cosines = try device.upload(model.rope.cosines)
+        sines = try device.upload(model.rope.sines)
+    }
+
+    func layerTensor(_ t: LayerTensor, _ l: Int) -> TensorSlot? { layout.layers[l][t] }
+    var outputHead: TensorSlot { config.tieWordEmbeddings ? layout.globals[.embedding]! : layout.globals[.lmHead]! }
+
+    /// Runs `sequences[i]` as the continuation of cache slot `slots[i]` (default: slot i) and
+    /// returns logits (rows, V), row-major: the last row of each sequence, or every row.
+    public func forward(_ sequences: [[Int32]], cache: CUDAKVCache, slots: [Int]? = nil,
+                        logits which: DecoderModel.LogitRows = .last) throws -> [Float] {
+        let cfg = config
+        let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
+        let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
+        let slots = slots ?? Array(sequences.indices)
+        precondition(slots.count == sequences.count, "one slot per sequence")
+        guard Set(slots).count == slots.count else { throw ModelError.duplicateSlots(slots) }
+        var tokens: [Int32] = [], rowSlots: [Int32] = [], rowPositions: [Int32] = [], lastRows: [Int32] = []
+        for (b, seq) in sequences.enumerated() where !seq.isEmpty {
+            let slot = slots[b]
+            guard slot >= 0, slot < cache.slots else { throw ModelError.badSlot(slot, slots: cache.slots) }
+            let past = cache.lengths[slot]
+            guard past + seq.count <= cache.capacity, past + seq.count <= cfg.maxPositions else {
+                throw ModelError.contextFull(slot: slot, needed: past + seq.count, capacity: min(cache.capacity, cfg.maxPositions))
+            }
+            for (i, id) in seq.enumerated() {
+                guard id >= 0, Int(id) < V else { throw ModelError.tokenOutOfRange(id, vocabulary: V) }
+                tokens.append(id)
+                rowSlots.append(Int32(slot))
+                rowPositions.append(Int32(past + i))
+            }
+            lastRows.append(Int32(tokens.count - 1))
+        }
+        let N = tokens.count
+        guard N > 0 else { return [] }
+        let outRows = which == .all ? (0..<Int32(N)).map { $0 } : lastRows
+        let R = outRows.count
+
+        let d = device
+        let dTokens = try d.upload(tokens), dSlots = try d.upload(rowSlots), dPositions = try d.upload(rowPositions)
+        let x = try d.allocate(Float.self, count: N * C), xn = try d.allocate(Float.self, count: N * C)
+        let qkv = try d.allocate(Float.self, count: N * QKV), att = try d.allocate(Float.self, count: N * qw)
+        let gateUp = try d.allocate(Float.self, count: N * 2 * H), hidden = try d.allocate(Float.self, count: N * H)
+        let rounded = precision == .bf16 ? try d.allocate(UInt16.self, count: N * max(C, H, qw)) : nil
+        let n32 = Int32(N), c32 = Int32(C)
+        let visible = Int(rowPositions.max()!) + 1  // the most keys any row attends to: its scores in shared memory
+
+        try d.launch("embed_rows", grid: (N, 1), block: 128, [x.argument, parameters.argument(at: layout.globals[.embedding]!.offset), dTokens.argument, .int32(n32), .int32(c32)])
+        for l in 0..<cfg.layers {
+            try rmsNorm(xn, x, layerTensor(.attnNorm, l)!, rows: N)
+            try linear(qkv, xn, layerTensor(.wq, l)!, bias: layerTensor(.bq, l), rows: N, C: C, OC: QKV, rounded: rounded)
+            // RoPE on the query heads and the key heads right after them, then keys and values into the cache.
+            try d.launch("rope_rows", grid: (d.strideGrid(N * (NH + KVH) * D / 2), 1), block: 256,
+                         [qkv.argument, .int32(Int32(QKV)), cosines.argument, sines.argument, dPositions.argument, .int32(n32),
+                          .int32(Int32(NH + KVH)), .int32(Int32(D)), .float(1)])
+            try d.launch("store_kv", grid: (d.strideGrid(N * kvw), 1), block: 256,
+                         [cache.keys[l].argument, cache.values[l].argument, qkv.argument, .int32(Int32(QKV)), .int32(Int32(qw)),
+                          .int32(Int32(kvw)), dSlots.argument, dPositions.argument, .int32(n32), .int32(Int32(cache.capacity))])
+            try d.launch("attention_rows", grid: (N, NH), block: 128, sharedBytes: visible * 4,
+                         [att.argument, qkv.argument, .int32(Int32(QKV)), cache.keys[l].argument, cache.values[l].argument,
+                          dSlots.argument, dPositions.argument, .int32(n32), .int32(Int32(cache.capacity)), .int32(Int32(NH)),
+                          .int32(Int32(KVH)), .int32(Int32(D))])
+            try linear(xn, att, layerTensor(.wo, l)!, rows: N, C: qw, OC: C, rounded: rounded)
+            try add(x, xn, count: N * C)
+            try rmsNorm(xn, x, layerTensor(.mlpNorm, l)!, rows: N)
+            try linear(gateUp, xn, layerTensor(.wGate, l)!, rows: N, C: C, OC: 2 * H, rounded: rounded)
+            try d.launch("swiglu_forward", grid: (d.strideGrid(N * H), 1), block: 256, [hidden.argument, gateUp.argument, .int32(n32), .int32(Int32(H))])
+            try linear(xn, hidden, layerTensor(.wDown, l)!, rows: N, C: H, OC: C, rounded: rounded)
+            try add(x, xn, count: N * C)
+        }
+        for (b, seq) in sequences.enumerated() where !seq.isEmpty { cache.lengths[slots[b]] += seq.count }
+
+        // The output head runs only where logits are used: gather those rows (embed_rows is a gather).
+        let dOut = try d.upload(outRows)
+        try d.launch("embed_rows", grid: (R, 1), block: 128, [xn.argument, x.argument, dOut.argument, .int32(Int32(R)), .int32(c32)])
+        try rmsNorm(xn, xn, layout.globals[.finalNorm]!, rows: R)
+        let logits = try d.allocate(Float.self, count: R * V)
+        try linear(logits, xn, outputHead, rows: R, C: C, OC: V, rounded: rounded)
+        return try logits.download()
+    }
+
+    // MARK: the steps
+
+    func rmsNorm(_ out: DeviceBuffer<Float>, _ inp: DeviceBuffer<Float>, _ weight: TensorSlot, rows: Int) throws {
+        try device.launch("rmsnorm_forward", grid: (rows, 1), block: 256,
+                          [out.argument, .pointer(0), inp.argument, parameters.argument(at: weight.offset), .int32(Int32(rows)),
+                           .int32(Int32(config.hiddenSize)), .float(config.rmsNormEps)])
+    }
+
+    /// out (rows, OC) = inp (rows, C) · W (OC, C)ᵀ (+ bias), W the tensor at `weight` (and the
+    /// tensors after it, for fused products). In bf16 the input is rounded into `rounded` first.
+    func linear(_ out: DeviceBuffer<Float>, _ inp: DeviceBuffer<Float>, _ weight: TensorSlot, bias: TensorSlot? = nil,
+                rows: Int, C: Int, OC: Int, rounded: DeviceBuffer<UInt16>?) throws {
+        if let bf16 = bf16Parameters, let rounded {
+            try device.launch("bf16_round", grid: (device.strideGrid(rows * C), 1), block: 256,
+                              [rounded.argument, inp.argument, .int64(Int64(rows * C))])
+            try device.linear(out: out.address, inp: rounded.address, weight: bf16.address + UInt64(weight.offset * 2),
+                              N: rows, C: C, OC: OC, precision: .bf16)
+        } else {
+            try device.linear(out: out.address, inp: inp.address, weight: parameters.address + UInt64(weight.offset * 4),
+                              N: rows, C: C, OC: OC, precision: .fp32)
+        }
+        if let bias {
+            try device.launch("add_bias_rows", grid: (device.strideGrid(rows * OC), 1), block: 256,
+                              [out.argument, parameters.argument(at: bias.offset), .int32(Int32(rows)), .int32(Int32(OC))])
+        }
+    }
+
+    func add(_ x: DeviceBuffer<Float>, _ y: DeviceBuffer<Float>, count: Int) throws {
+        try device.launch("add_in_place", grid: (device.strideGrid(count), 1), block: 256, [x.argument, y.argument, .int64(Int64(count))])
+    }
+}
+
+/// Keys and values of every layer on the GPU, as CausalLM's KVCache: per layer (slots, capacity, KVH·D).
+public final class CUDAKVCache: @unchecked Sendable {
+    public let slots: Int
+    public let capacity: Int
+    let keys: [DeviceBuffer<Float>]
+    let values: [DeviceBuffer<Float>]
+    public internal(set) var lengths: [Int]
+
+    public init(_ decoder: CUDADecoder, slots: Int, capacity: Int) throws {
+        let cfg = decoder.config
+        self.slots = slots
+        self.capacity = min(capacity, cfg.maxPositions)
+        let size = slots * self.capacity * cfg.kvHeads * cfg.headDim
+        keys = try (0..<cfg.layers).map { _ in try decoder.device.allocate(Float.self, count: size) }
+        values = try (0..<cfg.layers).map { _ in try decoder.device.allocate(Float.self, count: size) }
+        lengths = Array(repeating: 0, count: slots)
+    }
+}

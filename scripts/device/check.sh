@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The one command a GPU window runs, from the repository root on the device machine, with the
+# bundle carried (device tool: run, carry [".device"]; make it here first: scripts/device/bundle.sh):
+#   scripts/device/check.sh
+# It unpacks the bundle, points llmrec at the CUDA libraries PyTorch brought, and runs, each step
+# logged in full (into $OUT/logs.tar.gz: the device tool brings back at most 8 files):
+#   1. llmrec cuda info                        the driver, NVRTC, cuBLAS and the GPU found
+#   2. llmrec cuda check                       every kernel against the CPU's, awkward sizes
+#   3. make_models.py + llmrec cuda logits     random tiny Llama, tiny Qwen2 and a SmolLM2-135M-shaped
+#      + logits_parity.py                      model: logits against PyTorch fp32 on the same card
+#                                              (fp32 within 1e-4; bf16 within 1.5x autocast's deviation)
+# and prints a short table last. QUICK=1 skips the 135M-shaped model.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT="${OUT:-/tmp/llmrec-device-out}"
+mkdir -p "$OUT"
+work=/tmp/llmrec-device
+rm -rf "$work"
+mkdir -p "$work/home" "$work/models" "$work/logits" "$work/logs"
+logs="$work/logs"
+summary="$OUT/summary.txt"
+: > "$summary"
+started=$(date +%s)
+
+# step NAME COMMAND...: runs it with its output in logs/NAME.log, one line in the summary.
+step() {
+    local name="$1"; shift
+    local t0=$(date +%s)
+    "$@" > "$logs/$name.log" 2>&1
+    local rc=$?
+    printf '%-28s %-6s %4ss  %s\n' "$name" "$([ $rc = 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - t0 ))" "$(tail -n 1 "$logs/$name.log" | cut -c1-110)" >> "$summary"
+    return $rc
+}
+
+[ -f .device/llmrec-bundle.tar.xz ] || { echo "no .device/llmrec-bundle.tar.xz: run scripts/device/bundle.sh here and carry .device"; exit 2; }
+tar -C "$work" -xJf .device/llmrec-bundle.tar.xz
+export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LLMREC_HOME="$work/home"
+# cuBLAS and NVRTC from the pip wheels beside PyTorch; the driver from the NVIDIA mount or ldconfig.
+py_libs=$(python3 - <<'PY'
+import glob, os
+try:
+    import nvidia
+    roots = list(nvidia.__path__)
+except Exception:
+    roots = []
+dirs = sorted({os.path.dirname(p) for r in roots for p in glob.glob(os.path.join(r, "**", "lib", "lib*.so*"), recursive=True)
+               if os.path.basename(p).startswith(("libcublas", "libnvrtc"))})
+print(":".join(dirs))
+PY
+)
+export LLMREC_CUDA_PATH="${py_libs}:/usr/local/nvidia/lib64:/usr/local/cuda/lib64"
+llmrec="$work/llmrec"
+echo "bundle $(cat "$work/COMMIT" 2>/dev/null), LLMREC_CUDA_PATH=$LLMREC_CUDA_PATH" | tee "$OUT/environment.txt"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >> "$OUT/environment.txt" 2>&1
+
+step cuda-info "$llmrec" cuda info
+step cuda-check "$llmrec" cuda check
+models_args=("$work/models")
+[ "${QUICK:-0}" = 1 ] && models_args+=(--quick)
+if step make-models python3 scripts/device/make_models.py "${models_args[@]}"; then
+    for dir in "$work"/models/*/; do
+        name=$(basename "$dir")
+        tokens=$(python3 -c "import json,sys; print(','.join(map(str, json.load(open(sys.argv[1])))))" "$dir/tokens.json")
+        for precision in fp32 bf16; do
+            step "logits-$name-$precision" "$llmrec" cuda logits --model "$dir" --tokens "$tokens" --all-rows --precision "$precision" --out "$work/logits/$name-$precision"
+            step "parity-$name-$precision" python3 scripts/device/logits_parity.py "$dir" "$work/logits/$name-$precision" "$precision"
+        done
+    done
+fi
+
+tar -C "$work" -czf "$OUT/logs.tar.gz" logs
+echo
+echo "== llmrec on $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null), $(( $(date +%s) - started )) s"
+cat "$summary"
