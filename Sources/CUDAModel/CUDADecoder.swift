@@ -89,28 +89,9 @@ public final class CUDADecoder: @unchecked Sendable {
         let visible = Int(rowPositions.max()!) + 1  // the most keys any row attends to: its scores in shared memory
 
         try d.launch("embed_rows", grid: (N, 1), block: 128, [x.argument, parameters.argument(at: layout.globals[.embedding]!.offset), dTokens.argument, .int32(n32), .int32(c32)])
-        for l in 0..<cfg.layers {
-            try rmsNorm(xn, x, layerTensor(.attnNorm, l)!, rows: N)
-            try linear(qkv, xn, layerTensor(.wq, l)!, bias: layerTensor(.bq, l), rows: N, C: C, OC: QKV, rounded: rounded)
-            // RoPE on the query heads and the key heads right after them, then keys and values into the cache.
-            try d.launch("rope_rows", grid: (d.strideGrid(N * (NH + KVH) * D / 2), 1), block: 256,
-                         [qkv.argument, .int32(Int32(QKV)), cosines.argument, sines.argument, dPositions.argument, .int32(n32),
-                          .int32(Int32(NH + KVH)), .int32(Int32(D)), .float(1)])
-            try d.launch("store_kv", grid: (d.strideGrid(N * kvw), 1), block: 256,
-                         [cache.keys[l].argument, cache.values[l].argument, qkv.argument, .int32(Int32(QKV)), .int32(Int32(qw)),
-                          .int32(Int32(kvw)), dSlots.argument, dPositions.argument, .int32(n32), .int32(Int32(cache.capacity))])
-            try d.launch("attention_rows", grid: (N, NH), block: 128, sharedBytes: visible * 4,
-                         [att.argument, qkv.argument, .int32(Int32(QKV)), cache.keys[l].argument, cache.values[l].argument,
-                          dSlots.argument, dPositions.argument, .int32(n32), .int32(Int32(cache.capacity)), .int32(Int32(NH)),
-                          .int32(Int32(KVH)), .int32(Int32(D))])
-            try linear(xn, att, layerTensor(.wo, l)!, rows: N, C: qw, OC: C, rounded: rounded)
-            try add(x, xn, count: N * C)
-            try rmsNorm(xn, x, layerTensor(.mlpNorm, l)!, rows: N)
-            try linear(gateUp, xn, layerTensor(.wGate, l)!, rows: N, C: C, OC: 2 * H, rounded: rounded)
-            try d.launch("swiglu_forward", grid: (d.strideGrid(N * H), 1), block: 256, [hidden.argument, gateUp.argument, .int32(n32), .int32(Int32(H))])
-            try linear(xn, hidden, layerTensor(.wDown, l)!, rows: N, C: H, OC: C, rounded: rounded)
-            try add(x, xn, count: N * C)
-        }
+        let buffers = LayerBuffers(x: x, xn: xn, qkv: qkv, att: att, gateUp: gateUp, hidden: hidden)
+        let backend = CUDALayerBackend(decoder: self, rounded: rounded, cache: cache, slots: dSlots, positions: dPositions, visible: visible)
+        for l in 0..<cfg.layers { try decoderLayer(l, rows: N, on: backend, buffers) }
         for (b, seq) in sequences.enumerated() where !seq.isEmpty { cache.lengths[slots[b]] += seq.count }
 
         // The output head runs only where logits are used: gather those rows (embed_rows is a gather).
@@ -148,8 +129,57 @@ public final class CUDADecoder: @unchecked Sendable {
                               [out.argument, parameters.argument(at: bias.offset), .int32(Int32(rows)), .int32(Int32(OC))])
         }
     }
+}
 
-    func add(_ x: DeviceBuffer<Float>, _ y: DeviceBuffer<Float>, count: Int) throws {
+/// The GPU's steps of a decoder layer (CausalLM's LayerBackend), for one forward call: the rows'
+/// cache slots and positions are on the device already.
+struct CUDALayerBackend: LayerBackend {
+    let decoder: CUDADecoder
+    let rounded: DeviceBuffer<UInt16>?
+    let cache: CUDAKVCache
+    let slots: DeviceBuffer<Int32>
+    let positions: DeviceBuffer<Int32>
+    /// The most keys any row attends to: the attention kernel keeps that many scores in shared memory.
+    let visible: Int
+
+    var device: CUDADevice { decoder.device }
+    var config: ModelConfig { decoder.config }
+
+    func rmsNorm(_ out: DeviceBuffer<Float>, _ inp: DeviceBuffer<Float>, _ norm: LayerTensor, layer l: Int, rows: Int) throws {
+        try decoder.rmsNorm(out, inp, decoder.layout.layers[l][norm]!, rows: rows)
+    }
+
+    func linear(_ out: DeviceBuffer<Float>, _ inp: DeviceBuffer<Float>, _ product: LayerProduct, layer l: Int, rows: Int) throws {
+        let shape = config.shape(of: product)
+        try decoder.linear(out, inp, decoder.layout.layers[l][shape.weight]!, bias: shape.bias.flatMap { decoder.layout.layers[l][$0] },
+                           rows: rows, C: shape.inputs, OC: shape.outputs, rounded: rounded)
+    }
+
+    /// RoPE on the query heads and the key heads right after them, keys and values into the cache,
+    /// then attention over each row's slot up to its position.
+    func attend(_ qkv: DeviceBuffer<Float>, _ att: DeviceBuffer<Float>, layer l: Int, rows N: Int) throws {
+        let (NH, KVH, D) = (config.heads, config.kvHeads, config.headDim)
+        let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
+        try device.launch("rope_rows", grid: (device.strideGrid(N * (NH + KVH) * D / 2), 1), block: 256,
+                          [qkv.argument, .int32(Int32(QKV)), decoder.cosines.argument, decoder.sines.argument, positions.argument,
+                           .int32(Int32(N)), .int32(Int32(NH + KVH)), .int32(Int32(D)), .float(1)])
+        try device.launch("store_kv", grid: (device.strideGrid(N * kvw), 1), block: 256,
+                          [cache.keys[l].argument, cache.values[l].argument, qkv.argument, .int32(Int32(QKV)), .int32(Int32(qw)),
+                           .int32(Int32(kvw)), slots.argument, positions.argument, .int32(Int32(N)), .int32(Int32(cache.capacity))])
+        try device.launch("attention_rows", grid: (N, NH), block: 128, sharedBytes: visible * 4,
+                          [att.argument, qkv.argument, .int32(Int32(QKV)), cache.keys[l].argument, cache.values[l].argument,
+                           slots.argument, positions.argument, .int32(Int32(N)), .int32(Int32(cache.capacity)), .int32(Int32(NH)),
+                           .int32(Int32(KVH)), .int32(Int32(D))])
+    }
+
+    func swiglu(_ hidden: DeviceBuffer<Float>, _ gateUp: DeviceBuffer<Float>, rows: Int) throws {
+        let H = config.intermediateSize
+        try device.launch("swiglu_forward", grid: (device.strideGrid(rows * H), 1), block: 256,
+                          [hidden.argument, gateUp.argument, .int32(Int32(rows)), .int32(Int32(H))])
+    }
+
+    func addResidual(_ x: DeviceBuffer<Float>, _ y: DeviceBuffer<Float>, rows: Int) throws {
+        let count = rows * config.hiddenSize
         try device.launch("add_in_place", grid: (device.strideGrid(count), 1), block: 256, [x.argument, y.argument, .int64(Int64(count))])
     }
 }

@@ -80,7 +80,7 @@ extension DecoderModel {
         let split = rows.map { SplitKVRow(prefixSlot: $0.prompt, prefixLength: $0.promptLength, suffixSlot: $0.beam, suffixLength: $0.generated + 1) }
         let beams = cache.beams, prompts = cache.prompts
         for l in 0..<cfg.layers {
-            layer(l, x: x, N: N, ws: ws, packed: packed) { qkv, att in
+            try layer(l, x: x, N: N, ws: ws, packed: packed) { qkv, att in
                 for (i, r) in rows.enumerated() {
                     let row = qkv + i * QKV
                     let pos = r.promptLength + r.generated

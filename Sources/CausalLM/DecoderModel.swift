@@ -96,7 +96,7 @@ public final class DecoderModel: @unchecked Sendable {
         let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
         let shape = AttentionShape(NH: NH, KVH: KVH, D: D)
         for l in 0..<cfg.layers {
-            layer(l, x: x, N: N, ws: ws, packed: packed) { qkv, att in
+            try layer(l, x: x, N: N, ws: ws, packed: packed) { qkv, att in
                 let kc = cache.keys[l], vc = cache.values[l]
                 for seg in segments {
                     for i in 0..<seg.rows {
@@ -146,34 +146,21 @@ extension DecoderModel {
         for (r, t) in tokens.enumerated() { (x + r * C).update(from: E + Int(t) * C, count: C) }
     }
 
-    /// One decoder layer on N rows of the residual stream x, in place. `attend(qkv, att)` applies
-    /// RoPE, stores keys and values and writes the attention output: the one part that depends on
-    /// where the keys live (a KV cache, or a shared prompt plus beam suffixes).
-    /// Wq, Wk, Wv (and their biases) are adjacent in the layout, as are Wgate and Wup: each pair or
-    /// triple runs as one product, so the input is packed once instead of 2–3 times.
+    /// One decoder layer (LayerBackend.swift's `decoderLayer`) on N rows of the residual stream x,
+    /// in place, on the CPU. `attend(qkv, att)` applies RoPE, stores keys and values and writes the
+    /// attention output: the one part that depends on where the keys live (a KV cache, or a shared
+    /// prompt plus beam suffixes).
     func layer(_ l: Int, x: UnsafeMutablePointer<Float>, N: Int, ws: Workspace, packed: InferenceWeights? = nil,
-               attend: (_ qkv: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>) -> Void) {
-        let cfg = config
-        let (C, H) = (cfg.hiddenSize, cfg.intermediateSize)
-        let qw = cfg.heads * cfg.headDim, QKV = qw + 2 * cfg.kvHeads * cfg.headDim
-        let xn = ws.xn
-        rmsNormForward(xn, x, w(.attnNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
-        let p = packed?.layers[l]
-        linear(ws.qkv, xn, w(.wq, l), wOpt(.bq, l), N: N, C: C, OC: QKV, p?.qkv)
-        attend(ws.qkv, ws.att)
-        linear(xn, ws.att, w(.wo, l), nil, N: N, C: qw, OC: C, p?.o)
-        addInPlace(x, xn, count: N * C)
-
-        rmsNormForward(xn, x, w(.mlpNorm, l), N: N, C: C, eps: cfg.rmsNormEps)
-        linear(ws.gateUp, xn, w(.wGate, l), nil, N: N, C: C, OC: 2 * H, p?.gateUp)
-        swigluForward(ws.hidden, ws.gateUp, rows: N, H: H)
-        linear(xn, ws.hidden, w(.wDown, l), nil, N: N, C: H, OC: C, p?.down)
-        addInPlace(x, xn, count: N * C)
+               attend: (_ qkv: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>) -> Void) throws {
+        try withoutActuallyEscaping(attend) { attend in
+            let backend = CPULayerBackend(model: self, packed: packed, attendStep: attend)
+            try decoderLayer(l, rows: N, on: backend, LayerBuffers(x: x, xn: ws.xn, qkv: ws.qkv, att: ws.att, gateUp: ws.gateUp, hidden: ws.hidden))
+        }
     }
 
     /// out = inp · Wᵀ (+ bias): through the packed copy when there is one, else sgemm.
-    private func linear(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                        _ bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int, _ packed: PanelWeights?) {
+    fileprivate func linear(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                            _ bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int, _ packed: PanelWeights?) {
         if let packed {
             packed.multiply(out, inp, bias: bias, rows: N)
         } else {
@@ -188,6 +175,41 @@ extension DecoderModel {
         let need = Workspace.Size(N: N, scratch: Parallel.workers * scratch)
         if let ws = workspaces.withLock({ w -> Workspace? in defer { w = nil }; return w }), ws.size.covers(need) { return ws }
         return Workspace(config: config, size: need)
+    }
+}
+
+/// The CPU's steps of a layer: Sources/Kernels on the model's flat parameters (and their packed
+/// copies for inference). Wq, Wk, Wv (and biases) run as one product, as do Wgate and Wup, so the
+/// input is packed once instead of 2–3 times.
+struct CPULayerBackend: LayerBackend {
+    let model: DecoderModel
+    let packed: InferenceWeights?
+    let attendStep: (_ qkv: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>) -> Void
+
+    func rmsNorm(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafeMutablePointer<Float>, _ norm: LayerTensor, layer l: Int, rows: Int) {
+        rmsNormForward(out, inp, model.w(norm, l), N: rows, C: model.config.hiddenSize, eps: model.config.rmsNormEps)
+    }
+
+    func linear(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafeMutablePointer<Float>, _ product: LayerProduct, layer l: Int, rows: Int) {
+        let shape = model.config.shape(of: product)
+        let p = packed?.layers[l]
+        let panels: PanelWeights? = switch product {
+        case .qkv: p?.qkv
+        case .output: p?.o
+        case .gateUp: p?.gateUp
+        case .down: p?.down
+        }
+        model.linear(out, inp, model.w(shape.weight, l), shape.bias.flatMap { model.wOpt($0, l) }, N: rows, C: shape.inputs, OC: shape.outputs, panels)
+    }
+
+    func attend(_ qkv: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>, layer: Int, rows: Int) { attendStep(qkv, att) }
+
+    func swiglu(_ hidden: UnsafeMutablePointer<Float>, _ gateUp: UnsafeMutablePointer<Float>, rows: Int) {
+        swigluForward(hidden, gateUp, rows: rows, H: model.config.intermediateSize)
+    }
+
+    func addResidual(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int) {
+        addInPlace(x, y, count: rows * model.config.hiddenSize)
     }
 }
 
