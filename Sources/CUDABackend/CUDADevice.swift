@@ -90,7 +90,7 @@ public final class CUDADevice: @unchecked Sendable {
                                                folder: NVRTCCompiler.cacheFolder)
         var module: llmrec_cu_module?
         try cubin.withUnsafeBytes { try check("cuModuleLoadData", libraries.driver.cuModuleLoadData(&module, $0.baseAddress)) }
-        for kernel in KernelProgram.kernels {
+        for kernel in KernelProgram.all {
             var f: llmrec_cu_function?
             try check("cuModuleGetFunction(\(kernel.name))", libraries.driver.cuModuleGetFunction(&f, module, kernel.name))
             functions[kernel.name] = f

@@ -1,8 +1,12 @@
 // The CUDA C kernels of the CUDA backend, one program compiled by NVRTC on first use. Each does
 // what the CPU kernel of the same name in Sources/Kernels does, in the same order of operations
 // where the result depends on it (checked against them by `llmrec cuda check`):
-//   embed_rows, rmsnorm_forward, rope_rows, store_kv, attention_rows, swiglu_forward,
-//   swiglu_backward, add_in_place, add_bias_rows, log_sum_exp_rows, bf16_round, adamw_update.
+//   inference:  embed_rows, rmsnorm_forward, rope_rows, store_kv, attention_rows, swiglu_forward,
+//               add_in_place, add_bias_rows, log_sum_exp_rows, bf16_round
+//   training:   attention_train_forward, attention_train_backward_query, attention_train_backward_key,
+//               rmsnorm_backward_input, rmsnorm_backward_weight, swiglu_backward, column_sums_add,
+//               scatter_add_rows, embedding_backward, softmax_xent_rows, masked_softmax_rows,
+//               sum_squares, scale_values, adamw_update
 // Row kernels run one block per row (block sizes are multiples of 32: the reductions use whole
 // warps); elementwise kernels one thread per element over a grid-stride loop.
 
@@ -55,6 +59,7 @@ public enum KernelProgram {
 
     """#
 
+    /// The forward pass's kernels, and the elementwise ones both passes share.
     public static let kernels: [Kernel] = [
         Kernel("embed_rows", [.init("out", .floats), .init("table", .constFloats), .init("tokens", .constInts),
                               .init("rows", .int32), .init("C", .int32)], body: #"""
@@ -206,8 +211,213 @@ public enum KernelProgram {
             """#),
     ]
 
-    /// The whole program: the prelude, then every kernel.
-    public static var source: String { prelude + kernels.map(\.source).joined(separator: "\n") }
 
-    public static func kernel(_ name: String) -> Kernel? { kernels.first { $0.name == name } }
+    /// The training pass's kernels (TrainingKernels in the same program).
+    static let trainingKernels: [Kernel] = [
+        Kernel("attention_train_forward", [.init("out", .floats), .init("probs", .floats), .init("qkv", .constFloats), .init("QKV", .int32),
+                                           .init("segStart", .constInts), .init("positions", .constInts), .init("N", .int32), .init("NH", .int32),
+                                           .init("KVH", .int32), .init("D", .int32), .init("maxLen", .int32)], body: #"""
+            // Causal attention over packed rows that each start their sequence at position 0: row r
+            // attends to rows segStart[r] + s, s = 0...positions[r]. One block per (row, head); the
+            // probabilities are kept for the backward pass at probs[(r·NH + h)·maxLen + s].
+            int r = blockIdx.x, h = blockIdx.y;
+            if (r >= N || h >= NH) return;
+            int qw = NH * D, kvw = KVH * D, visible = positions[r] + 1;
+            const float *q = qkv + (long long)r * QKV + (long long)h * D;
+            const float *keys = qkv + (long long)segStart[r] * QKV + qw + (long long)(h / (NH / KVH)) * D;
+            float *p = probs + ((long long)r * NH + h) * maxLen;
+            float scale = 1.0f / sqrtf((float)D);
+            float mx = NEG_INF;
+            for (int s = threadIdx.x; s < visible; s += blockDim.x) {
+                const float *k = keys + (long long)s * QKV;
+                float acc = 0.0f;
+                for (int d = 0; d < D; d++) acc += q[d] * k[d];
+                p[s] = acc * scale;
+                mx = fmaxf(mx, p[s]);
+            }
+            mx = block_max(mx);
+            float sum = 0.0f;
+            for (int s = threadIdx.x; s < visible; s += blockDim.x) {
+                float e = expf(p[s] - mx);
+                p[s] = e;
+                sum += e;
+            }
+            sum = block_sum(sum);
+            float inv = 1.0f / sum;
+            for (int s = threadIdx.x; s < visible; s += blockDim.x) p[s] *= inv;
+            __syncthreads();
+            const float *values = keys + kvw;
+            for (int d = threadIdx.x; d < D; d += blockDim.x) {
+                float acc = 0.0f;
+                for (int s = 0; s < visible; s++) acc += p[s] * values[(long long)s * QKV + d];
+                out[(long long)r * qw + (long long)h * D + d] = acc;
+            }
+            """#),
+        Kernel("attention_train_backward_query", [.init("dqkv", .floats), .init("dscores", .floats), .init("dout", .constFloats),
+                                                  .init("probs", .constFloats), .init("qkv", .constFloats), .init("QKV", .int32),
+                                                  .init("segStart", .constInts), .init("positions", .constInts), .init("N", .int32),
+                                                  .init("NH", .int32), .init("KVH", .int32), .init("D", .int32), .init("maxLen", .int32)], body: #"""
+            // For query row r and head h: dP_s = dO·V_s, dS_s = P_s (dP_s − Σ P·dP) / √D (kept in
+            // dscores for the key pass), dQ += Σ_s dS_s K_s. One block per (row, head).
+            int r = blockIdx.x, h = blockIdx.y;
+            if (r >= N || h >= NH) return;
+            int qw = NH * D, kvw = KVH * D, visible = positions[r] + 1;
+            const float *dO = dout + (long long)r * qw + (long long)h * D;
+            const float *keys = qkv + (long long)segStart[r] * QKV + qw + (long long)(h / (NH / KVH)) * D;
+            const float *values = keys + kvw;
+            const float *p = probs + ((long long)r * NH + h) * maxLen;
+            float *ds = dscores + ((long long)r * NH + h) * maxLen;
+            float dot = 0.0f;
+            for (int s = threadIdx.x; s < visible; s += blockDim.x) {
+                const float *v = values + (long long)s * QKV;
+                float acc = 0.0f;
+                for (int d = 0; d < D; d++) acc += dO[d] * v[d];
+                ds[s] = acc;
+                dot += p[s] * acc;
+            }
+            dot = block_sum(dot);
+            float scale = 1.0f / sqrtf((float)D);
+            for (int s = threadIdx.x; s < visible; s += blockDim.x) ds[s] = p[s] * (ds[s] - dot) * scale;
+            __syncthreads();
+            float *dq = dqkv + (long long)r * QKV + (long long)h * D;
+            for (int d = threadIdx.x; d < D; d += blockDim.x) {
+                float acc = 0.0f;
+                for (int s = 0; s < visible; s++) acc += ds[s] * keys[(long long)s * QKV + d];
+                dq[d] += acc;
+            }
+            """#),
+        Kernel("attention_train_backward_key", [.init("dqkv", .floats), .init("dscores", .constFloats), .init("dout", .constFloats),
+                                                .init("probs", .constFloats), .init("qkv", .constFloats), .init("QKV", .int32),
+                                                .init("segEnd", .constInts), .init("positions", .constInts), .init("N", .int32),
+                                                .init("NH", .int32), .init("KVH", .int32), .init("D", .int32), .init("maxLen", .int32)], body: #"""
+            // For key row j and KV head g: dK += Σ_h Σ_i dS[i, h, pos_j] Q_i,h and dV += Σ_h Σ_i P[i, h, pos_j] dO_i,h
+            // over the query heads h of the group and the rows i = j ..< segEnd[j] of its sequence
+            // (the ones that see it). One block per (row, KV head), one thread per channel.
+            int j = blockIdx.x, g = blockIdx.y;
+            if (j >= N || g >= KVH) return;
+            int qw = NH * D, kvw = KVH * D, group = NH / KVH, s = positions[j];
+            float *dk = dqkv + (long long)j * QKV + qw + (long long)g * D;
+            float *dv = dk + kvw;
+            for (int d = threadIdx.x; d < D; d += blockDim.x) {
+                float ak = 0.0f, av = 0.0f;
+                for (int h = g * group; h < (g + 1) * group; h++) {
+                    for (int i = j; i < segEnd[j]; i++) {
+                        long long at = ((long long)i * NH + h) * maxLen + s;
+                        ak += dscores[at] * qkv[(long long)i * QKV + (long long)h * D + d];
+                        av += probs[at] * dout[(long long)i * qw + (long long)h * D + d];
+                    }
+                }
+                dk[d] += ak;
+                dv[d] += av;
+            }
+            """#),
+        Kernel("rmsnorm_backward_input", [.init("dinp", .floats), .init("dout", .constFloats), .init("inp", .constFloats),
+                                          .init("weight", .constFloats), .init("rstd", .constFloats), .init("N", .int32), .init("C", .int32)], body: #"""
+            // For y = x·rstd·w: dx += rstd·(dy·w) − rstd³·mean(dy·w·x)·x, one block per row.
+            int n = blockIdx.x;
+            if (n >= N) return;
+            const float *x = inp + (long long)n * C, *dy = dout + (long long)n * C;
+            float *dx = dinp + (long long)n * C;
+            float r = rstd[n], gx = 0.0f;
+            for (int c = threadIdx.x; c < C; c += blockDim.x) gx += dy[c] * weight[c] * x[c];
+            gx = block_sum(gx);
+            float k = r * r * r * gx / (float)C;
+            for (int c = threadIdx.x; c < C; c += blockDim.x) dx[c] += r * dy[c] * weight[c] - k * x[c];
+            """#),
+        Kernel("rmsnorm_backward_weight", [.init("dweight", .floats), .init("dout", .constFloats), .init("inp", .constFloats),
+                                           .init("rstd", .constFloats), .init("N", .int32), .init("C", .int32)], body: #"""
+            // dw += Σ_n dy·x·rstd, one thread per channel (deterministic: no atomics).
+            GRID_STRIDE(c, C) {
+                float acc = 0.0f;
+                for (int n = 0; n < N; n++) acc += dout[(long long)n * C + c] * inp[(long long)n * C + c] * rstd[n];
+                dweight[c] += acc;
+            }
+            """#),
+        Kernel("column_sums_add", [.init("out", .floats), .init("inp", .constFloats), .init("N", .int32), .init("OC", .int32)], body: #"""
+            // out (OC) += Σ_n inp (N, OC): a bias's gradient.
+            GRID_STRIDE(o, OC) {
+                float acc = 0.0f;
+                for (int n = 0; n < N; n++) acc += inp[(long long)n * OC + o];
+                out[o] += acc;
+            }
+            """#),
+        Kernel("scatter_add_rows", [.init("dst", .floats), .init("src", .constFloats), .init("rows", .constInts), .init("R", .int32),
+                                    .init("C", .int32)], body: #"""
+            // dst[rows[i]] += src[i] for distinct rows (the output rows' gradient into the stream's).
+            GRID_STRIDE(t, (long long)R * C) {
+                long long i = t / C, c = t % C;
+                dst[(long long)rows[i] * C + c] += src[t];
+            }
+            """#),
+        Kernel("embedding_backward", [.init("dtable", .floats), .init("dx", .constFloats), .init("tokens", .constInts), .init("N", .int32),
+                                      .init("C", .int32)], body: #"""
+            // dE[tokens[r]] += dx[r]; tokens repeat, so the adds are atomic.
+            GRID_STRIDE(t, (long long)N * C) {
+                long long r = t / C, c = t % C;
+                atomicAdd(dtable + (long long)tokens[r] * C + c, dx[t]);
+            }
+            """#),
+        Kernel("softmax_xent_rows", [.init("grad", .floats), .init("losses", .floats), .init("logits", .constFloats),
+                                     .init("targets", .constInts), .init("scales", .constFloats), .init("R", .int32), .init("V", .int32)], body: #"""
+            // Cross-entropy over the whole row (CE, IGD): losses[r] = lse − z_y and
+            // grad = scale·(softmax − onehot(y)), written. One block per row.
+            int r = blockIdx.x;
+            if (r >= R) return;
+            const float *z = logits + (long long)r * V;
+            float *g = grad + (long long)r * V;
+            float mx = NEG_INF;
+            for (int v = threadIdx.x; v < V; v += blockDim.x) mx = fmaxf(mx, z[v]);
+            mx = block_max(mx);
+            float sum = 0.0f;
+            for (int v = threadIdx.x; v < V; v += blockDim.x) sum += expf(z[v] - mx);
+            sum = block_sum(sum);
+            float lse = mx + logf(sum), scale = scales[r];
+            int y = targets[r];
+            for (int v = threadIdx.x; v < V; v += blockDim.x) g[v] = scale * (expf(z[v] - lse) - (v == y ? 1.0f : 0.0f));
+            if (threadIdx.x == 0) losses[r] = lse - z[y];
+            """#),
+        Kernel("masked_softmax_rows", [.init("grad", .floats), .init("losses", .floats), .init("logits", .constFloats),
+                                       .init("validStart", .constInts), .init("validTokens", .constInts), .init("targets", .constInts),
+                                       .init("scales", .constFloats), .init("tau", .float), .init("R", .int32), .init("V", .int32)], body: #"""
+            // MSL's masked softmax at temperature τ over the valid tokens validTokens[validStart[r] ..<
+            // validStart[r + 1]]: losses[r] = lse_τ − z_y/τ; grad_v = scale·(softmax_τ − 1[v = y])/τ on
+            // the valid set (the rest of the row must be zero already). One block per row.
+            int r = blockIdx.x;
+            if (r >= R) return;
+            const float *z = logits + (long long)r * V;
+            float *g = grad + (long long)r * V;
+            int first = validStart[r], count = validStart[r + 1] - first;
+            float mx = NEG_INF;
+            for (int i = threadIdx.x; i < count; i += blockDim.x) mx = fmaxf(mx, z[validTokens[first + i]] / tau);
+            mx = block_max(mx);
+            float sum = 0.0f;
+            for (int i = threadIdx.x; i < count; i += blockDim.x) sum += expf(z[validTokens[first + i]] / tau - mx);
+            sum = block_sum(sum);
+            float lse = mx + logf(sum), scale = scales[r];
+            int y = targets[r];
+            for (int i = threadIdx.x; i < count; i += blockDim.x) {
+                int v = validTokens[first + i];
+                g[v] = scale * (expf(z[v] / tau - lse) - (v == y ? 1.0f : 0.0f)) / tau;
+            }
+            if (threadIdx.x == 0) losses[r] = lse - z[y] / tau;
+            """#),
+        Kernel("sum_squares", [.init("partials", .floats), .init("x", .constFloats), .init("n", .int64)], body: #"""
+            // partials[block] = Σ x² over this block's grid-stride share (the host adds the partials in order).
+            float acc = 0.0f;
+            GRID_STRIDE(i, n) acc += x[i] * x[i];
+            acc = block_sum(acc);
+            if (threadIdx.x == 0) partials[blockIdx.x] = acc;
+            """#),
+        Kernel("scale_values", [.init("x", .floats), .init("n", .int64), .init("factor", .float)], body: #"""
+            GRID_STRIDE(i, n) x[i] *= factor;
+            """#),
+    ]
+
+    /// Every kernel of the program.
+    public static var all: [Kernel] { kernels + trainingKernels }
+
+    /// The whole program: the prelude, then every kernel.
+    public static var source: String { prelude + all.map(\.source).joined(separator: "\n") }
+
+    public static func kernel(_ name: String) -> Kernel? { all.first { $0.name == name } }
 }

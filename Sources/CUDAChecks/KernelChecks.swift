@@ -22,7 +22,7 @@ public struct KernelCheckResult: Sendable {
 public struct KernelChecks {
     let device: CUDADevice
     var random: SeededGenerator
-    public private(set) var results: [KernelCheckResult] = []
+    public internal(set) var results: [KernelCheckResult] = []
 
     public init(device: CUDADevice, seed: UInt64 = 2026) {
         self.device = device
@@ -66,6 +66,7 @@ public struct KernelChecks {
             try linear(N: N, C: C, OC: OC, precision: .fp32)
             try linear(N: N, C: C, OC: OC, precision: .bf16)
         }
+        try runTrainingChecks()
         try device.synchronize()
     }
 

@@ -1,8 +1,8 @@
 // Where each of our tensors lives in a checkpoint: one table for Hugging Face names and one
 // for GGUF names (llama.cpp's llama-arch.cpp), so that loaders never spell names inline.
 
-enum WeightNames {
-    static func huggingFace(_ t: LayerTensor, layer i: Int) -> String {
+public enum WeightNames {
+    public static func huggingFace(_ t: LayerTensor, layer i: Int) -> String {
         let p = "model.layers.\(i)."
         switch t {
         case .attnNorm: return p + "input_layernorm.weight"
@@ -20,7 +20,7 @@ enum WeightNames {
         }
     }
 
-    static func huggingFace(_ t: GlobalTensor) -> String {
+    public static func huggingFace(_ t: GlobalTensor) -> String {
         switch t {
         case .embedding: return "model.embed_tokens.weight"
         case .finalNorm: return "model.norm.weight"

@@ -1,6 +1,6 @@
 // `llmrec cuda`: the CUDA backend's libraries and GPU (info), its kernels compiled for an
 // architecture without a GPU (compile), its kernels checked against the CPU's on the GPU (check),
-// and a model's logits on both (logits).
+// a model's logits on both (logits) and one training step's gradients on both (gradients).
 import ArgumentParser
 import CUDABackend
 import CausalLM
@@ -8,6 +8,7 @@ import CUDAChecks
 import CUDAModel
 import Foundation
 import Kernels
+import Training
 
 struct CUDACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +20,7 @@ struct CUDACommand: ParsableCommand {
             then where the dynamic loader looks (LD_LIBRARY_PATH, ldconfig). Compiled kernels are cached \
             in $LLMREC_HOME/cuda-kernels.
             """,
-        subcommands: [CUDAInfoCommand.self, CUDACompileCommand.self, CUDACheckCommand.self, CUDALogitsCommand.self]
+        subcommands: [CUDAInfoCommand.self, CUDACompileCommand.self, CUDACheckCommand.self, CUDALogitsCommand.self, CUDAGradientsCommand.self]
     )
 }
 
@@ -73,7 +74,7 @@ struct CUDACompileCommand: ParsableCommand {
         try KernelProgram.source.write(to: folder.appendingPathComponent(KernelProgram.name), atomically: true, encoding: .utf8)
         let file = folder.appendingPathComponent("llmrec_kernels-\(architecture).\(output.rawValue)")
         try Data(bytes).write(to: file, options: .atomic)
-        print("NVRTC \(compiler.version.major).\(compiler.version.minor) (\(compiler.libraryPath)): \(KernelProgram.kernels.count) kernels, \(bytes.count) bytes → \(file.path)")
+        print("NVRTC \(compiler.version.major).\(compiler.version.minor) (\(compiler.libraryPath)): \(KernelProgram.all.count) kernels, \(bytes.count) bytes → \(file.path)")
     }
 }
 
@@ -163,5 +164,97 @@ struct CUDALogitsCommand: ParsableCommand {
 
     private func write(_ values: [Float], to file: URL) throws {
         try values.withUnsafeBytes { try Data($0).write(to: file, options: .atomic) }
+    }
+}
+
+struct CUDAGradientsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gradients",
+        abstract: "One training step's gradients on the GPU and the CPU, each against a reference's (PyTorch autograd, fp32).",
+        discussion: """
+            The reference is a gradient fixture: NAME_grads.json (the batch, the cross-entropy loss, each \
+            tensor's offset and shape, by Hugging Face name) with NAME_grads.bin beside it (the gradients, \
+            flat Float32), as scripts/fixtures/make_training_fixtures.py writes them for \
+            Tests/CausalLMTests/Fixtures. Exit 1 when a GPU tensor's ‖Δ‖/‖reference‖ exceeds --tolerance.
+            """
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "The fixture's .json file (its .bin beside it).")
+    var fixture: String
+
+    @Option(help: ArgumentHelp("The GPU's products: fp32 (no TF32) or bf16 (bf16 operands, fp32 sums).", valueName: "fp32|bf16"))
+    var precision: Precision = .fp32
+
+    @Option(help: "The largest relative error allowed per tensor (default: 1e-3 in fp32, 3e-2 in bf16).")
+    var tolerance: Double?
+
+    struct Fixture: Decodable {
+        struct Entry: Decodable { let offset: Int; let shape: [Int] }
+        let loss: Double
+        let sequences: [[Int32]]
+        let outputs: [[Int]]
+        let tensors: [String: Entry]
+    }
+
+    func run() throws {
+        let json = URL(fileURLWithPath: fixture)
+        let spec = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: json))
+        let binary = json.deletingPathExtension().appendingPathExtension("bin")
+        let reference = try Data(contentsOf: binary).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let model = try modelOptions.source().loadModel()
+        let positions = zip(spec.sequences, spec.outputs).flatMap { seq, outs in
+            outs.map { ScoredPosition(target: seq[$0 + 1], valid: [], informationGain: 1, isEOS: false) }
+        }
+        let settings = LossSettings(kind: .ce)
+
+        // The CPU, in fp32: the reference path every CPU test holds to PyTorch.
+        let (cpuLogits, tape) = try model.trainForward(spec.sequences, outputs: spec.outputs)
+        var dlogits = [Float](repeating: 0, count: cpuLogits.count)
+        let cpuLoss = cpuLogits.withUnsafeBufferPointer { l in
+            dlogits.withUnsafeMutableBufferPointer { tokenLoss(settings, logits: l.baseAddress!, V: model.config.vocabSize, positions: positions, grad: $0.baseAddress!) }
+        }
+        let cpuGrads = ParameterBuffer(count: model.layout.count, zeroed: true)
+        dlogits.withUnsafeBufferPointer { model.backward(tape, dlogits: $0.baseAddress!, grads: cpuGrads) }
+
+        let device: CUDADevice
+        do { device = try CUDADevice() } catch { throw CommandFailure("CUDA cannot be used here: \(error)") }
+        let decoder = try CUDADecoder(model, device: device, precision: precision == .fp32 ? .fp32 : .bf16)
+        let pass = CUDATrainingPass(decoder)
+        let gpuTape = try pass.forward(spec.sequences, outputs: spec.outputs)
+        let (gpuLoss, gpuDlogits) = try pass.loss(settings, positions: positions, tape: gpuTape)
+        let grads = try device.allocate(Float.self, count: model.layout.count)
+        try grads.fill(bits: 0)
+        try pass.backward(gpuTape, dlogits: gpuDlogits, grads: grads)
+        let gpuGrads = try grads.download()
+
+        let limit = tolerance ?? (precision == .fp32 ? 1e-3 : 3e-2)
+        print(String(format: "loss: reference %.6f, cpu %.6f, gpu %.6f", spec.loss, cpuLoss, gpuLoss))
+        var slots: [(String, TensorSlot)] = model.layout.globals.map { (WeightNames.huggingFace($0.key), $0.value) }
+        for (i, layer) in model.layout.layers.enumerated() { slots += layer.map { (WeightNames.huggingFace($0.key, layer: i), $0.value) } }
+        var worst = 0.0, failures = 0
+        for (name, slot) in slots.sorted(by: { $0.0 < $1.0 }) {
+            guard let entry = spec.tensors[name] else { throw CommandFailure("\(fixture): no reference gradient for \(name)") }
+            let want = reference[entry.offset..<(entry.offset + slot.count)]
+            let gpu = relativeDifference(gpuGrads[slot.offset..<(slot.offset + slot.count)], want)
+            let cpu = relativeDifference(UnsafeBufferPointer(start: cpuGrads.view(slot), count: slot.count), want)
+            worst = max(worst, gpu)
+            if gpu > limit { failures += 1 }
+            print(String(format: "%-48@ gpu %.2e  cpu %.2e%@", name as NSString, gpu, cpu, gpu > limit ? "  FAILED" : ""))
+        }
+        print(String(format: "gradients %@ %@: %d tensors, worst gpu %.2e (tolerance %.0e), %d failed", json.lastPathComponent, precision.rawValue,
+                     slots.count, worst, limit, failures))
+        if failures > 0 || abs(gpuLoss - spec.loss) > 1e-3 * abs(spec.loss) * (precision == .fp32 ? 1 : 30) { throw ExitCode(1) }
+    }
+
+    /// ‖got − want‖ / ‖want‖.
+    func relativeDifference<A: Collection<Float>, B: Collection<Float>>(_ got: A, _ want: B) -> Double {
+        var diff = 0.0, norm = 0.0
+        for (a, b) in zip(got, want) {
+            diff += Double(a - b) * Double(a - b)
+            norm += Double(b) * Double(b)
+        }
+        return (diff / max(norm, 1e-30)).squareRoot()
     }
 }

@@ -58,9 +58,9 @@ import Testing
     }
 
     @Test func kernelNamesAreUniqueAndEveryParameterIsUsedInItsBody() {
-        let names = KernelProgram.kernels.map(\.name)
+        let names = KernelProgram.all.map(\.name)
         #expect(Set(names).count == names.count)
-        for kernel in KernelProgram.kernels {
+        for kernel in KernelProgram.all {
             for p in kernel.parameters {
                 let used = kernel.body.range(of: "\\b\(p.name)\\b", options: .regularExpression) != nil
                 #expect(used, "\(kernel.name): parameter \(p.name) is never used, so the declaration and the body disagree")
@@ -105,14 +105,14 @@ import Testing
         #expect(Array(cubin.prefix(4)) == [0x7F, 0x45, 0x4C, 0x46], "a cubin is an ELF file")
         // Every kernel is in it under its unmangled name (the driver looks them up by name).
         let text = String(decoding: cubin.map { $0 == 0 ? 10 : $0 }, as: UTF8.self)
-        for kernel in KernelProgram.kernels { #expect(text.contains(".text.\(kernel.name)\n"), "\(kernel.name) missing from the cubin") }
+        for kernel in KernelProgram.all { #expect(text.contains(".text.\(kernel.name)\n"), "\(kernel.name) missing from the cubin") }
     }
 
     @Test func theKernelProgramCompilesToPTXWithOneEntryPerKernel() throws {
         guard let nvrtc = Self.compiler() else { return }
         let ptx = String(decoding: try nvrtc.compile(KernelProgram.source, name: KernelProgram.name, architecture: "sm_90", output: .ptx).filter { $0 != 0 }, as: UTF8.self)
         #expect(ptx.contains(".target sm_90"))
-        for kernel in KernelProgram.kernels {
+        for kernel in KernelProgram.all {
             #expect(ptx.contains(".entry \(kernel.name)("), "\(kernel.name) has no PTX entry")
         }
         // No local-memory spills in the kernels: they would be an order of magnitude slower.

@@ -9,6 +9,9 @@
 #   3. make_models.py + llmrec cuda logits     random tiny Llama, tiny Qwen2 and a SmolLM2-135M-shaped
 #      + logits_parity.py                      model: logits against PyTorch fp32 on the same card
 #                                              (fp32 within 1e-4; bf16 within 1.5x autocast's deviation)
+#   4. llmrec cuda gradients                   one training step's gradients of the tiny Llama and Qwen2
+#                                              against PyTorch autograd (the committed fixtures of
+#                                              Tests/CausalLMTests), fp32 within 1e-3, bf16 within 3e-2
 # and prints a short table last. QUICK=1 skips the 135M-shaped model.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -68,6 +71,13 @@ if step make-models python3 scripts/device/make_models.py "${models_args[@]}"; t
         done
     done
 fi
+
+fixtures=Tests/CausalLMTests/Fixtures
+for name in tiny_llama tiny_qwen2; do
+    for precision in fp32 bf16; do
+        step "gradients-$name-$precision" "$llmrec" cuda gradients --model "$fixtures/${name/_/-}" --fixture "$fixtures/${name}_grads.json" --precision "$precision"
+    done
+done
 
 tar -C "$work" -czf "$OUT/logs.tar.gz" logs
 echo
