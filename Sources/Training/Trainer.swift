@@ -1,6 +1,7 @@
 // The training loop: micro-batches of (prompt, response) sequences, the chosen loss at the
 // response positions only, backward, clipping, AdamW, the schedule; validation and checkpoints
 // every `evalEvery` steps; an exact resume from checkpoint-latest (same batches, moments, τ).
+// The arithmetic of a step runs in a TrainingEngine (the CPU's by default, or a GPU's).
 import CausalLM
 import Foundation
 import Kernels
@@ -22,9 +23,12 @@ public final class Trainer {
     /// Gradient checkpointing: recompute each layer's activations in the backward pass instead of
     /// keeping them (less memory, one more forward pass). It does not change the results.
     public let recomputeActivations: Bool
+    /// Where the steps run.
+    public let engine: TrainingEngine
 
+    /// `engine` makes the engine from the trainer's adapter (nil: LoRA off); default: the CPU's.
     public init(model: DecoderModel, corpus: TrainingCorpus, parameters: TrainingParameters, run: RunDirectory,
-                recomputeActivations: Bool = false) throws {
+                recomputeActivations: Bool = false, engine makeEngine: ((LoRAAdapter?) throws -> TrainingEngine)? = nil) throws {
         self.model = model
         self.corpus = corpus
         self.parameters = parameters
@@ -40,7 +44,11 @@ public final class Trainer {
             throw RunError.badData(data, "a step takes \(perStep) samples (batch \(parameters.batch) × grad-accum \(parameters.gradAccum)) "
                 + "but the train split holds \(corpus.train.count); lower --batch or --grad-accum")
         }
-        adapter = try parameters.lora.map { try LoRAAdapter(settings: $0, config: model.config, seed: parameters.seed) }
+        let adapter = try parameters.lora.map { try LoRAAdapter(settings: $0, config: model.config, seed: parameters.seed) }
+        self.adapter = adapter
+        engine = try makeEngine?(adapter) ?? CPUTrainingEngine(model: model, adapter: adapter, recompute: recomputeActivations,
+                                                                precision: parameters.precision ?? .fp32,
+                                                                adamW: AdamWSettings(weightDecay: parameters.weightDecay))
     }
 
     /// What the optimiser updates: the adapters, or every weight of the model.
@@ -60,58 +68,43 @@ public final class Trainer {
     /// Trains from the start, or from checkpoint-latest with `resume`; reports each event.
     public func train(resume: Bool, report: (TrainingEvent) throws -> Void) throws {
         let p = parameters
-        let weights = trainable
-        let count = weights.count
-        let opt = AdamW(count: count, settings: AdamWSettings(weightDecay: p.weightDecay))
-        let grads = ParameterBuffer(count: count, zeroed: true)
+        let count = engine.count
         var state = LoopState()
         if resume {
             state = try run.loadState(from: run.latest, maxStep: totalSteps)
-            try run.load(weightsFile, from: run.latest, into: weights.data, count: count)
-            try run.load("adam_m.bin", from: run.latest, into: opt.m, count: count)
-            try run.load("adam_v.bin", from: run.latest, into: opt.v, count: count)
-            opt.restore(step: state.step)
+            let host = try engine.hostBuffers()
+            try run.load(weightsFile, from: run.latest, into: host.weights, count: count)
+            try run.load("adam_m.bin", from: run.latest, into: host.m, count: count)
+            try run.load("adam_v.bin", from: run.latest, into: host.v, count: count)
+            try engine.restore(step: state.step)
             try run.truncateLog(after: state.step)
         }
         var ats = AdaptiveTemperature(start: state.tau)
         var epochBatches: (epoch: Int, batches: [[Int]]) = (-1, [])
-        let V = model.config.vocabSize
         let total = totalSteps
         var step = state.step
         while step < total {
             let start = Date()
             let lr = p.schedule.rate(step: step, peak: p.learningRate, warmup: p.warmup, total: total)
-            zeroFill(grads.data, count: count)
+            try engine.zeroGradients()
             var lossSum = 0.0, tokens = 0
             for micro in 0..<p.gradAccum {
                 let index = step * p.gradAccum + micro
                 let epoch = index / batchesPerEpoch
                 if epoch != epochBatches.epoch { epochBatches = (epoch, corpus.batches(epoch: epoch, batchSize: p.batch, seed: p.seed)) }
-                let batch = epochBatches.batches[index % batchesPerEpoch].map { corpus.train[$0] }
-                let (sequences, outputs, positions, firsts) = corpus.assemble(batch)
-                tokens += sequences.reduce(0) { $0 + $1.count }
+                let batch = corpus.assembled(epochBatches.batches[index % batchesPerEpoch].map { corpus.train[$0] })
+                tokens += batch.sequences.reduce(0) { $0 + $1.count }
                 // Dropout masks from (seed, micro-batch), so a resumed run draws the same ones.
                 let dropoutSeed = p.seed ^ (UInt64(index) &+ 1) &* 0xD6E8_FEB8_6659_FD93
-                let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter, dropoutSeed: dropoutSeed,
-                                                            recompute: recomputeActivations, precision: parameters.precision ?? .fp32)
-                var settings = lossSettings
-                if p.ats, settings.kind.masked {
-                    logits.withUnsafeBufferPointer { l in
-                        let rows = firsts.compactMap { $0 }.map { (l.baseAddress! + $0 * V, positions[$0].valid, positions[$0].target) }
-                        ats.update(firstPositions: rows)
-                    }
-                    settings.tau = ats.tau
+                let settings = lossSettings
+                let loss = try engine.accumulate(batch, settings: settings, gradAccum: p.gradAccum, dropoutSeed: dropoutSeed) { firstRows in
+                    guard p.ats, settings.kind.masked else { return nil }
+                    ats.update(firstPositions: firstRows)
+                    return ats.tau
                 }
-                var dlogits = [Float](repeating: 0, count: logits.count)
-                let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: positions, grad: &dlogits) }
                 lossSum += loss / Double(p.gradAccum)
-                if p.gradAccum > 1 { for i in dlogits.indices { dlogits[i] /= Float(p.gradAccum) } }
-                dlogits.withUnsafeBufferPointer {
-                    model.backward(tape, dlogits: $0.baseAddress!, grads: adapter == nil ? grads : nil, adapterGrads: adapter == nil ? nil : grads)
-                }
-                model.recycle(tape)
             }
-            let norm = clipGradientNorm(grads.data, count: count, maxNorm: p.clipNorm)
+            let norm = try engine.clipGradients(maxNorm: p.clipNorm)
             guard lossSum.isFinite, norm.isFinite else {
                 let what = lossSum.isFinite ? "gradient norm" : "loss"
                 if p.skipNonFinite {
@@ -122,7 +115,7 @@ public final class Trainer {
                 }
                 throw RunError.nonFinite(step: step + 1, what: what)
             }
-            opt.update(params: weights.data, grads: grads.data, lr: lr)
+            try engine.update(lr: lr)
             step += 1
             let seconds = Date().timeIntervalSince(start)
             let tau: Double? = p.ats ? ats.tau : nil
@@ -134,6 +127,7 @@ public final class Trainer {
             if (p.evalEvery > 0 && step % p.evalEvery == 0) || step == total {
                 let valid = try validationLoss(tau: ats.tau)
                 let isBest = state.bestValidLoss.map { valid < $0 } ?? true
+                let host = try engine.hostBuffers()
                 if isBest {
                     state.bestValidLoss = valid
                     state.bestStep = step
@@ -141,14 +135,14 @@ public final class Trainer {
                     var best = state
                     best.step = step
                     best.tau = ats.tau
-                    try run.save(to: run.best, buffers: [(weightsFile, weights.data, count)], state: best)
+                    try run.save(to: run.best, buffers: [(weightsFile, host.weights, count)], state: best)
                 }
                 try report(.validation(step: step, loss: valid, best: isBest))
                 run.log(["step": step, "valid_loss": valid, "best": isBest])
                 state.step = step
                 state.tau = ats.tau
-                try run.save(to: run.latest, buffers: [(weightsFile, weights.data, count), ("adam_m.bin", opt.m, count),
-                                                       ("adam_v.bin", opt.v, count)], state: state)
+                try run.save(to: run.latest, buffers: [(weightsFile, host.weights, count), ("adam_m.bin", host.m, count),
+                                                       ("adam_v.bin", host.v, count)], state: state)
                 try report(.checkpoint(step: step))
             }
         }
@@ -159,18 +153,12 @@ public final class Trainer {
 
     /// The training loss, averaged over `examples` (no gradients, no dropout), at temperature `tau`.
     public func loss(on examples: [TrainingExample], tau: Double) throws -> Double {
-        let V = model.config.vocabSize
         var settings = lossSettings
         if parameters.ats { settings.tau = tau }
         var sum = 0.0, n = 0
         for start in stride(from: 0, to: examples.count, by: parameters.batch) {
             let batch = Array(examples[start..<min(examples.count, start + parameters.batch)])
-            let (sequences, outputs, positions, _) = corpus.assemble(batch)
-            let (logits, tape) = try model.trainForward(sequences, outputs: outputs, adapter: adapter, recompute: recomputeActivations, precision: parameters.precision ?? .fp32)
-            model.recycle(tape)
-            var scratch = [Float](repeating: 0, count: logits.count)
-            let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: positions, grad: &scratch) }
-            sum += loss * Double(batch.count)
+            sum += try engine.loss(corpus.assembled(batch), settings: settings) * Double(batch.count)
             n += batch.count
         }
         return n > 0 ? sum / Double(n) : .nan

@@ -77,6 +77,12 @@ public struct TrainingCorpus: Sendable {
         return batches
     }
 
+    /// `assemble` as one value.
+    public func assembled(_ examples: [TrainingExample]) -> AssembledBatch {
+        let (sequences, outputs, positions, firsts) = assemble(examples)
+        return AssembledBatch(sequences: sequences, outputs: outputs, positions: positions, firstScored: firsts)
+    }
+
     /// Token sequences, the output positions of each, and the scored positions, for examples.
     public func assemble(_ examples: [TrainingExample]) -> (sequences: [[Int32]], outputs: [[Int]], positions: [ScoredPosition], firstScored: [Int?]) {
         var sequences: [[Int32]] = [], outputs: [[Int]] = [], positions: [ScoredPosition] = [], firsts: [Int?] = []
