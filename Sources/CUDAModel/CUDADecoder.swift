@@ -33,16 +33,18 @@ public final class CUDADecoder: @unchecked Sendable {
         layout = model.layout
         self.precision = precision
         parameters = try device.upload(Array(UnsafeBufferPointer(start: model.parameters.data, count: model.parameters.count)))
-        if precision == .bf16 {
-            let rounded = try device.allocate(UInt16.self, count: parameters.count)
-            try device.launch("bf16_round", grid: (device.strideGrid(parameters.count), 1), block: 256,
-                              [rounded.argument, parameters.argument, .int64(Int64(parameters.count))])
-            bf16Parameters = rounded
-        } else {
-            bf16Parameters = nil
-        }
+        bf16Parameters = precision == .bf16 ? try device.allocate(UInt16.self, count: parameters.count) : nil
         cosines = try device.upload(model.rope.cosines)
         sines = try device.upload(model.rope.sines)
+        try refreshBFloat16Copy()
+    }
+
+    /// Rounds the fp32 parameters into the bf16 copy (bf16 only): after loading, and after every
+    /// optimiser update in training, so the products always see the current master weights.
+    public func refreshBFloat16Copy() throws {
+        guard let bf16 = bf16Parameters else { return }
+        try device.launch("bf16_round", grid: (device.strideGrid(parameters.count), 1), block: 256,
+                          [bf16.argument, parameters.argument, .int64(Int64(parameters.count))])
     }
 
     func layerTensor(_ t: LayerTensor, _ l: Int) -> TensorSlot? { layout.layers[l][t] }

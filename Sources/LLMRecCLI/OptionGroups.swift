@@ -1,6 +1,7 @@
 // The option groups commands share, with one name each: --model, --data, the beam search's
 // options, the prompt of logits/generate, and the log level every command takes.
 import ArgumentParser
+import CUDABackend
 import CausalLM
 import Decoding
 import Foundation
@@ -124,5 +125,20 @@ enum LoggingBootstrap {
         done.withLock { done in
             if !done { body(); done = true }
         }
+    }
+}
+
+/// `--device cpu|cuda`: where the arithmetic runs.
+struct DeviceOptions: ParsableArguments {
+    enum Device: String, ExpressibleByArgument, CaseIterable { case cpu, cuda }
+
+    @Option(help: ArgumentHelp(
+        "Where to compute: cpu, or cuda (an NVIDIA GPU; the CUDA driver, NVRTC and cuBLAS are opened at run time, see `llmrec cuda info`).",
+        valueName: "cpu|cuda"))
+    var device: Device = .cpu
+
+    /// The GPU, or a failure that says why CUDA cannot be used here.
+    func cudaDevice() throws -> CUDADevice {
+        do { return try CUDADevice() } catch { throw CommandFailure("--device cuda: CUDA cannot be used here: \(error)") }
     }
 }

@@ -2,6 +2,7 @@
 import ArgumentParser
 import CatalogIndex
 import CausalLM
+import CUDAModel
 import Foundation
 import RecData
 import Support
@@ -30,6 +31,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DatasetOptions
+    @OptionGroup var deviceOptions: DeviceOptions
 
     @Option(help: ArgumentHelp("The run directory to write.", valueName: "dir"))
     var out: String
@@ -178,8 +180,12 @@ struct TrainCommand: ParsableCommand {
         let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: dataset, tokenizer: tokenizer), maxValid: validSamples)
         if let note = corpus.validationSource { log.notice("\(note)") }
         // Everything is checked before the run directory is written.
+        let engine: ((LoRAAdapter?) throws -> TrainingEngine)? = deviceOptions.device == .cpu ? nil : { [parameters, gradientCheckpointing] adapter in
+            try CUDATrainingEngine(model: model, adapter: adapter, recompute: gradientCheckpointing, precision: parameters.precision ?? .fp32,
+                                   adamW: AdamWSettings(weightDecay: parameters.weightDecay), device: try deviceOptions.cudaDevice())
+        }
         let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir,
-                                  recomputeActivations: gradientCheckpointing)
+                                  recomputeActivations: gradientCheckpointing, engine: engine)
         try runDir.prepare(config, resume: resume)
         let what = trainer.adapter.map { "LoRA rank \($0.settings.rank) on \($0.settings.targets.map(\.rawValue).joined(separator: ",")) (\($0.parameters.count) weights)" }
             ?? "every weight (\(model.layout.count))"

@@ -1,0 +1,136 @@
+// Training on a GPU (Training's TrainingEngine): the weights, their gradients and AdamW's moments
+// live on the device; a step is CUDATrainingPass's forward, the loss rows, the backward, the
+// gradient norm (partial sums per block, added on the host in order), clipping and the AdamW
+// kernel, with torch.optim.AdamW's bias corrections worked out on the host as Training/AdamW does.
+// In bf16 the rounded copy of the weights is refreshed after every update (master weights fp32).
+// Full fine-tuning only: LoRA adapters on the GPU are not built yet.
+import CausalLM
+import CUDABackend
+import Foundation
+import Kernels
+import Training
+
+public enum CUDATrainingError: Error, CustomStringConvertible {
+    case loraNotSupported
+    case recomputeNotSupported
+    public var description: String {
+        switch self {
+        case .loraNotSupported: "LoRA adapters are not trained on the GPU yet; train them with --device cpu, or drop --lora-rank"
+        case .recomputeNotSupported: "gradient checkpointing is not built for the GPU yet; drop --gradient-checkpointing with --device cuda"
+        }
+    }
+}
+
+public final class CUDATrainingEngine: TrainingEngine {
+    let model: DecoderModel
+    let pass: CUDATrainingPass
+    let grads, m, v: DeviceBuffer<Float>
+    let settings: AdamWSettings
+    private(set) var step = 0
+    /// Host copies of the moments, for checkpoints (the weights' host copy is the model's buffer).
+    let hostM: UnsafeMutablePointer<Float>
+    let hostV: UnsafeMutablePointer<Float>
+
+    public init(model: DecoderModel, adapter: LoRAAdapter?, recompute: Bool, precision: Precision, adamW: AdamWSettings, device: CUDADevice) throws {
+        guard adapter == nil else { throw CUDATrainingError.loraNotSupported }
+        guard !recompute else { throw CUDATrainingError.recomputeNotSupported }
+        self.model = model
+        settings = adamW
+        pass = CUDATrainingPass(try CUDADecoder(model, device: device, precision: precision == .bf16 ? .bf16 : .fp32))
+        let n = model.parameters.count
+        grads = try device.allocate(Float.self, count: n)
+        m = try device.allocate(Float.self, count: n)
+        v = try device.allocate(Float.self, count: n)
+        for b in [grads, m, v] { try b.fill(bits: 0) }
+        hostM = .allocate(capacity: max(n, 1))
+        hostV = .allocate(capacity: max(n, 1))
+        hostM.initialize(repeating: 0, count: n)
+        hostV.initialize(repeating: 0, count: n)
+    }
+
+    deinit {
+        hostM.deallocate()
+        hostV.deallocate()
+    }
+
+    var device: CUDADevice { pass.device }
+    var parameters: DeviceBuffer<Float> { pass.decoder.parameters }
+    public var count: Int { model.parameters.count }
+
+    public func zeroGradients() throws { try grads.fill(bits: 0) }
+
+    public func accumulate(_ batch: AssembledBatch, settings lossSettings: LossSettings, gradAccum: Int, dropoutSeed: UInt64,
+                           temperature: (FirstPositionLogits) -> Double?) throws -> Double {
+        let tape = try pass.forward(batch.sequences, outputs: batch.outputs)
+        var lossSettings = lossSettings
+        if let tau = try temperature(firstPositionLogits(batch, tape: tape)) { lossSettings.tau = tau }
+        let (loss, dlogits) = try tokenLossOnDevice(lossSettings, logits: tape.logits, V: model.config.vocabSize, positions: batch.positions, device: device)
+        if gradAccum > 1 { try scale(dlogits, count: tape.rows * model.config.vocabSize, by: 1 / Float(gradAccum)) }
+        try pass.backward(tape, dlogits: dlogits, grads: grads)
+        return loss
+    }
+
+    /// The logits of the batch's first scored positions, brought to the host (ATS reads a few rows).
+    func firstPositionLogits(_ batch: AssembledBatch, tape: CUDATrainingTape) throws -> FirstPositionLogits {
+        let rows = batch.firstScored.compactMap { $0 }
+        guard !rows.isEmpty else { return [] }
+        let V = model.config.vocabSize
+        let gathered = try device.allocate(Float.self, count: rows.count * V), index = try device.upload(rows.map { Int32($0) })
+        try device.launch("embed_rows", grid: (rows.count, 1), block: 256,
+                          [gathered.argument, tape.logits.argument, index.argument, .int32(Int32(rows.count)), .int32(Int32(V))])
+        let host = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows.count * V)
+        _ = host.initialize(from: try gathered.download())
+        // Kept alive with the returned pointers until the next call.
+        firstRows?.deallocate()
+        firstRows = host
+        return rows.enumerated().map { (i, r) in (UnsafePointer(host.baseAddress! + i * V), batch.positions[r].valid, batch.positions[r].target) }
+    }
+    private var firstRows: UnsafeMutableBufferPointer<Float>?
+
+    public func clipGradients(maxNorm: Double) throws -> Double {
+        let blocks = device.strideGrid(count)
+        let partials = try device.allocate(Float.self, count: blocks)
+        try device.launch("sum_squares", grid: (blocks, 1), block: 256, [partials.argument, grads.argument, .int64(Int64(count))])
+        let norm = try partials.download().reduce(0.0) { $0 + Double($1) }.squareRoot()
+        let coefficient = maxNorm / (norm + 1e-6)
+        if coefficient < 1 { try scale(grads, count: count, by: Float(coefficient)) }
+        return norm
+    }
+
+    public func update(lr: Double) throws {
+        step += 1
+        let bc1 = 1 - pow(settings.beta1, Double(step)), bc2 = 1 - pow(settings.beta2, Double(step))
+        try device.launch("adamw_update", grid: (device.strideGrid(count), 1), block: 256,
+                          [parameters.argument, grads.argument, m.argument, v.argument, .int64(Int64(count)), .float(Float(settings.beta1)),
+                           .float(Float(settings.beta2)), .float(Float(settings.eps)), .float(Float(lr / bc1)), .float(Float(bc2.squareRoot())),
+                           .float(Float(1 - lr * settings.weightDecay))])
+        try pass.decoder.refreshBFloat16Copy()
+    }
+
+    public func loss(_ batch: AssembledBatch, settings lossSettings: LossSettings) throws -> Double {
+        let tape = try pass.forward(batch.sequences, outputs: batch.outputs)
+        return try tokenLossOnDevice(lossSettings, logits: tape.logits, V: model.config.vocabSize, positions: batch.positions, device: device).loss
+    }
+
+    public func hostBuffers() throws -> (weights: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>) {
+        let n = count
+        for (buffer, host) in [(parameters, model.parameters.data), (m, hostM), (v, hostV)] {
+            let values = try buffer.download()
+            values.withUnsafeBufferPointer { host.update(from: $0.baseAddress!, count: n) }
+        }
+        return (model.parameters.data, hostM, hostV)
+    }
+
+    public func restore(step: Int) throws {
+        let n = count
+        try parameters.copy(from: Array(UnsafeBufferPointer(start: model.parameters.data, count: n)))
+        try m.copy(from: Array(UnsafeBufferPointer(start: hostM, count: n)))
+        try v.copy(from: Array(UnsafeBufferPointer(start: hostV, count: n)))
+        self.step = step
+        try pass.decoder.refreshBFloat16Copy()
+    }
+
+    func scale(_ buffer: DeviceBuffer<Float>, count: Int, by factor: Float) throws {
+        try device.launch("scale_values", grid: (device.strideGrid(count), 1), block: 256, [buffer.argument, .int64(Int64(count)), .float(factor)])
+    }
+}

@@ -1,0 +1,31 @@
+// `--device cuda` on a machine without CUDA: a clear failure before anything is written.
+import ArgumentParser
+import CUDABackend
+import Foundation
+@testable import LLMRecCLI
+import Testing
+
+@Suite struct DeviceOptionTests {
+    @Test func trainingOnCUDAWithoutADriverFailsClearlyAndWritesNothing() throws {
+        guard (try? CUDALibrary.driver.open()) == nil else {
+            print("skipped: this machine has a CUDA driver")
+            return
+        }
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-device-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let data = scratch.appendingPathComponent("data"), run = scratch.appendingPathComponent("run")
+        var prepare = try LLMRec.parseAsRoot([
+            "data", "prepare", "--dataset", tests.appendingPathComponent("RecDataTests/Fixtures/ml-100k").path, "--out", data.path, "--log-level", "error",
+        ])
+        try prepare.run()
+        var train = try LLMRec.parseAsRoot([
+            "train", "--model", tests.appendingPathComponent("CausalLMTests/Fixtures/tiny-llama").path, "--data", data.path, "--out", run.path,
+            "--device", "cuda", "--batch", "2", "--max-steps", "1", "--log-level", "error",
+        ])
+        #expect { try train.run() } throws: { error in
+            "\(error)".contains("--device cuda: CUDA cannot be used here") && "\(error)".contains("libcuda.so.1")
+        }
+        #expect(!FileManager.default.fileExists(atPath: run.path), "the run directory was written")
+    }
+}
