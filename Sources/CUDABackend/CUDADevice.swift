@@ -65,11 +65,34 @@ public final class CUDADevice: @unchecked Sendable {
 
     // MARK: memory
 
+    /// `count` values of T on the device, from the pool when a freed block of the size is there.
     public func allocate<T>(_ type: T.Type, count: Int) throws -> DeviceBuffer<T> {
+        let bytes = Self.blockSize(max(count, 1) * MemoryLayout<T>.stride)
+        if let address = lock.withLock({ pool[bytes]?.popLast() }) {
+            return DeviceBuffer(device: self, address: address, count: count, bytes: bytes)
+        }
         var address: llmrec_cu_deviceptr = 0
-        try check("cuMemAlloc(\(count * MemoryLayout<T>.stride) bytes)", libraries.driver.cuMemAlloc(&address, max(count, 1) * MemoryLayout<T>.stride))
-        return DeviceBuffer(device: self, address: address, count: count)
+        try check("cuMemAlloc(\(bytes) bytes)", libraries.driver.cuMemAlloc(&address, bytes))
+        return DeviceBuffer(device: self, address: address, count: count, bytes: bytes)
     }
+
+    /// Freed device memory, kept for reuse by size: cuMemAlloc and cuMemFree cost far more than a
+    /// kernel (cuMemFree waits for the device), and a training step asks for the same sizes every
+    /// time. Reuse is safe because every launch, copy and product runs on the one default stream,
+    /// in order: a block's next user runs after its last one.
+    private var pool: [Int: [UInt64]] = [:]
+
+    /// Sizes are rounded up, to a power of two below 1 MiB and to whole MiB above, so that
+    /// near-equal requests share blocks.
+    static func blockSize(_ bytes: Int) -> Int {
+        let mib = 1 << 20
+        if bytes >= mib { return (bytes + mib - 1) / mib * mib }
+        var size = 256
+        while size < bytes { size <<= 1 }
+        return size
+    }
+
+    func release(_ address: UInt64, bytes: Int) { lock.withLock { pool[bytes, default: []].append(address) } }
 
     /// A device copy of `values`.
     public func upload<T>(_ values: [T]) throws -> DeviceBuffer<T> {
@@ -146,13 +169,18 @@ public final class DeviceBuffer<T>: @unchecked Sendable {
     public let address: UInt64
     public let count: Int
 
-    init(device: CUDADevice, address: UInt64, count: Int) {
+    /// The size of the device block (the pool's size class).
+    let bytes: Int
+
+    init(device: CUDADevice, address: UInt64, count: Int, bytes: Int) {
         self.device = device
         self.address = address
         self.count = count
+        self.bytes = bytes
     }
 
-    deinit { _ = device.libraries.driver.cuMemFree(address) }
+    /// Back to the device's pool (the memory stays with the process until it ends).
+    deinit { device.release(address, bytes: bytes) }
 
     public var argument: KernelArguments.Value { .pointer(address) }
     /// The address of element `offset`, for a kernel argument that starts inside the buffer.

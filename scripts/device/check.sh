@@ -12,6 +12,8 @@
 #   4. llmrec cuda gradients                   one training step's gradients of the tiny Llama and Qwen2
 #                                              against PyTorch autograd (the committed fixtures of
 #                                              Tests/CausalLMTests), fp32 within 1e-3, bf16 within 3e-2
+#   5. llmrec cuda bench-train                 full fine-tuning of the 135M-shaped model, batch 32 × 128,
+#      + bench_train_torch.py                  bf16 (and fp32), against PyTorch eager + autocast + SDPA
 # and prints a short table last. QUICK=1 skips the 135M-shaped model.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -78,6 +80,14 @@ for name in tiny_llama tiny_qwen2; do
         step "gradients-$name-$precision" "$llmrec" cuda gradients --model "$fixtures/${name/_/-}" --fixture "$fixtures/${name}_grads.json" --precision "$precision"
     done
 done
+
+shape="$work/models/smollm2-shape"
+if [ -d "$shape" ]; then
+    for precision in bf16 fp32; do
+        step "bench-train-llmrec-$precision" "$llmrec" cuda bench-train --model "$shape" --precision "$precision" --batch 32 --tokens 128
+        step "bench-train-torch-$precision" python3 scripts/device/bench_train_torch.py "$shape" --precision "$precision" --batch 32 --tokens 128
+    done
+fi
 
 tar -C "$work" -czf "$OUT/logs.tar.gz" logs
 echo
