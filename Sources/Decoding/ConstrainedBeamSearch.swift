@@ -44,45 +44,24 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
     public let ig: InformationGain
     /// The longest response in the catalog, EOS included: the most steps a search takes.
     public let depth: Int
-
-    /// The model's weights packed for the panel kernel (nil in fp32 without AVX-512): a snapshot
-    /// taken here, so a search is built after the model's weights are final.
-    let packed: InferenceWeights?
-    /// The arithmetic of the model's products.
-    public let precision: Precision
-
-    /// The shared header's keys and values (one slot), and its tokens.
-    let header: (cache: KVCache, tokens: [Int32])?
+    /// Where the model's passes run (BeamPasses.swift).
+    public let passes: BeamPasses
 
     /// `sharedPrefix`: the tokens prompts are expected to begin with (e.g. the corpus's
     /// `sharedPromptPrefix`); prompts that do not are encoded whole. In bf16 the linear layers'
     /// products (the output head's full-vocabulary product included) run in bf16; the logits of
     /// a masked softmax, gathered for a few tokens, stay Float32 dot products.
-    public init(model: DecoderModel, ig: InformationGain, sharedPrefix: [Int32] = [], precision: Precision = .fp32) {
-        self.model = model
-        self.ig = ig
-        self.precision = precision
-        let packed = InferenceWeights.packed(model, precision: precision)
-        self.packed = packed
-        depth = ig.trie.sequences.map(\.count).max() ?? 0
-        header = sharedPrefix.isEmpty ? nil : {
-            let cache = KVCache(config: model.config, slots: 1, capacity: sharedPrefix.count)
-            guard (try? model.forward([sharedPrefix], cache: cache, hiddenOnly: true, packed: packed)) != nil else { return nil }
-            return (cache, sharedPrefix)
-        }()
+    public convenience init(model: DecoderModel, ig: InformationGain, sharedPrefix: [Int32] = [], precision: Precision = .fp32) {
+        self.init(model: model, ig: ig, passes: CPUBeamPasses(model: model, sharedPrefix: sharedPrefix, precision: precision))
     }
 
-    /// Encodes the prompts into their cache slots (continuing the shared header where a prompt
-    /// begins with it) and returns the final-normed hidden state of each one's last position.
-    func encode(_ prompts: [[Int32]], into cache: KVCache) throws -> [Float] {
-        var rest = prompts
-        if let (headerCache, tokens) = header {
-            for (u, p) in prompts.enumerated() where p.count > tokens.count && p.starts(with: tokens) {
-                cache.start(u, withPrefixOf: headerCache, slot: 0, length: tokens.count)
-                rest[u] = Array(p[tokens.count...])
-            }
-        }
-        return try model.forward(rest, cache: cache, logits: .last, hiddenOnly: true, packed: packed)
+    /// A search whose passes run elsewhere (a GPU); `model` is the host copy of the same weights
+    /// (the masked softmax's few logits are dot products with its head).
+    public init(model: DecoderModel, ig: InformationGain, passes: BeamPasses) {
+        self.model = model
+        self.ig = ig
+        self.passes = passes
+        depth = ig.trie.sequences.map(\.count).max() ?? 0
     }
 
     /// A running beam. `scored` holds the scored continuations of its node and, when that node
@@ -125,13 +104,12 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
         }
         let U = prompts.count
         guard U > 0, depth > 0 else { return Array(repeating: [], count: U) }
-        let cache = BeamKVCache(config: model.config, prompts: U, promptCapacity: prompts.map(\.count).max()!, beams: U * B, depth: depth)
+        let (session, promptHidden) = try passes.start(prompts: prompts, beams: U * B, depth: depth)
         let scorer = StepScorer(model: model, ig: ig, options: options)
         var searches = Array(repeating: Search(), count: U)
 
         // Step 1: every prompt's last position scores the root's children.
-        let promptHidden = try encode(prompts, into: cache.prompts)
-        let rootScores = score(promptHidden, nodes: Array(repeating: TokenTrie.root, count: U), scorer: scorer)
+        let rootScores = try score(promptHidden, nodes: Array(repeating: TokenTrie.root, count: U), scorer: scorer)
         for u in 0..<U { searches[u].running = [Beam(node: TokenTrie.root, sum: 0, token: -1, fed: 0, scored: [rootScores[u]])] }
         var generated = 0
         while true {
@@ -168,8 +146,8 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
             }
             if searches.allSatisfy(\.done) { break }
             // The new beams continue their parents' continuations (the positions read so far).
-            if generated > 1 { cache.reselect(parents: parentSlots, lengths: keep) }
-            try readAhead(&searches, beams: B, prompts: prompts, cache: cache, scorer: scorer)
+            if generated > 1 { try session.reselect(parents: parentSlots, lengths: keep) }
+            try readAhead(&searches, beams: B, prompts: prompts, session: session, scorer: scorer)
         }
         return searches.map { Array($0.finished.prefix(K)) }
     }
@@ -181,7 +159,7 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
 
     /// One decoder pass for the beams that have no scores left: each reads its token and the
     /// forced chain after it, and gets the scored continuations of every node on the way.
-    func readAhead(_ searches: inout [Search], beams B: Int, prompts: [[Int32]], cache: BeamKVCache, scorer: StepScorer) throws {
+    func readAhead(_ searches: inout [Search], beams B: Int, prompts: [[Int32]], session: BeamSession, scorer: StepScorer) throws {
         var rows: [BeamRow] = [], nodes: [Int32] = []
         var owners: [(u: Int, j: Int, count: Int)] = []
         // Reading ahead pays when a pass is bound by streaming the weights (a few rows); with many
@@ -198,7 +176,7 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
                     index += 1
                     // Read on while the next token is forced (and not the end of the title).
                     let next = ig.trie.validTokens(node)
-                    guard readForced, next.count == 1, let only = next.first, only != ig.eosTokenID, index < cache.depth,
+                    guard readForced, next.count == 1, let only = next.first, only != ig.eosTokenID, index < depth,
                           let child = ig.trie.child(node, only) else { break }
                     token = only
                     node = child
@@ -207,8 +185,8 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
             }
         }
         guard !rows.isEmpty else { return }
-        let hidden = try model.forwardBeams(rows, cache: cache, packed: packed)
-        let scored = score(hidden, nodes: nodes, scorer: scorer)
+        let hidden = try session.advance(rows)
+        let scored = try score(hidden, nodes: nodes, scorer: scorer)
         var row = 0
         for o in owners {
             searches[o.u].running[o.j].scored = scored[row..<(row + o.count)]
@@ -218,11 +196,10 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
     }
 
     /// The scored continuations of `nodes[i]` from the final-normed hidden row i.
-    func score(_ hidden: [Float], nodes: [Int32], scorer: StepScorer) -> [[Continuation]] {
+    func score(_ hidden: [Float], nodes: [Int32], scorer: StepScorer) throws -> [[Continuation]] {
         let C = model.config.hiddenSize, V = model.config.vocabSize, rows = nodes.count
         let maskSoftmax = scorer.options.maskSoftmax
-        let logits = maskSoftmax ? [] : hidden.withUnsafeBufferPointer { model.headLogits($0.baseAddress!, rows: rows, packed: packed) }
-        let lse = maskSoftmax ? [] : logits.withUnsafeBufferPointer { logSumExpRows($0.baseAddress!, rows: rows, V) }
+        let (logits, lse) = maskSoftmax ? ([], []) : try passes.logits(hidden, rows: rows)
         var scratch: [Float] = []
         return hidden.withUnsafeBufferPointer { h in
             logits.withUnsafeBufferPointer { l in
