@@ -8,7 +8,7 @@
 //   decoding:  CatalogIndex, CausalLM ← Decoding (recommender, beam search, step scores) ← Evaluation
 //   serving:   Support ← APIRequests (request parsing); APIRequests, Decoding ← Serving (Hummingbird)
 //   studies:   Training, Evaluation ← Study (plans, resumable runs, reports)
-//   GPU:       CCUDA ← CUDABackend (driver, NVRTC, cuBLAS opened at run time); CUDABackend, CausalLM, Training ← CUDAModel;
+//   GPU:       CCUDA ← CUDABackend (driver, NVRTC, cuBLAS opened at run time); CUDABackend, CausalLM, Decoding, Training ← CUDAModel;
 //              CUDAModel, Kernels, Training ← CUDAChecks
 //   all of them ← LLMRecCLI.
 import PackageDescription
@@ -84,8 +84,8 @@ let package = Package(
         // The CUDA backend: the GPU, its memory, the kernels (CUDA C compiled by NVRTC on first use, cached), cuBLAS products.
         .target(name: "CUDABackend", dependencies: ["CCUDA", "Support"]),
         // The decoder on the GPU: parameters in the CPU model's layout, the forward pass with a KV cache on the
-        // device, the training passes and the losses.
-        .target(name: "CUDAModel", dependencies: ["CausalLM", "CUDABackend", "Kernels", "Training"]),
+        // device, the training passes and the losses, the beam search's passes.
+        .target(name: "CUDAModel", dependencies: ["CausalLM", "CUDABackend", "Decoding", "Kernels", "Training"]),
         // The CUDA kernels checked against the CPU kernels on the GPU (`llmrec cuda check`).
         .target(name: "CUDAChecks", dependencies: ["CUDABackend", "CUDAModel", "CPanelKernels", "Kernels", "Support", "Training"]),
         // The `llmrec` command line: thin, one file per command group.

@@ -15,6 +15,7 @@ extension CUDADevice {
     public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UInt64, lda: Int, b: UInt64, ldb: Int,
                      c: UInt64, ldc: Int, beta: Float, precision: ProductPrecision) throws {
         guard m > 0, n > 0 else { return }
+        try makeCurrent()
         let cudaR32F: Int32 = 0, cudaR16BF: Int32 = 14, compute32F: Int32 = 68, gemmDefault: Int32 = -1
         let operandType = precision == .fp32 ? cudaR32F : cudaR16BF
         var alpha: Float = 1, beta = beta

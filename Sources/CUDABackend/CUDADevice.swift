@@ -58,29 +58,51 @@ public final class CUDADevice: @unchecked Sendable {
         try Self.checkBLAS(libraries.cublas, "cublasSetMathMode", libraries.cublas.cublasSetMathMode(cublasHandle, 0))
     }
 
-    /// Makes this device's context current on the calling thread (the driver's state is per thread).
+    /// Makes this device's context current on the calling thread: the driver's state is per
+    /// thread, and evaluation and serving call from threads of their own. Every entry point that
+    /// talks to the device calls it (a thread-local store in the driver).
     public func makeCurrent() throws { try check("cuCtxSetCurrent", libraries.driver.cuCtxSetCurrent(context)) }
 
-    public func synchronize() throws { try check("cuCtxSynchronize", libraries.driver.cuCtxSynchronize()) }
+    public func synchronize() throws { try makeCurrent(); try check("cuCtxSynchronize", libraries.driver.cuCtxSynchronize()) }
 
     // MARK: memory
 
-    /// `count` values of T on the device, from the pool when a freed block of the size is there.
+    /// `count` values of T on the device: a pooled block of at least the size (at most twice it),
+    /// else a new one; when the device is full, the pool is handed back to the driver and the
+    /// allocation tried once more.
     public func allocate<T>(_ type: T.Type, count: Int) throws -> DeviceBuffer<T> {
-        let bytes = Self.blockSize(max(count, 1) * MemoryLayout<T>.stride)
-        if let address = lock.withLock({ pool[bytes]?.popLast() }) {
+        try makeCurrent()
+        let wanted = Self.blockSize(max(count, 1) * MemoryLayout<T>.stride)
+        if let (address, bytes) = lock.withLock({ takePooled(wanted) }) {
             return DeviceBuffer(device: self, address: address, count: count, bytes: bytes)
         }
         var address: llmrec_cu_deviceptr = 0
-        try check("cuMemAlloc(\(bytes) bytes)", libraries.driver.cuMemAlloc(&address, bytes))
-        return DeviceBuffer(device: self, address: address, count: count, bytes: bytes)
+        var result = libraries.driver.cuMemAlloc(&address, wanted)
+        if result == Self.outOfMemory {
+            try synchronize()
+            lock.withLock {
+                for blocks in pool.values { for b in blocks { _ = libraries.driver.cuMemFree(b) } }
+                pool = [:]
+            }
+            result = libraries.driver.cuMemAlloc(&address, wanted)
+        }
+        try check("cuMemAlloc(\(wanted) bytes)", result)
+        return DeviceBuffer(device: self, address: address, count: count, bytes: wanted)
     }
 
+    static let outOfMemory: llmrec_cu_result = 2
+
     /// Freed device memory, kept for reuse by size: cuMemAlloc and cuMemFree cost far more than a
-    /// kernel (cuMemFree waits for the device), and a training step asks for the same sizes every
-    /// time. Reuse is safe because every launch, copy and product runs on the one default stream,
-    /// in order: a block's next user runs after its last one.
+    /// kernel (cuMemFree waits for the device), and training and decoding ask for similar sizes
+    /// step after step. Reuse is safe because every launch, copy and product runs on the one
+    /// default stream, in order: a block's next user runs after its last one.
     private var pool: [Int: [UInt64]] = [:]
+
+    /// The smallest pooled block of `bytes` to 2 × `bytes` (caller holds the lock).
+    private func takePooled(_ bytes: Int) -> (UInt64, Int)? {
+        guard let size = pool.keys.filter({ $0 >= bytes && $0 <= 2 * bytes && !(pool[$0]?.isEmpty ?? true) }).min() else { return nil }
+        return (pool[size]!.removeLast(), size)
+    }
 
     /// Sizes are rounded up, to a power of two below 1 MiB and to whole MiB above, so that
     /// near-equal requests share blocks.
@@ -132,14 +154,25 @@ public final class CUDADevice: @unchecked Sendable {
         guard block > 0, block <= 1024, block % 32 == 0 else {
             throw CUDAError.launch(kernel: name, reason: "block of \(block) threads: must be a multiple of 32 up to 1024")
         }
+        try makeCurrent()
         let f = try function(name)
-        // Above 48 KB a block's dynamic shared memory must be asked for (up to the card's opt-in limit).
-        if sharedBytes > 48 * 1024 {
-            try check("cuFuncSetAttribute(\(name), max dynamic shared memory \(sharedBytes))", libraries.driver.cuFuncSetAttribute(f, 8, Int32(sharedBytes)))
+        // Dynamic shared memory beyond 48 KB less the kernels' static 128 bytes (block_reduce) must
+        // be asked for, per function; raised only, under the lock, as threads may launch at once.
+        if sharedBytes + 128 > 48 * 1024 {
+            try lock.withLock {
+                guard sharedBytes > (sharedLimits[name] ?? 0) else { return }
+                try check("cuFuncSetAttribute(\(name), max dynamic shared memory \(sharedBytes))", libraries.driver.cuFuncSetAttribute(f, 8, Int32(sharedBytes)))
+                sharedLimits[name] = sharedBytes
+            }
         }
-        try check("cuLaunchKernel(\(name))", libraries.driver.cuLaunchKernel(
-            f, UInt32(grid.x), UInt32(grid.y), 1, UInt32(block), 1, 1, UInt32(sharedBytes), nil, arguments.pointers, nil))
+        try withExtendedLifetime(arguments) {
+            try check("cuLaunchKernel(\(name))", libraries.driver.cuLaunchKernel(
+                f, UInt32(grid.x), UInt32(grid.y), 1, UInt32(block), 1, 1, UInt32(sharedBytes), nil, arguments.pointers, nil))
+        }
     }
+
+    /// The dynamic shared memory each kernel has been allowed so far (above the default).
+    private var sharedLimits: [String: Int] = [:]
 
     /// Enough blocks of `block` threads for a grid-stride loop over `count` elements.
     public func strideGrid(_ count: Int, block: Int = 256) -> Int { max(1, min((count + block - 1) / block, multiprocessors * 32)) }
@@ -188,17 +221,20 @@ public final class DeviceBuffer<T>: @unchecked Sendable {
 
     public func copy(from values: [T]) throws {
         precondition(values.count <= count, "\(values.count) values into a buffer of \(count)")
+        try device.makeCurrent()
         try values.withUnsafeBytes { try device.check("cuMemcpyHtoD", device.libraries.driver.cuMemcpyHtoD(address, $0.baseAddress, $0.count)) }
     }
 
     /// Fills every 4-byte word with `bits` (e.g. a NaN pattern, to show which outputs a kernel left unwritten).
     public func fill(bits: UInt32) throws {
         precondition(MemoryLayout<T>.stride % 4 == 0, "fill(bits:) needs 4-byte elements")
+        try device.makeCurrent()
         try device.check("cuMemsetD32", device.libraries.driver.cuMemsetD32(address, bits, count * MemoryLayout<T>.stride / 4))
     }
 
     public func download() throws -> [T] {
-        try [T](unsafeUninitializedCapacity: count) { b, n in
+        try device.makeCurrent()
+        return try [T](unsafeUninitializedCapacity: count) { b, n in
             try device.check("cuMemcpyDtoH", device.libraries.driver.cuMemcpyDtoH(b.baseAddress, address, count * MemoryLayout<T>.stride))
             n = count
         }

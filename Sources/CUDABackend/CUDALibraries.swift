@@ -28,9 +28,10 @@ public enum CUDALibrary: String, Sendable, CaseIterable {
             + [Assets.home.appendingPathComponent("cuda").path]
     }
 
-    public func open(folders: [String] = CUDALibrary.searchFolders()) throws -> (handle: UnsafeMutableRawPointer, path: String) {
+    public func open(folders: [String] = CUDALibrary.searchFolders(), preferCUDA12: Bool = false) throws -> (handle: UnsafeMutableRawPointer, path: String) {
         if self == .nvrtc { Self.loadNVRTCBuiltins(folders: folders) }
-        return try Self.open(rawValue, fileNames: fileNames, folders: folders)
+        let names = preferCUDA12 ? fileNames.filter { $0.hasSuffix(".12") } + fileNames.filter { !$0.hasSuffix(".12") } : fileNames
+        return try Self.open(rawValue, fileNames: names, folders: folders)
     }
 
     /// NVRTC opens its builtins library (libnvrtc-builtins.so.13.0) by bare name when it first
@@ -75,14 +76,17 @@ public struct CUDALibraries: Sendable {
 
     public init(folders: [String]) throws {
         (driver, driverPath) = try Self.bind(.driver, folders: folders, llmrec_bind_cuda_driver)
-        (nvrtc, nvrtcPath) = try NVRTCLibrary.bind(folders: folders)
-        (cublas, cublasPath) = try Self.bind(.cublas, folders: folders, llmrec_bind_cublas)
+        // A CUDA 12 driver cannot run CUDA 13's cuBLAS or NVRTC's code: then the .12 names come first.
+        var version: Int32 = 0
+        let cuda12 = driver.cuDriverGetVersion(&version) == 0 && version < 13000
+        (nvrtc, nvrtcPath) = try NVRTCLibrary.bind(folders: folders, preferCUDA12: cuda12)
+        (cublas, cublasPath) = try Self.bind(.cublas, folders: folders, preferCUDA12: cuda12, llmrec_bind_cublas)
     }
 
     /// Opens `library` and fills its table with `binder` (one of cuda_shim.h's).
-    static func bind<Table>(_ library: CUDALibrary, folders: [String],
+    static func bind<Table>(_ library: CUDALibrary, folders: [String], preferCUDA12: Bool = false,
                             _ binder: (UnsafeMutableRawPointer?, UnsafeMutablePointer<Table>?) -> UnsafePointer<CChar>?) throws -> (Table, String) {
-        let (handle, path) = try library.open(folders: folders)
+        let (handle, path) = try library.open(folders: folders, preferCUDA12: preferCUDA12)
         let table = UnsafeMutablePointer<Table>.allocate(capacity: 1)
         UnsafeMutableRawPointer(table).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<Table>.size)
         defer { table.deallocate() }
@@ -95,7 +99,7 @@ public struct CUDALibraries: Sendable {
 
 /// NVRTC alone: enough to compile the kernels on a machine without a GPU (tests, `llmrec cuda compile`).
 public enum NVRTCLibrary {
-    public static func bind(folders: [String] = CUDALibrary.searchFolders()) throws -> (llmrec_nvrtc, String) {
-        try CUDALibraries.bind(.nvrtc, folders: folders, llmrec_bind_nvrtc)
+    public static func bind(folders: [String] = CUDALibrary.searchFolders(), preferCUDA12: Bool = false) throws -> (llmrec_nvrtc, String) {
+        try CUDALibraries.bind(.nvrtc, folders: folders, preferCUDA12: preferCUDA12, llmrec_bind_nvrtc)
     }
 }

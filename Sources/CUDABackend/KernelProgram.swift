@@ -7,6 +7,7 @@
 //               rmsnorm_backward_input, rmsnorm_backward_weight, swiglu_backward, column_sums_add,
 //               scatter_add_rows, embedding_backward, softmax_xent_rows, masked_softmax_rows,
 //               sum_squares, scale_values, adamw_update
+//   beam search: attention_beam_rows, copy_beam_slots
 // Row kernels run one block per row (block sizes are multiples of 32: the reductions use whole
 // warps); elementwise kernels one thread per element over a grid-stride loop.
 
@@ -380,8 +381,8 @@ public enum KernelProgram {
                                        .init("validStart", .constInts), .init("validTokens", .constInts), .init("targets", .constInts),
                                        .init("scales", .constFloats), .init("tau", .float), .init("R", .int32), .init("V", .int32)], body: #"""
             // MSL's masked softmax at temperature τ over the valid tokens validTokens[validStart[r] ..<
-            // validStart[r + 1]]: losses[r] = lse_τ − z_y/τ; grad_v = scale·(softmax_τ − 1[v = y])/τ on
-            // the valid set (the rest of the row must be zero already). One block per row.
+            // validStart[r + 1]]: losses[r] = lse_τ − z_y/τ; grad_v = scale·softmax_τ(v)/τ on the valid
+            // set, then grad_y −= scale/τ (the rest of the row must be zero already). One block per row.
             int r = blockIdx.x;
             if (r >= R) return;
             const float *z = logits + (long long)r * V;
@@ -397,9 +398,14 @@ public enum KernelProgram {
             int y = targets[r];
             for (int i = threadIdx.x; i < count; i += blockDim.x) {
                 int v = validTokens[first + i];
-                g[v] = scale * (expf(z[v] / tau - lse) - (v == y ? 1.0f : 0.0f)) / tau;
+                g[v] = scale * expf(z[v] / tau - lse) / tau;
             }
-            if (threadIdx.x == 0) losses[r] = lse - z[y] / tau;
+            __syncthreads();
+            // The target's −1 after the softmax terms (as the CPU does, wherever the target lies).
+            if (threadIdx.x == 0) {
+                g[y] -= scale / tau;
+                losses[r] = lse - z[y] / tau;
+            }
             """#),
         Kernel("sum_squares", [.init("partials", .floats), .init("x", .constFloats), .init("n", .int64)], body: #"""
             // partials[block] = Σ x² over this block's grid-stride share (the host adds the partials in order).
@@ -413,8 +419,68 @@ public enum KernelProgram {
             """#),
     ]
 
+    /// The beam search's kernels.
+    static let beamKernels: [Kernel] = [
+        Kernel("attention_beam_rows", [.init("out", .floats), .init("q", .constFloats), .init("qStride", .int32),
+                                       .init("promptKeys", .constFloats), .init("promptValues", .constFloats), .init("promptSlots", .constInts),
+                                       .init("promptLengths", .constInts), .init("promptCapacity", .int32),
+                                       .init("beamKeys", .constFloats), .init("beamValues", .constFloats), .init("beamSlots", .constInts),
+                                       .init("generated", .constInts), .init("depth", .int32),
+                                       .init("R", .int32), .init("NH", .int32), .init("KVH", .int32), .init("D", .int32)], body: #"""
+            // One beam row per block (x) and head (y), after store_kv has put every row's keys and
+            // values into its beam slot: the row attends to its prompt's positions 0 ..< promptLength
+            // and to its own continuation 0 ... generated (Kernels' attentionSplitKV). Dynamic shared
+            // memory: the most scores any row has (promptLength + generated + 1, from the launch).
+            extern __shared__ float scores[];
+            int r = blockIdx.x, h = blockIdx.y;
+            if (r >= R || h >= NH) return;
+            int kvw = KVH * D, kvh = h / (NH / KVH);
+            int P = promptLengths[r], n = P + generated[r] + 1;
+            const float *qh = q + (long long)r * qStride + (long long)h * D;
+            const float *pk = promptKeys + (long long)promptSlots[r] * promptCapacity * kvw + kvh * D;
+            const float *pv = promptValues + (long long)promptSlots[r] * promptCapacity * kvw + kvh * D;
+            const float *bk = beamKeys + (long long)beamSlots[r] * depth * kvw + kvh * D;
+            const float *bv = beamValues + (long long)beamSlots[r] * depth * kvw + kvh * D;
+            float scale = 1.0f / sqrtf((float)D);
+            float mx = NEG_INF;
+            for (int s = threadIdx.x; s < n; s += blockDim.x) {
+                const float *k = s < P ? pk + (long long)s * kvw : bk + (long long)(s - P) * kvw;
+                float acc = 0.0f;
+                for (int d = 0; d < D; d++) acc += qh[d] * k[d];
+                scores[s] = acc * scale;
+                mx = fmaxf(mx, scores[s]);
+            }
+            mx = block_max(mx);
+            float sum = 0.0f;
+            for (int s = threadIdx.x; s < n; s += blockDim.x) {
+                float e = expf(scores[s] - mx);
+                scores[s] = e;
+                sum += e;
+            }
+            sum = block_sum(sum);
+            float inv = 1.0f / sum;
+            for (int d = threadIdx.x; d < D; d += blockDim.x) {
+                float acc = 0.0f;
+                for (int s = 0; s < P; s++) acc += scores[s] * pv[(long long)s * kvw + d];
+                for (int s = P; s < n; s++) acc += scores[s] * bv[(long long)(s - P) * kvw + d];
+                out[(long long)r * NH * D + (long long)h * D + d] = acc * inv;
+            }
+            """#),
+        Kernel("copy_beam_slots", [.init("dst", .floats), .init("src", .constFloats), .init("parents", .constInts), .init("lengths", .constInts),
+                                   .init("slots", .int32), .init("slotWidth", .int64), .init("kvw", .int32)], body: #"""
+            // Re-selection: dst slot j = the first lengths[j] positions (kvw floats each) of src slot
+            // parents[j]. Slots are slotWidth floats apart. One block row (y) per slot.
+            int j = blockIdx.y;
+            if (j >= slots) return;
+            long long count = (long long)lengths[j] * kvw;
+            const float *from = src + (long long)parents[j] * slotWidth;
+            float *to = dst + (long long)j * slotWidth;
+            for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x) to[i] = from[i];
+            """#),
+    ]
+
     /// Every kernel of the program.
-    public static var all: [Kernel] { kernels + trainingKernels }
+    public static var all: [Kernel] { kernels + trainingKernels + beamKernels }
 
     /// The whole program: the prelude, then every kernel.
     public static var source: String { prelude + all.map(\.source).joined(separator: "\n") }

@@ -51,12 +51,12 @@ public final class CUDADecoder: @unchecked Sendable {
     var outputHead: TensorSlot { config.tieWordEmbeddings ? layout.globals[.embedding]! : layout.globals[.lmHead]! }
 
     /// Runs `sequences[i]` as the continuation of cache slot `slots[i]` (default: slot i) and
-    /// returns logits (rows, V), row-major: the last row of each sequence, or every row.
+    /// returns logits (rows, V), row-major: the last row of each sequence, or every row. With
+    /// `hiddenOnly`, the final-normed hidden states (rows, C) instead, as DecoderModel.forward.
     public func forward(_ sequences: [[Int32]], cache: CUDAKVCache, slots: [Int]? = nil,
-                        logits which: DecoderModel.LogitRows = .last) throws -> [Float] {
+                        logits which: DecoderModel.LogitRows = .last, hiddenOnly: Bool = false) throws -> [Float] {
         let cfg = config
-        let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
-        let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
+        let (C, V, NH, KVH, D) = (cfg.hiddenSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         let slots = slots ?? Array(sequences.indices)
         precondition(slots.count == sequences.count, "one slot per sequence")
         guard Set(slots).count == slots.count else { throw ModelError.duplicateSlots(slots) }
@@ -78,31 +78,66 @@ public final class CUDADecoder: @unchecked Sendable {
         }
         let N = tokens.count
         guard N > 0 else { return [] }
-        let outRows = which == .all ? (0..<Int32(N)).map { $0 } : lastRows
-        let R = outRows.count
-
         let d = device
-        let dTokens = try d.upload(tokens), dSlots = try d.upload(rowSlots), dPositions = try d.upload(rowPositions)
-        let x = try d.allocate(Float.self, count: N * C), xn = try d.allocate(Float.self, count: N * C)
-        let qkv = try d.allocate(Float.self, count: N * QKV), att = try d.allocate(Float.self, count: N * qw)
-        let gateUp = try d.allocate(Float.self, count: N * 2 * H), hidden = try d.allocate(Float.self, count: N * H)
-        let rounded = precision == .bf16 ? try d.allocate(UInt16.self, count: N * max(C, H, qw)) : nil
-        let n32 = Int32(N), c32 = Int32(C)
+        let dSlots = try d.upload(rowSlots), dPositions = try d.upload(rowPositions)
         let visible = Int(rowPositions.max()!) + 1  // the most keys any row attends to: its scores in shared memory
-
-        try d.launch("embed_rows", grid: (N, 1), block: 128, [x.argument, parameters.argument(at: layout.globals[.embedding]!.offset), dTokens.argument, .int32(n32), .int32(c32)])
-        let buffers = LayerBuffers(x: x, xn: xn, qkv: qkv, att: att, gateUp: gateUp, hidden: hidden)
-        let backend = CUDALayerBackend(decoder: self, rounded: rounded, cache: cache, slots: dSlots, positions: dPositions, visible: visible)
-        for l in 0..<cfg.layers { try decoderLayer(l, rows: N, on: backend, buffers) }
+        let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
+        let (x, rounded) = try residualStream(tokens) { qkv, att, l in
+            // RoPE on the query heads and the key heads right after them, keys and values into the
+            // cache, then attention over each row's slot up to its position.
+            try self.rope(qkv, rows: N, positions: dPositions)
+            try d.launch("store_kv", grid: (d.strideGrid(N * kvw), 1), block: 256,
+                         [cache.keys[l].argument, cache.values[l].argument, qkv.argument, .int32(Int32(QKV)), .int32(Int32(qw)),
+                          .int32(Int32(kvw)), dSlots.argument, dPositions.argument, .int32(Int32(N)), .int32(Int32(cache.capacity))])
+            try d.launch("attention_rows", grid: (N, NH), block: 128, sharedBytes: visible * 4,
+                         [att.argument, qkv.argument, .int32(Int32(QKV)), cache.keys[l].argument, cache.values[l].argument,
+                          dSlots.argument, dPositions.argument, .int32(Int32(N)), .int32(Int32(cache.capacity)), .int32(Int32(NH)),
+                          .int32(Int32(KVH)), .int32(Int32(D))])
+        }
         for (b, seq) in sequences.enumerated() where !seq.isEmpty { cache.lengths[slots[b]] += seq.count }
 
         // The output head runs only where logits are used: gather those rows (embed_rows is a gather).
-        let dOut = try d.upload(outRows)
-        try d.launch("embed_rows", grid: (R, 1), block: 128, [xn.argument, x.argument, dOut.argument, .int32(Int32(R)), .int32(c32)])
+        let outRows = which == .all ? (0..<Int32(N)).map { $0 } : lastRows
+        let R = outRows.count
+        let dOut = try d.upload(outRows), xn = try d.allocate(Float.self, count: R * C)
+        try d.launch("embed_rows", grid: (R, 1), block: 128, [xn.argument, x.argument, dOut.argument, .int32(Int32(R)), .int32(Int32(C))])
         try rmsNorm(xn, xn, layout.globals[.finalNorm]!, rows: R)
+        if hiddenOnly { return try xn.download() }
         let logits = try d.allocate(Float.self, count: R * V)
         try linear(logits, xn, outputHead, rows: R, C: C, OC: V, rounded: rounded)
         return try logits.download()
+    }
+
+    /// The residual stream after every layer for `tokens`, with `attend(qkv, att, layer)` as the
+    /// attention step (where keys and values live is the caller's), and the bf16 rounding buffer
+    /// the products used (nil in fp32), for the caller's head product.
+    func residualStream(_ tokens: [Int32], attend: @escaping (DeviceBuffer<Float>, DeviceBuffer<Float>, Int) throws -> Void)
+        throws -> (x: DeviceBuffer<Float>, rounded: DeviceBuffer<UInt16>?) {
+        let cfg = config
+        let (C, H, N) = (cfg.hiddenSize, cfg.intermediateSize, tokens.count)
+        let qw = cfg.heads * cfg.headDim, QKV = qw + 2 * cfg.kvHeads * cfg.headDim
+        let d = device
+        let dTokens = try d.upload(tokens)
+        let buffers = LayerBuffers(
+            x: try d.allocate(Float.self, count: N * C), xn: try d.allocate(Float.self, count: N * C),
+            qkv: try d.allocate(Float.self, count: N * QKV), att: try d.allocate(Float.self, count: N * qw),
+            gateUp: try d.allocate(Float.self, count: N * 2 * H), hidden: try d.allocate(Float.self, count: N * H))
+        let rounded = precision == .bf16 ? try d.allocate(UInt16.self, count: N * max(C, H, qw)) : nil
+        try d.launch("embed_rows", grid: (N, 1), block: 128, [buffers.x.argument, parameters.argument(at: layout.globals[.embedding]!.offset),
+                                                            dTokens.argument, .int32(Int32(N)), .int32(Int32(C))])
+        let backend = CUDALayerBackend(decoder: self, rounded: rounded, attendStep: attend)
+        for l in 0..<cfg.layers { try decoderLayer(l, rows: N, on: backend, buffers) }
+        return (buffers.x, rounded)
+    }
+
+    /// Rotates the query heads and the key heads right after them, in place, at each row's
+    /// position; `inverse` rotates back (the backward pass, on their gradients).
+    func rope(_ qkv: DeviceBuffer<Float>, rows N: Int, positions: DeviceBuffer<Int32>, inverse: Bool = false) throws {
+        let (NH, KVH, D) = (config.heads, config.kvHeads, config.headDim)
+        let QKV = (NH + 2 * KVH) * D
+        try device.launch("rope_rows", grid: (device.strideGrid(N * (NH + KVH) * D / 2), 1), block: 256,
+                          [qkv.argument, .int32(Int32(QKV)), cosines.argument, sines.argument, positions.argument,
+                           .int32(Int32(N)), .int32(Int32(NH + KVH)), .int32(Int32(D)), .float(inverse ? -1 : 1)])
     }
 
     // MARK: the steps
@@ -133,16 +168,12 @@ public final class CUDADecoder: @unchecked Sendable {
     }
 }
 
-/// The GPU's steps of a decoder layer (CausalLM's LayerBackend), for one forward call: the rows'
-/// cache slots and positions are on the device already.
+/// The GPU's steps of a decoder layer (CausalLM's LayerBackend); the attention step is the
+/// caller's (a KV cache, or a prompt's cache plus beam continuations).
 struct CUDALayerBackend: LayerBackend {
     let decoder: CUDADecoder
     let rounded: DeviceBuffer<UInt16>?
-    let cache: CUDAKVCache
-    let slots: DeviceBuffer<Int32>
-    let positions: DeviceBuffer<Int32>
-    /// The most keys any row attends to: the attention kernel keeps that many scores in shared memory.
-    let visible: Int
+    let attendStep: (DeviceBuffer<Float>, DeviceBuffer<Float>, Int) throws -> Void
 
     var device: CUDADevice { decoder.device }
     var config: ModelConfig { decoder.config }
@@ -157,22 +188,7 @@ struct CUDALayerBackend: LayerBackend {
                            rows: rows, C: shape.inputs, OC: shape.outputs, rounded: rounded)
     }
 
-    /// RoPE on the query heads and the key heads right after them, keys and values into the cache,
-    /// then attention over each row's slot up to its position.
-    func attend(_ qkv: DeviceBuffer<Float>, _ att: DeviceBuffer<Float>, layer l: Int, rows N: Int) throws {
-        let (NH, KVH, D) = (config.heads, config.kvHeads, config.headDim)
-        let qw = NH * D, kvw = KVH * D, QKV = qw + 2 * kvw
-        try device.launch("rope_rows", grid: (device.strideGrid(N * (NH + KVH) * D / 2), 1), block: 256,
-                          [qkv.argument, .int32(Int32(QKV)), decoder.cosines.argument, decoder.sines.argument, positions.argument,
-                           .int32(Int32(N)), .int32(Int32(NH + KVH)), .int32(Int32(D)), .float(1)])
-        try device.launch("store_kv", grid: (device.strideGrid(N * kvw), 1), block: 256,
-                          [cache.keys[l].argument, cache.values[l].argument, qkv.argument, .int32(Int32(QKV)), .int32(Int32(qw)),
-                           .int32(Int32(kvw)), slots.argument, positions.argument, .int32(Int32(N)), .int32(Int32(cache.capacity))])
-        try device.launch("attention_rows", grid: (N, NH), block: 128, sharedBytes: visible * 4,
-                          [att.argument, qkv.argument, .int32(Int32(QKV)), cache.keys[l].argument, cache.values[l].argument,
-                           slots.argument, positions.argument, .int32(Int32(N)), .int32(Int32(cache.capacity)), .int32(Int32(NH)),
-                           .int32(Int32(KVH)), .int32(Int32(D))])
-    }
+    func attend(_ qkv: DeviceBuffer<Float>, _ att: DeviceBuffer<Float>, layer l: Int, rows: Int) throws { try attendStep(qkv, att, l) }
 
     func swiglu(_ hidden: DeviceBuffer<Float>, _ gateUp: DeviceBuffer<Float>, rows: Int) throws {
         let H = config.intermediateSize

@@ -79,6 +79,7 @@ public final class CUDATrainingPass: @unchecked Sendable {
                 segEnd.append(end)
                 positions.append(Int32(i))
             }
+            precondition(Set(outputs[b]).count == outputs[b].count, "output positions of sequence \(b) repeat")
             for p in outputs[b] {
                 precondition(p >= 0 && p < seq.count, "output position \(p) outside sequence \(b)")
                 outRows.append(first + Int32(p))
@@ -98,9 +99,7 @@ public final class CUDATrainingPass: @unchecked Sendable {
             let a = tape.layers[l]
             try normForward(a.xn1, rstd: a.rstd1, a.xIn, slot(.attnNorm, l), rows: N)
             try decoder.linear(a.qkv, a.xn1, slot(.wq, l), bias: decoder.layout.layers[l][.bq], rows: N, C: C, OC: QKV, rounded: rounded)
-            try d.launch("rope_rows", grid: (d.strideGrid(N * (NH + KVH) * D / 2), 1), block: 256,
-                         [a.qkv.argument, .int32(Int32(QKV)), decoder.cosines.argument, decoder.sines.argument, tape.positions.argument,
-                          .int32(Int32(N)), .int32(Int32(NH + KVH)), .int32(Int32(D)), .float(1)])
+            try decoder.rope(a.qkv, rows: N, positions: tape.positions)
             try d.launch("attention_train_forward", grid: (N, NH), block: 128,
                          [a.att.argument, a.probs.argument, a.qkv.argument, .int32(Int32(QKV)), tape.segStart.argument, tape.positions.argument,
                           .int32(Int32(N)), .int32(Int32(NH)), .int32(Int32(KVH)), .int32(Int32(D)), .int32(Int32(tape.maxLength))])
@@ -133,9 +132,10 @@ public final class CUDATrainingPass: @unchecked Sendable {
         let dx = try zeros(N * C), dxnF = try zeros(R * C), dxF = try zeros(R * C)
         let dh = try zeros(N * H), dgateUp = try zeros(N * 2 * H), dxn = try zeros(N * C)
         let datt = try zeros(N * qw), dqkv = try zeros(N * QKV), dscores = try zeros(N * NH * tape.maxLength)
-        let width = max(C, H, qw, QKV, 2 * H, V)
-        let roundedIn = decoder.precision == .bf16 ? try d.allocate(UInt16.self, count: N * width) : nil
-        let roundedOut = decoder.precision == .bf16 ? try d.allocate(UInt16.self, count: N * width) : nil
+        // bf16: the products' inputs (at most N × max(C, H, qw)) and output gradients (N × the widest
+        // layer output, or R × V at the head), rounded.
+        let roundedIn = decoder.precision == .bf16 ? try d.allocate(UInt16.self, count: N * max(C, H, qw)) : nil
+        let roundedOut = decoder.precision == .bf16 ? try d.allocate(UInt16.self, count: max(N * max(C, QKV, 2 * H), R * V)) : nil
 
         // Head and final norm, at the output rows only.
         let head = decoder.outputHead
@@ -169,9 +169,7 @@ public final class CUDATrainingPass: @unchecked Sendable {
             try d.launch("attention_train_backward_key", grid: (N, KVH), block: 64,
                          [dqkv.argument, dscores.argument, datt.argument, a.probs.argument, a.qkv.argument, .int32(Int32(QKV)),
                           tape.segEnd.argument, tape.positions.argument] + shape)
-            try d.launch("rope_rows", grid: (d.strideGrid(N * (NH + KVH) * D / 2), 1), block: 256,
-                         [dqkv.argument, .int32(Int32(QKV)), decoder.cosines.argument, decoder.sines.argument, tape.positions.argument,
-                          .int32(Int32(N)), .int32(Int32(NH + KVH)), .int32(Int32(D)), .float(-1)])
+            try decoder.rope(dqkv, rows: N, positions: tape.positions, inverse: true)
             try dxn.fill(bits: 0)
             try linearBackward(dinp: dxn, dweight: slot(.wq, l), dbias: layout.layers[l][.bq], dout: dqkv, inp: a.xn1, weight: slot(.wq, l),
                                grads: grads, N: N, C: C, OC: QKV, roundedIn: roundedIn, roundedOut: roundedOut)

@@ -22,10 +22,12 @@ public final class Recommender: @unchecked Sendable {
     /// What the model is, for logs and responses (a run's name and checkpoint, or the model path).
     public let name: String
 
-    public init(model: DecoderModel, catalog: TokenizedCatalog, name: String = "", precision: Precision = .fp32) {
+    /// `passes`: where the model's passes run; default the CPU's, in `precision`.
+    public init(model: DecoderModel, catalog: TokenizedCatalog, name: String = "", precision: Precision = .fp32, passes: BeamPasses? = nil) {
         tokenized = catalog
         self.name = name
-        search = ConstrainedBeamSearch(model: model, ig: catalog.ig, sharedPrefix: catalog.sharedPromptPrefix, precision: precision)
+        let passes = passes ?? CPUBeamPasses(model: model, sharedPrefix: catalog.sharedPromptPrefix, precision: precision)
+        search = ConstrainedBeamSearch(model: model, ig: catalog.ig, passes: passes)
     }
 
     public var dataset: PreparedDataset { tokenized.dataset }

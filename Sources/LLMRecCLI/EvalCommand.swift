@@ -45,6 +45,7 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var decoding: SearchOptions
     @OptionGroup var precisionOptions: PrecisionOptions
+    @OptionGroup var deviceOptions: DeviceOptions
 
     @Option(help: "Evaluate only the first N samples of the split.")
     var maxUsers: Int?
@@ -99,7 +100,8 @@ struct EvalCommand: ParsableCommand {
         for spec in models {
             let loaded = try ModelOrRun.load(spec, checkpoint: checkpoint)
             let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name,
-                                      precision: precisionOptions.chosen(log: log))
+                                      precision: precisionOptions.chosen(log: log),
+                                      passes: try deviceOptions.beamPasses(loaded.model, precision: precisionOptions.precision))
             let evaluator = Evaluator(recommender: recommender)
             let bar = ProgressBar(label: "eval \(URL(fileURLWithPath: spec).lastPathComponent)", total: samples.count)
             // Seconds count the ranking only, not loading the model and the catalog.

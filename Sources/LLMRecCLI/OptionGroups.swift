@@ -2,6 +2,7 @@
 // options, the prompt of logits/generate, and the log level every command takes.
 import ArgumentParser
 import CUDABackend
+import CUDAModel
 import CausalLM
 import Decoding
 import Foundation
@@ -140,5 +141,11 @@ struct DeviceOptions: ParsableArguments {
     /// The GPU, or a failure that says why CUDA cannot be used here.
     func cudaDevice() throws -> CUDADevice {
         do { return try CUDADevice() } catch { throw CommandFailure("--device cuda: CUDA cannot be used here: \(error)") }
+    }
+
+    /// Where a beam search's passes run: nil for the CPU (the recommender's default), else the GPU's.
+    func beamPasses(_ model: DecoderModel, precision: Precision) throws -> BeamPasses? {
+        guard device == .cuda else { return nil }
+        return CUDABeamPasses(try CUDADecoder(model, device: try cudaDevice(), precision: precision == .bf16 ? .bf16 : .fp32))
     }
 }

@@ -33,6 +33,7 @@ struct RecommendCommand: ParsableCommand {
 
     @OptionGroup var decoding: SearchOptions
     @OptionGroup var precisionOptions: PrecisionOptions
+    @OptionGroup var deviceOptions: DeviceOptions
 
     @Option(help: "For a run directory: which checkpoint, best or latest.")
     var checkpoint: RunCheckpoint = .best
@@ -59,7 +60,8 @@ struct RecommendCommand: ParsableCommand {
         }
         let loaded = try ModelOrRun.load(model, checkpoint: checkpoint)
         let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name,
-                                      precision: precisionOptions.chosen(log: log))
+                                      precision: precisionOptions.chosen(log: log),
+                                      passes: try deviceOptions.beamPasses(loaded.model, precision: precisionOptions.precision))
         let count = min(top, dataset.catalog.count)
         if count < top { log.warning("the catalog has only \(dataset.catalog.count) items") }
         let result = try recommender.recommend([items], options: decoding.options(count: count))[0]

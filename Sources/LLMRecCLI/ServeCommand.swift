@@ -64,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var decoding: SearchOptions
     @OptionGroup var precisionOptions: PrecisionOptions
+    @OptionGroup var deviceOptions: DeviceOptions
 
     @OptionGroup var global: GlobalOptions
 
@@ -82,7 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
         let dataset = try dataOptions.open()
         let loaded = try ModelOrRun.load(model, checkpoint: checkpoint)
         let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name,
-                                      precision: precisionOptions.chosen(log: log))
+                                      precision: precisionOptions.chosen(log: log),
+                                      passes: try deviceOptions.beamPasses(loaded.model, precision: precisionOptions.precision))
         var settings = ServeSettings()
         settings.decoding = decoding.options(count: 10)
         settings.maxBatch = maxBatch

@@ -1,4 +1,5 @@
-// `--device cuda` on a machine without CUDA: a clear failure before anything is written.
+// `--device cuda` on a machine without CUDA: a clear failure before anything is written, in
+// training and in evaluation.
 import ArgumentParser
 import CUDABackend
 import Foundation
@@ -6,7 +7,7 @@ import Foundation
 import Testing
 
 @Suite struct DeviceOptionTests {
-    @Test func trainingOnCUDAWithoutADriverFailsClearlyAndWritesNothing() throws {
+    @Test func cudaWithoutADriverFailsClearlyAndWritesNothing() throws {
         guard (try? CUDALibrary.driver.open()) == nil else {
             print("skipped: this machine has a CUDA driver")
             return
@@ -27,5 +28,13 @@ import Testing
             "\(error)".contains("--device cuda: CUDA cannot be used here") && "\(error)".contains("libcuda.so.1")
         }
         #expect(!FileManager.default.fileExists(atPath: run.path), "the run directory was written")
+
+        let out = scratch.appendingPathComponent("eval.jsonl")
+        var eval = try LLMRec.parseAsRoot([
+            "eval", "--model", tests.appendingPathComponent("CausalLMTests/Fixtures/tiny-llama").path, "--data", data.path,
+            "--device", "cuda", "--out", out.path, "--log-level", "error",
+        ])
+        #expect { try eval.run() } throws: { "\($0)".contains("--device cuda: CUDA cannot be used here") }
+        #expect(!FileManager.default.fileExists(atPath: out.path), "the evaluation file was written")
     }
 }
