@@ -20,7 +20,7 @@ struct CUDACommand: ParsableCommand {
             then where the dynamic loader looks (LD_LIBRARY_PATH, ldconfig). Compiled kernels are cached \
             in $LLMREC_HOME/cuda-kernels.
             """,
-        subcommands: [CUDAInfoCommand.self, CUDACompileCommand.self, CUDACheckCommand.self, CUDALogitsCommand.self, CUDAGradientsCommand.self, CUDABenchTrainCommand.self]
+        subcommands: [CUDAInfoCommand.self, CUDACompileCommand.self, CUDACheckCommand.self, CUDALogitsCommand.self, CUDAGradientsCommand.self, CUDABeamsCommand.self, CUDABenchTrainCommand.self]
     )
 }
 

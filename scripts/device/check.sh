@@ -14,6 +14,10 @@
 #                                              Tests/CausalLMTests), fp32 within 1e-3, bf16 within 3e-2
 #   5. llmrec cuda bench-train                 full fine-tuning of the 135M-shaped model, batch 32 × 128,
 #      + bench_train_torch.py                  bf16 (and fp32), against PyTorch eager + autocast + SDPA
+#   6. llmrec cuda beams                       10-beam constrained decoding over a generated 4,000-title
+#      + bench_decode_torch.py                 catalog: the same items as the CPU's search (tiny Llama and
+#                                              the 135M-shaped model), time per user and users/s, against
+#                                              transformers' generate with prefix_allowed_tokens_fn
 # and prints a short table last. QUICK=1 skips the 135M-shaped model.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -87,6 +91,12 @@ if [ -d "$shape" ]; then
         step "bench-train-llmrec-$precision" "$llmrec" cuda bench-train --model "$shape" --precision "$precision" --batch 32 --tokens 128
         step "bench-train-torch-$precision" python3 scripts/device/bench_train_torch.py "$shape" --precision "$precision" --batch 32 --tokens 128
     done
+fi
+
+step beams-tiny-llama "$llmrec" cuda beams --model "$fixtures/tiny-llama" --titles 500 --users 6
+if [ -d "$shape" ]; then
+    step beams-smollm2-shape "$llmrec" cuda beams --model "$shape" --titles 4000 --users 8 --catalog-out "$work/catalog.json"
+    step bench-decode-transformers python3 scripts/device/bench_decode_torch.py "$shape" "$work/catalog.json"
 fi
 
 tar -C "$work" -czf "$OUT/logs.tar.gz" logs
