@@ -18,7 +18,8 @@
 #      + bench_decode_torch.py                 catalog: the same items as the CPU's search (tiny Llama and
 #                                              the 135M-shaped model), time per user and users/s, against
 #                                              transformers' generate with prefix_allowed_tokens_fn
-# and prints a short table last. QUICK=1 skips the 135M-shaped model.
+# and prints a short table last. QUICK=1 skips the 135M-shaped model; each step stops after
+# STEP_TIMEOUT seconds (300).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT="${OUT:-/tmp/llmrec-device-out}"
@@ -35,7 +36,7 @@ started=$(date +%s)
 step() {
     local name="$1"; shift
     local t0=$(date +%s)
-    "$@" > "$logs/$name.log" 2>&1
+    timeout "${STEP_TIMEOUT:-300}" "$@" > "$logs/$name.log" 2>&1
     local rc=$?
     printf '%-28s %-6s %4ss  %s\n' "$name" "$([ $rc = 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - t0 ))" "$(tail -n 1 "$logs/$name.log" | cut -c1-110)" >> "$summary"
     return $rc
