@@ -46,6 +46,8 @@ public final class ConstrainedBeamSearch: @unchecked Sendable {
     public let depth: Int
     /// Where the model's passes run (BeamPasses.swift).
     public let passes: BeamPasses
+    /// The CPU passes' shared header (keys and values, one slot) and its tokens.
+    var header: (cache: KVCache, tokens: [Int32])? { (passes as? CPUBeamPasses)?.header }
 
     /// `sharedPrefix`: the tokens prompts are expected to begin with (e.g. the corpus's
     /// `sharedPromptPrefix`); prompts that do not are encoded whole. In bf16 the linear layers'
