@@ -47,6 +47,19 @@ public enum KernelProgram {
     __device__ __forceinline__ float block_sum(float v) { return block_reduce(v, false); }
     __device__ __forceinline__ float block_max(float v) { return block_reduce(v, true); }
 
+    // scores[0 ..< n] ← exp(scores − max); returns 1 / Σ. `mx` is this thread's maximum over the
+    // scores it wrote (thread t owns t, t + blockDim.x, …). Every thread of the block calls it.
+    __device__ float softmax_exps(float *scores, int n, float mx) {
+        mx = block_max(mx);
+        float sum = 0.0f;
+        for (int s = threadIdx.x; s < n; s += blockDim.x) {
+            float e = expf(scores[s] - mx);
+            scores[s] = e;
+            sum += e;
+        }
+        return 1.0f / block_sum(sum);
+    }
+
     // The bf16 nearest to x, ties to even; NaN stays a quiet NaN, a subnormal becomes a zero of
     // its sign (as llmrec_bf16_round in Sources/CPanelKernels does, bit for bit).
     __device__ __forceinline__ unsigned short bf16_round(float x) {
@@ -140,15 +153,7 @@ public enum KernelProgram {
                 scores[s] = acc * scale;
                 mx = fmaxf(mx, scores[s]);
             }
-            mx = block_max(mx);
-            float sum = 0.0f;
-            for (int s = threadIdx.x; s < visible; s += blockDim.x) {
-                float e = expf(scores[s] - mx);
-                scores[s] = e;
-                sum += e;
-            }
-            sum = block_sum(sum);
-            float inv = 1.0f / sum;
+            float inv = softmax_exps(scores, visible, mx);
             for (int d = threadIdx.x; d < D; d += blockDim.x) {
                 float acc = 0.0f;
                 for (int s = 0; s < visible; s++) acc += scores[s] * vCache[base + (long long)s * kvStride + d];
@@ -236,15 +241,7 @@ public enum KernelProgram {
                 p[s] = acc * scale;
                 mx = fmaxf(mx, p[s]);
             }
-            mx = block_max(mx);
-            float sum = 0.0f;
-            for (int s = threadIdx.x; s < visible; s += blockDim.x) {
-                float e = expf(p[s] - mx);
-                p[s] = e;
-                sum += e;
-            }
-            sum = block_sum(sum);
-            float inv = 1.0f / sum;
+            float inv = softmax_exps(p, visible, mx);
             for (int s = threadIdx.x; s < visible; s += blockDim.x) p[s] *= inv;
             __syncthreads();
             const float *values = keys + kvw;
@@ -450,15 +447,7 @@ public enum KernelProgram {
                 scores[s] = acc * scale;
                 mx = fmaxf(mx, scores[s]);
             }
-            mx = block_max(mx);
-            float sum = 0.0f;
-            for (int s = threadIdx.x; s < n; s += blockDim.x) {
-                float e = expf(scores[s] - mx);
-                scores[s] = e;
-                sum += e;
-            }
-            sum = block_sum(sum);
-            float inv = 1.0f / sum;
+            float inv = softmax_exps(scores, n, mx);
             for (int d = threadIdx.x; d < D; d += blockDim.x) {
                 float acc = 0.0f;
                 for (int s = 0; s < P; s++) acc += scores[s] * pv[(long long)s * kvw + d];

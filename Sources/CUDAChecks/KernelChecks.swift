@@ -4,6 +4,7 @@
 // ‖gpu − cpu‖ / ‖cpu‖ over the whole output; bf16 rounding must match bit for bit.
 import CPanelKernels
 import CUDABackend
+import CUDAModel
 import Foundation
 import Kernels
 import Support
@@ -227,11 +228,7 @@ public struct KernelChecks {
         let dp = try device.upload(params), dg = try device.upload(grads)
         let dm = try device.upload([Float](repeating: 0, count: n)), dv = try device.upload([Float](repeating: 0, count: n))
         for step in 1...steps {
-            let bc1 = 1 - pow(settings.beta1, Double(step)), bc2 = 1 - pow(settings.beta2, Double(step))
-            try device.launch("adamw_update", grid: (device.strideGrid(n), 1), block: 256,
-                              [dp.argument, dg.argument, dm.argument, dv.argument, .int64(Int64(n)), .float(Float(settings.beta1)),
-                               .float(Float(settings.beta2)), .float(Float(settings.eps)), .float(Float(lr / bc1)),
-                               .float(Float(bc2.squareRoot())), .float(Float(1 - lr * settings.weightDecay))])
+            try adamWUpdate(device, parameters: dp, grads: dg, m: dm, v: dv, count: n, settings: settings, step: step, lr: lr)
         }
         record("adamw_update", "\(n), \(steps) steps", gpu: try dp.download(), cpu: cpu)
     }

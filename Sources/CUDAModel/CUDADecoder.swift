@@ -58,24 +58,9 @@ public final class CUDADecoder: @unchecked Sendable {
         let cfg = config
         let (C, V, NH, KVH, D) = (cfg.hiddenSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         let slots = slots ?? Array(sequences.indices)
-        precondition(slots.count == sequences.count, "one slot per sequence")
-        guard Set(slots).count == slots.count else { throw ModelError.duplicateSlots(slots) }
-        var tokens: [Int32] = [], rowSlots: [Int32] = [], rowPositions: [Int32] = [], lastRows: [Int32] = []
-        for (b, seq) in sequences.enumerated() where !seq.isEmpty {
-            let slot = slots[b]
-            guard slot >= 0, slot < cache.slots else { throw ModelError.badSlot(slot, slots: cache.slots) }
-            let past = cache.lengths[slot]
-            guard past + seq.count <= cache.capacity, past + seq.count <= cfg.maxPositions else {
-                throw ModelError.contextFull(slot: slot, needed: past + seq.count, capacity: min(cache.capacity, cfg.maxPositions))
-            }
-            for (i, id) in seq.enumerated() {
-                guard id >= 0, Int(id) < V else { throw ModelError.tokenOutOfRange(id, vocabulary: V) }
-                tokens.append(id)
-                rowSlots.append(Int32(slot))
-                rowPositions.append(Int32(past + i))
-            }
-            lastRows.append(Int32(tokens.count - 1))
-        }
+        let (segments, tokens, lastRows) = try cfg.continuationRows(sequences, slots: slots, lengths: cache.lengths, capacity: cache.capacity)
+        let rowSlots = segments.flatMap { Array(repeating: Int32($0.slot), count: $0.rows) }
+        let rowPositions = segments.flatMap { ($0.firstPosition..<($0.firstPosition + $0.rows)).map { Int32($0) } }
         let N = tokens.count
         guard N > 0 else { return [] }
         let d = device
@@ -97,7 +82,7 @@ public final class CUDADecoder: @unchecked Sendable {
         for (b, seq) in sequences.enumerated() where !seq.isEmpty { cache.lengths[slots[b]] += seq.count }
 
         // The output head runs only where logits are used: gather those rows (embed_rows is a gather).
-        let outRows = which == .all ? (0..<Int32(N)).map { $0 } : lastRows
+        let outRows = which == .all ? (0..<Int32(N)).map { $0 } : lastRows.map { Int32($0) }
         let R = outRows.count
         let dOut = try d.upload(outRows), xn = try d.allocate(Float.self, count: R * C)
         try d.launch("embed_rows", grid: (R, 1), block: 128, [xn.argument, x.argument, dOut.argument, .int32(Int32(R)), .int32(Int32(C))])

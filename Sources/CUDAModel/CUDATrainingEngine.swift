@@ -99,11 +99,7 @@ public final class CUDATrainingEngine: TrainingEngine {
 
     public func update(lr: Double) throws {
         step += 1
-        let bc1 = 1 - pow(settings.beta1, Double(step)), bc2 = 1 - pow(settings.beta2, Double(step))
-        try device.launch("adamw_update", grid: (device.strideGrid(count), 1), block: 256,
-                          [parameters.argument, grads.argument, m.argument, v.argument, .int64(Int64(count)), .float(Float(settings.beta1)),
-                           .float(Float(settings.beta2)), .float(Float(settings.eps)), .float(Float(lr / bc1)), .float(Float(bc2.squareRoot())),
-                           .float(Float(1 - lr * settings.weightDecay))])
+        try adamWUpdate(device, parameters: parameters, grads: grads, m: m, v: v, count: count, settings: settings, step: step, lr: lr)
         try pass.decoder.refreshBFloat16Copy()
     }
 
@@ -133,4 +129,13 @@ public final class CUDATrainingEngine: TrainingEngine {
     func scale(_ buffer: DeviceBuffer<Float>, count: Int, by factor: Float) throws {
         try device.launch("scale_values", grid: (device.strideGrid(count), 1), block: 256, [buffer.argument, .int64(Int64(count)), .float(factor)])
     }
+}
+
+/// One AdamW update on the device (the adamw_update kernel), with Training/AdamW's constants.
+public func adamWUpdate(_ device: CUDADevice, parameters: DeviceBuffer<Float>, grads: DeviceBuffer<Float>, m: DeviceBuffer<Float>,
+                        v: DeviceBuffer<Float>, count: Int, settings: AdamWSettings, step: Int, lr: Double) throws {
+    let (stepSize, bc2Root, decay) = settings.constants(step: step, lr: lr)
+    try device.launch("adamw_update", grid: (device.strideGrid(count), 1), block: 256,
+                      [parameters.argument, grads.argument, m.argument, v.argument, .int64(Int64(count)), .float(Float(settings.beta1)),
+                       .float(Float(settings.beta2)), .float(Float(settings.eps)), .float(stepSize), .float(bc2Root), .float(decay)])
 }

@@ -64,28 +64,9 @@ public final class DecoderModel: @unchecked Sendable {
     public func forward(_ sequences: [[Int32]], cache: KVCache, slots: [Int]? = nil, logits which: LogitRows = .last,
                         hiddenOnly: Bool = false, packed: InferenceWeights? = nil) throws -> [Float] {
         let cfg = config
-        let (C, V, NH, KVH, D) = (cfg.hiddenSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
+        let (C, NH, KVH, D) = (cfg.hiddenSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         let slots = slots ?? Array(sequences.indices)
-        precondition(slots.count == sequences.count, "one slot per sequence")
-        guard Set(slots).count == slots.count else { throw ModelError.duplicateSlots(slots) }
-        // Packed rows, one attention segment (slot, first row, first position) per sequence.
-        var segments: [AttentionSegment] = []
-        var tokens: [Int32] = []
-        var lastRow: [Int] = []
-        for (b, seq) in sequences.enumerated() where !seq.isEmpty {
-            let slot = slots[b]
-            guard slot >= 0, slot < cache.slots else { throw ModelError.badSlot(slot, slots: cache.slots) }
-            let past = cache.lengths[slot]
-            guard past + seq.count <= cache.capacity, past + seq.count <= cfg.maxPositions else {
-                throw ModelError.contextFull(slot: slot, needed: past + seq.count, capacity: min(cache.capacity, cfg.maxPositions))
-            }
-            segments.append(AttentionSegment(firstRow: tokens.count, rows: seq.count, slot: slot, firstPosition: past))
-            for id in seq {
-                guard id >= 0, Int(id) < V else { throw ModelError.tokenOutOfRange(id, vocabulary: V) }
-                tokens.append(id)
-            }
-            lastRow.append(tokens.count - 1)
-        }
+        let (segments, tokens, lastRow) = try cfg.continuationRows(sequences, slots: slots, lengths: cache.lengths, capacity: cache.capacity)
         let N = tokens.count
         guard N > 0 else { return [] }
 
@@ -136,6 +117,34 @@ public final class DecoderModel: @unchecked Sendable {
         let C = config.hiddenSize, head = outputHead
         out.removeAll(keepingCapacity: true)
         for t in tokens { out.append(dot(hidden, head + Int(t) * C, C)) }
+    }
+}
+
+/// The packed rows of a pass that continues cache slots (no padding rows), for every backend.
+extension ModelConfig {
+    /// Checks `sequences` (sequence i continues slot `slots[i]`, whose cache holds `lengths[slot]`
+    /// of `capacity` positions) and packs them: one attention segment per non-empty sequence, the
+    /// tokens row after row, and each sequence's last row.
+    public func continuationRows(_ sequences: [[Int32]], slots: [Int], lengths: [Int], capacity: Int) throws
+        -> (segments: [AttentionSegment], tokens: [Int32], lastRows: [Int]) {
+        precondition(slots.count == sequences.count, "one slot per sequence")
+        guard Set(slots).count == slots.count else { throw ModelError.duplicateSlots(slots) }
+        var segments: [AttentionSegment] = [], tokens: [Int32] = [], lastRows: [Int] = []
+        for (b, seq) in sequences.enumerated() where !seq.isEmpty {
+            let slot = slots[b]
+            guard slot >= 0, slot < lengths.count else { throw ModelError.badSlot(slot, slots: lengths.count) }
+            let past = lengths[slot]
+            guard past + seq.count <= capacity, past + seq.count <= maxPositions else {
+                throw ModelError.contextFull(slot: slot, needed: past + seq.count, capacity: min(capacity, maxPositions))
+            }
+            segments.append(AttentionSegment(firstRow: tokens.count, rows: seq.count, slot: slot, firstPosition: past))
+            for id in seq {
+                guard id >= 0, Int(id) < vocabSize else { throw ModelError.tokenOutOfRange(id, vocabulary: vocabSize) }
+                tokens.append(id)
+            }
+            lastRows.append(tokens.count - 1)
+        }
+        return (segments, tokens, lastRows)
     }
 }
 

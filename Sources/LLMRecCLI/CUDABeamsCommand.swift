@@ -26,8 +26,8 @@ struct CUDABeamsCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: ArgumentHelp("The GPU's products: fp32 or bf16 (the CPU then runs bf16 too).", valueName: "fp32|bf16"))
-    var precision: Precision = .fp32
+    @OptionGroup var gpuPrecision: GPUPrecisionOptions
+    var precision: Precision { gpuPrecision.precision }
 
     @Option(help: "Titles in the generated catalog.")
     var titles = 4000

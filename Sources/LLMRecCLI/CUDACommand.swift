@@ -125,8 +125,8 @@ struct CUDALogitsCommand: ParsableCommand {
     @Option(help: "The token ids, separated by commas.")
     var tokens: String
 
-    @Option(help: ArgumentHelp("The GPU's products: fp32 (no TF32) or bf16 (bf16 operands, fp32 sums).", valueName: "fp32|bf16"))
-    var precision: Precision = .fp32
+    @OptionGroup var gpuPrecision: GPUPrecisionOptions
+    var precision: Precision { gpuPrecision.precision }
 
     @Flag(help: "Logits at every position instead of the last only.")
     var allRows = false
@@ -184,8 +184,8 @@ struct CUDAGradientsCommand: ParsableCommand {
     @Option(help: "The fixture's .json file (its .bin beside it).")
     var fixture: String
 
-    @Option(help: ArgumentHelp("The GPU's products: fp32 (no TF32) or bf16 (bf16 operands, fp32 sums).", valueName: "fp32|bf16"))
-    var precision: Precision = .fp32
+    @OptionGroup var gpuPrecision: GPUPrecisionOptions
+    var precision: Precision { gpuPrecision.precision }
 
     @Option(help: "The largest relative error allowed per tensor (default: 1e-3 in fp32, 3e-2 in bf16).")
     var tolerance: Double?
@@ -257,4 +257,10 @@ struct CUDAGradientsCommand: ParsableCommand {
         }
         return (diff / max(norm, 1e-30)).squareRoot()
     }
+}
+
+/// `--precision` of the commands that compare the GPU with the CPU.
+struct GPUPrecisionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The products: fp32 (no TF32 on the GPU) or bf16 (bf16 operands, fp32 sums).", valueName: "fp32|bf16"))
+    var precision: Precision = .fp32
 }

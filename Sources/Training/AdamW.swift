@@ -16,6 +16,13 @@ public struct AdamWSettings: Sendable, Codable, Equatable {
         self.eps = eps
         self.weightDecay = weightDecay
     }
+
+    /// The Float32 constants of update number `step` (from 1) at learning rate `lr`: lr/(1 − β1ᵗ),
+    /// √(1 − β2ᵗ) and the decay factor 1 − lr·λ (computed in Double, as torch does on the host).
+    public func constants(step: Int, lr: Double) -> (stepSize: Float, bc2Root: Float, decay: Float) {
+        let bc1 = 1 - pow(beta1, Double(step)), bc2 = 1 - pow(beta2, Double(step))
+        return (Float(lr / bc1), Float(bc2.squareRoot()), Float(1 - lr * weightDecay))
+    }
 }
 
 /// The optimiser state: first and second moments, mirroring the trainable parameters, and the step.
@@ -47,9 +54,7 @@ public final class AdamW: @unchecked Sendable {
     public func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, lr: Double) {
         step += 1
         let s = settings
-        let bc1 = 1 - pow(s.beta1, Double(step)), bc2 = 1 - pow(s.beta2, Double(step))
-        let stepSize = Float(lr / bc1), bc2Root = Float(bc2.squareRoot())
-        let decay = Float(1 - lr * s.weightDecay)
+        let (stepSize, bc2Root, decay) = s.constants(step: step, lr: lr)
         let (b1, b2, eps) = (Float(s.beta1), Float(s.beta2), Float(s.eps))
         let p = Shared((params: params, grads: grads, m: m, v: v))
         Parallel.chunks(count, minChunk: 1 << 16) { r in
