@@ -10,15 +10,15 @@ import CCUDA
 extension CUDADevice {
     public enum ProductPrecision: String, Sendable { case fp32, bf16 }
 
-    /// C (m, n, column-major, ldc) = op(A) · op(B) + beta · C, with op(A) (m, k) and op(B) (k, n).
+    /// C (m, n, column-major, ldc) = alpha · op(A) · op(B) + beta · C, with op(A) (m, k) and op(B) (k, n).
     /// In bf16, A and B hold bf16 bits (UInt16); C is Float32 either way.
-    public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UInt64, lda: Int, b: UInt64, ldb: Int,
+    public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, a: UInt64, lda: Int, b: UInt64, ldb: Int,
                      c: UInt64, ldc: Int, beta: Float, precision: ProductPrecision) throws {
         guard m > 0, n > 0 else { return }
         try makeCurrent()
         let cudaR32F: Int32 = 0, cudaR16BF: Int32 = 14, compute32F: Int32 = 68, gemmDefault: Int32 = -1
         let operandType = precision == .fp32 ? cudaR32F : cudaR16BF
-        var alpha: Float = 1, beta = beta
+        var alpha = alpha, beta = beta
         let api = libraries.cublas
         let status = api.cublasGemmEx(
             cublasHandle, transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), &alpha,

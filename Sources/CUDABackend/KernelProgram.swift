@@ -6,7 +6,7 @@
 //   training:   attention_train_forward, attention_train_backward_query, attention_train_backward_key,
 //               rmsnorm_backward_input, rmsnorm_backward_weight, swiglu_backward, column_sums_add,
 //               scatter_add_rows, embedding_backward, softmax_xent_rows, masked_softmax_rows,
-//               sum_squares, scale_values, adamw_update
+//               dropout_rows, sum_squares, scale_values, adamw_update
 //   beam search: attention_beam_rows, copy_beam_slots
 // Row kernels run one block per row (block sizes are multiples of 32: the reductions use whole
 // warps); elementwise kernels one thread per element over a grid-stride loop.
@@ -402,6 +402,21 @@ public enum KernelProgram {
             if (threadIdx.x == 0) {
                 g[y] -= scale / tau;
                 losses[r] = lse - z[y] / tau;
+            }
+            """#),
+        Kernel("dropout_rows", [.init("out", .floats), .init("x", .constFloats), .init("N", .int32), .init("C", .int32),
+                                .init("threshold", .int64), .init("keepScale", .float), .init("seed", .int64), .init("accumulate", .int32)], body: #"""
+            // Inverted dropout with Kernels/LowRank.swift's mask, bit for bit: element (n, c) is dropped
+            // when the top 24 bits of the (c + 1)-th SplitMix64 word after seed ^ n·0xD1B54A32D192ED03
+            // fall below threshold. out = x·keepScale or 0 (accumulate: out +=). One thread per element.
+            GRID_STRIDE(t, (long long)N * C) {
+                unsigned long long n = (unsigned long long)(t / C), c = (unsigned long long)(t % C);
+                unsigned long long z = ((unsigned long long)seed ^ (n * 0xD1B54A32D192ED03ull)) + (c + 1) * 0x9E3779B97F4A7C15ull;
+                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+                z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+                z ^= z >> 31;
+                float v = (z >> 40) < (unsigned long long)threshold ? 0.0f : x[t] * keepScale;
+                if (accumulate) out[t] += v; else out[t] = v;
             }
             """#),
         Kernel("sum_squares", [.init("partials", .floats), .init("x", .constFloats), .init("n", .int64)], body: #"""

@@ -15,6 +15,7 @@ extension KernelChecks {
         try embeddingBackward(N: 300, V: 50, C: 77)
         for kind in LossKind.allCases { try lossRows(kind, R: 19, V: 1000) }
         try sumSquares(n: 1_000_003)
+        try dropout(N: 37, C: 333, p: 0.3)
     }
 
     mutating func trainingAttention(lengths: [Int], NH: Int, KVH: Int, D: Int) throws {
@@ -124,5 +125,23 @@ extension KernelChecks {
         try gx.copy(from: x)
         try device.launch("scale_values", grid: (device.strideGrid(n), 1), block: 256, [gx.argument, .int64(Int64(n)), .float(0.37)])
         record("scale_values", "\(n)", gpu: try gx.download(), cpu: x.map { $0 * 0.37 }, tolerance: 0)
+    }
+
+    /// The mask must be the CPU's bit for bit: the same elements dropped, the rest scaled alike.
+    mutating func dropout(N: Int, C: Int, p: Float) throws {
+        let x = values(N * C), dx0 = values(N * C), seed: UInt64 = 0xFEED_FACE_1234_5678
+        var cpu = [Float](repeating: 0, count: N * C), cpuBack = dx0
+        dropoutForward(&cpu, x, rows: N, C: C, p: p, seed: seed)
+        dropoutBackward(&cpuBack, x, rows: N, C: C, p: p, seed: seed)
+        let gx = try device.upload(x), out = try device.allocate(Float.self, count: N * C), back = try device.upload(dx0)
+        try out.fill(bits: Self.poison)
+        let threshold = Int64((Double(p) * 16_777_216).rounded())
+        for (buffer, accumulate) in [(out, 0), (back, 1)] {
+            try device.launch("dropout_rows", grid: (device.strideGrid(N * C), 1), block: 256,
+                              [buffer.argument, gx.argument, .int32(Int32(N)), .int32(Int32(C)), .int64(threshold), .float(1 / (1 - p)),
+                               .int64(Int64(bitPattern: seed)), .int32(Int32(accumulate))])
+        }
+        record("dropout_rows", "\(N)×\(C), p \(p)", gpu: try out.download(), cpu: cpu, tolerance: 0)
+        record("dropout_rows (accumulate)", "\(N)×\(C), p \(p)", gpu: try back.download(), cpu: cpuBack, tolerance: 0)
     }
 }

@@ -3,7 +3,7 @@
 // gradient norm (partial sums per block, added on the host in order), clipping and the AdamW
 // kernel, with torch.optim.AdamW's bias corrections worked out on the host as Training/AdamW does.
 // In bf16 the rounded copy of the weights is refreshed after every update (master weights fp32).
-// Full fine-tuning only: LoRA adapters on the GPU are not built yet.
+// Full fine-tuning, or LoRA adapters on the frozen base (their products in fp32, as on the CPU).
 import CausalLM
 import CUDABackend
 import Foundation
@@ -11,11 +11,9 @@ import Kernels
 import Training
 
 public enum CUDATrainingError: Error, CustomStringConvertible {
-    case loraNotSupported
     case recomputeNotSupported
     public var description: String {
         switch self {
-        case .loraNotSupported: "LoRA adapters are not trained on the GPU yet; train them with --device cpu, or drop --lora-rank"
         case .recomputeNotSupported: "gradient checkpointing is not built for the GPU yet; drop --gradient-checkpointing with --device cuda"
         }
     }
@@ -23,21 +21,26 @@ public enum CUDATrainingError: Error, CustomStringConvertible {
 
 public final class CUDATrainingEngine: TrainingEngine {
     let model: DecoderModel
+    let adapter: LoRAAdapter?
     let pass: CUDATrainingPass
-    let grads, m, v: DeviceBuffer<Float>
+    /// What is trained (the model's parameters, or the adapters'), its gradients and moments.
+    let trained, grads, m, v: DeviceBuffer<Float>
     let settings: AdamWSettings
     private(set) var step = 0
-    /// Host copies of the moments, for checkpoints (the weights' host copy is the model's buffer).
+    /// Host copies: the trained weights' is the model's (or the adapter's) buffer; the moments' are here.
+    let hostWeights: UnsafeMutablePointer<Float>
     let hostM: UnsafeMutablePointer<Float>
     let hostV: UnsafeMutablePointer<Float>
 
     public init(model: DecoderModel, adapter: LoRAAdapter?, recompute: Bool, precision: Precision, adamW: AdamWSettings, device: CUDADevice) throws {
-        guard adapter == nil else { throw CUDATrainingError.loraNotSupported }
         guard !recompute else { throw CUDATrainingError.recomputeNotSupported }
         self.model = model
+        self.adapter = adapter
         settings = adamW
-        pass = CUDATrainingPass(try CUDADecoder(model, device: device, precision: precision == .bf16 ? .bf16 : .fp32))
-        let n = model.parameters.count
+        pass = try CUDATrainingPass(try CUDADecoder(model, device: device, precision: precision == .bf16 ? .bf16 : .fp32), adapter: adapter)
+        trained = pass.adapterParameters ?? pass.decoder.parameters
+        hostWeights = adapter?.parameters.data ?? model.parameters.data
+        let n = trained.count
         grads = try device.allocate(Float.self, count: n)
         m = try device.allocate(Float.self, count: n)
         v = try device.allocate(Float.self, count: n)
@@ -51,22 +54,22 @@ public final class CUDATrainingEngine: TrainingEngine {
     deinit {
         hostM.deallocate()
         hostV.deallocate()
+        firstRows?.deallocate()
     }
 
     var device: CUDADevice { pass.device }
-    var parameters: DeviceBuffer<Float> { pass.decoder.parameters }
-    public var count: Int { model.parameters.count }
+    public var count: Int { trained.count }
 
     public func zeroGradients() throws { try grads.fill(bits: 0) }
 
     public func accumulate(_ batch: AssembledBatch, settings lossSettings: LossSettings, gradAccum: Int, dropoutSeed: UInt64,
                            temperature: (FirstPositionLogits) -> Double?) throws -> Double {
-        let tape = try pass.forward(batch.sequences, outputs: batch.outputs)
+        let tape = try pass.forward(batch.sequences, outputs: batch.outputs, dropoutSeed: dropoutSeed)
         var lossSettings = lossSettings
         if let tau = try temperature(firstPositionLogits(batch, tape: tape)) { lossSettings.tau = tau }
         let (loss, dlogits) = try tokenLossOnDevice(lossSettings, logits: tape.logits, V: model.config.vocabSize, positions: batch.positions, device: device)
         if gradAccum > 1 { try scale(dlogits, count: tape.rows * model.config.vocabSize, by: 1 / Float(gradAccum)) }
-        try pass.backward(tape, dlogits: dlogits, grads: grads)
+        try pass.backward(tape, dlogits: dlogits, grads: adapter == nil ? grads : nil, adapterGrads: adapter == nil ? nil : grads)
         return loss
     }
 
@@ -99,8 +102,9 @@ public final class CUDATrainingEngine: TrainingEngine {
 
     public func update(lr: Double) throws {
         step += 1
-        try adamWUpdate(device, parameters: parameters, grads: grads, m: m, v: v, count: count, settings: settings, step: step, lr: lr)
-        try pass.decoder.refreshBFloat16Copy()
+        try adamWUpdate(device, parameters: trained, grads: grads, m: m, v: v, count: count, settings: settings, step: step, lr: lr)
+        // The base's bf16 copy changes only when the base is trained.
+        if adapter == nil { try pass.decoder.refreshBFloat16Copy() }
     }
 
     public func loss(_ batch: AssembledBatch, settings lossSettings: LossSettings) throws -> Double {
@@ -110,20 +114,20 @@ public final class CUDATrainingEngine: TrainingEngine {
 
     public func hostBuffers() throws -> (weights: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>) {
         let n = count
-        for (buffer, host) in [(parameters, model.parameters.data), (m, hostM), (v, hostV)] {
+        for (buffer, host) in [(trained, hostWeights), (m, hostM), (v, hostV)] {
             let values = try buffer.download()
             values.withUnsafeBufferPointer { host.update(from: $0.baseAddress!, count: n) }
         }
-        return (model.parameters.data, hostM, hostV)
+        return (hostWeights, hostM, hostV)
     }
 
     public func restore(step: Int) throws {
         let n = count
-        try parameters.copy(from: Array(UnsafeBufferPointer(start: model.parameters.data, count: n)))
+        try trained.copy(from: Array(UnsafeBufferPointer(start: hostWeights, count: n)))
         try m.copy(from: Array(UnsafeBufferPointer(start: hostM, count: n)))
         try v.copy(from: Array(UnsafeBufferPointer(start: hostV, count: n)))
         self.step = step
-        try pass.decoder.refreshBFloat16Copy()
+        if adapter == nil { try pass.decoder.refreshBFloat16Copy() }
     }
 
     func scale(_ buffer: DeviceBuffer<Float>, count: Int, by factor: Float) throws {

@@ -1,5 +1,6 @@
 // The training forward and backward passes on the GPU, the same math as CausalLM/TrainingPass.swift
-// (full fine-tuning; the CPU's adapters and shared prompt prefix are not here yet):
+// (full fine-tuning, or LoRA adapters on a frozen base; the CPU's shared prompt prefix and
+// gradient checkpointing are not here yet):
 //   forward   keeps each layer's input, norms' rstd, normed inputs, q|k|v after RoPE, attention
 //             probabilities, attention output, mid stream, gate|up and hidden activations;
 //   backward  the same steps in reverse, each adding into the gradients (the model's layout).
@@ -23,8 +24,13 @@ public final class CUDATrainingTape: @unchecked Sendable {
     let xOut, gathered, rstdF, xnF: DeviceBuffer<Float>
     public let logits: DeviceBuffer<Float>
     public var rows: Int { outputRowList.count }
+    /// LoRA scratch (nil without adapters): the dropped-out input and its gradient (N, widest
+    /// input), u and du (N, r); and the seed of this pass's dropout masks (nil: no dropout).
+    let loraIn, loraGrad, loraU, loraDU: DeviceBuffer<Float>?
+    let dropoutSeed: UInt64?
 
-    init(device d: CUDADevice, config c: ModelConfig, tokens: [Int32], segStart: [Int32], segEnd: [Int32], positions: [Int32], outputRows: [Int32]) throws {
+    init(device d: CUDADevice, config c: ModelConfig, tokens: [Int32], segStart: [Int32], segEnd: [Int32], positions: [Int32], outputRows: [Int32],
+         adapter: LoRASettings?, dropoutSeed: UInt64?) throws {
         N = tokens.count
         maxLength = Int(positions.max() ?? 0) + 1
         self.tokens = try d.upload(tokens)
@@ -50,21 +56,35 @@ public final class CUDATrainingTape: @unchecked Sendable {
         rstdF = try d.allocate(Float.self, count: max(R, 1))
         xnF = try d.allocate(Float.self, count: max(R, 1) * C)
         logits = try d.allocate(Float.self, count: max(R, 1) * c.vocabSize)
+        let (rows, widest) = (N, max(C, H, qw))
+        loraIn = try adapter.map { _ in try d.allocate(Float.self, count: rows * widest) }
+        loraGrad = try adapter.map { _ in try d.allocate(Float.self, count: rows * widest) }
+        loraU = try adapter.map { try d.allocate(Float.self, count: rows * $0.rank) }
+        loraDU = try adapter.map { try d.allocate(Float.self, count: rows * $0.rank) }
+        self.dropoutSeed = (adapter?.dropout ?? 0) > 0 ? dropoutSeed : nil
     }
 }
 
 public final class CUDATrainingPass: @unchecked Sendable {
     public let decoder: CUDADecoder
+    /// LoRA adapters (nil: full fine-tuning) and their parameters on the device, in the adapter's layout.
+    public let adapter: LoRAAdapter?
+    public let adapterParameters: DeviceBuffer<Float>?
     var device: CUDADevice { decoder.device }
     var config: ModelConfig { decoder.config }
 
-    public init(_ decoder: CUDADecoder) { self.decoder = decoder }
+    public init(_ decoder: CUDADecoder, adapter: LoRAAdapter? = nil) throws {
+        self.decoder = decoder
+        self.adapter = adapter
+        adapterParameters = try adapter.map { try decoder.device.upload(Array(UnsafeBufferPointer(start: $0.parameters.data, count: $0.parameters.count))) }
+    }
 
     func slot(_ t: LayerTensor, _ l: Int) -> TensorSlot { decoder.layout.layers[l][t]! }
 
     /// Runs `sequences` (each from position 0); logits of the rows `outputs[b]` (positions within
     /// sequence b, in order) are in the tape, (R, V).
-    public func forward(_ sequences: [[Int32]], outputs: [[Int]]) throws -> CUDATrainingTape {
+    /// With adapters, `dropoutSeed` draws their dropout masks (nil: no dropout, as in validation).
+    public func forward(_ sequences: [[Int32]], outputs: [[Int]], dropoutSeed: UInt64? = nil) throws -> CUDATrainingTape {
         let cfg = config
         let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         precondition(outputs.count == sequences.count, "one list of output positions per sequence")
@@ -86,7 +106,7 @@ public final class CUDATrainingPass: @unchecked Sendable {
             }
         }
         let tape = try CUDATrainingTape(device: device, config: cfg, tokens: tokens, segStart: segStart, segEnd: segEnd,
-                                        positions: positions, outputRows: outRows)
+                                        positions: positions, outputRows: outRows, adapter: adapter?.settings, dropoutSeed: dropoutSeed)
         let N = tape.N, R = outRows.count
         guard N > 0 else { return tape }
         let d = device, p = decoder.parameters
@@ -99,17 +119,24 @@ public final class CUDATrainingPass: @unchecked Sendable {
             let a = tape.layers[l]
             try normForward(a.xn1, rstd: a.rstd1, a.xIn, slot(.attnNorm, l), rows: N)
             try decoder.linear(a.qkv, a.xn1, slot(.wq, l), bias: decoder.layout.layers[l][.bq], rows: N, C: C, OC: QKV, rounded: rounded)
+            try loraForward(.qProj, l, tape, input: a.xn1, out: a.qkv, column: 0, ld: QKV)
+            try loraForward(.kProj, l, tape, input: a.xn1, out: a.qkv, column: qw, ld: QKV)
+            try loraForward(.vProj, l, tape, input: a.xn1, out: a.qkv, column: qw + KVH * D, ld: QKV)
             try decoder.rope(a.qkv, rows: N, positions: tape.positions)
             try d.launch("attention_train_forward", grid: (N, NH), block: 128,
                          [a.att.argument, a.probs.argument, a.qkv.argument, .int32(Int32(QKV)), tape.segStart.argument, tape.positions.argument,
                           .int32(Int32(N)), .int32(Int32(NH)), .int32(Int32(KVH)), .int32(Int32(D)), .int32(Int32(tape.maxLength))])
             try decoder.linear(a.xMid, a.att, slot(.wo, l), rows: N, C: qw, OC: C, rounded: rounded)
+            try loraForward(.oProj, l, tape, input: a.att, out: a.xMid, column: 0, ld: C)
             try add(a.xMid, a.xIn, count: N * C)
             try normForward(a.xn2, rstd: a.rstd2, a.xMid, slot(.mlpNorm, l), rows: N)
             try decoder.linear(a.gateUp, a.xn2, slot(.wGate, l), rows: N, C: C, OC: 2 * H, rounded: rounded)
+            try loraForward(.gateProj, l, tape, input: a.xn2, out: a.gateUp, column: 0, ld: 2 * H)
+            try loraForward(.upProj, l, tape, input: a.xn2, out: a.gateUp, column: H, ld: 2 * H)
             try d.launch("swiglu_forward", grid: (d.strideGrid(N * H), 1), block: 256, [a.hidden.argument, a.gateUp.argument, .int32(Int32(N)), .int32(Int32(H))])
             let next = l + 1 < cfg.layers ? tape.layers[l + 1].xIn : tape.xOut
             try decoder.linear(next, a.hidden, slot(.wDown, l), rows: N, C: H, OC: C, rounded: rounded)
+            try loraForward(.downProj, l, tape, input: a.hidden, out: next, column: 0, ld: C)
             try add(next, a.xMid, count: N * C)
         }
         guard R > 0 else { return tape }
@@ -120,8 +147,10 @@ public final class CUDATrainingPass: @unchecked Sendable {
     }
 
     /// d loss / d parameters, given d loss / d logits (R, V) on the device, added into `grads`
-    /// (the model's layout, on the device).
-    public func backward(_ tape: CUDATrainingTape, dlogits: DeviceBuffer<Float>, grads: DeviceBuffer<Float>) throws {
+    /// (the model's layout, on the device; nil keeps the base frozen: no weight gradient at all)
+    /// and, with adapters, into `adapterGrads` (the adapter's layout).
+    public func backward(_ tape: CUDATrainingTape, dlogits: DeviceBuffer<Float>, grads: DeviceBuffer<Float>?,
+                         adapterGrads: DeviceBuffer<Float>? = nil) throws {
         let cfg = config
         let (C, H, V, NH, KVH, D) = (cfg.hiddenSize, cfg.intermediateSize, cfg.vocabSize, cfg.heads, cfg.kvHeads, cfg.headDim)
         let N = tape.N, R = tape.rows
@@ -151,16 +180,20 @@ public final class CUDATrainingPass: @unchecked Sendable {
             try dh.fill(bits: 0)
             try linearBackward(dinp: dh, dweight: slot(.wDown, l), dbias: nil, dout: dx, inp: a.hidden, weight: slot(.wDown, l), grads: grads,
                                N: N, C: H, OC: C, roundedIn: roundedIn, roundedOut: roundedOut)
+            try loraBackward(.downProj, l, tape, input: a.hidden, dout: dx, column: 0, ld: C, dinp: dh, grads: adapterGrads)
             try d.launch("swiglu_backward", grid: (d.strideGrid(N * H), 1), block: 256,
                          [dgateUp.argument, dh.argument, a.gateUp.argument, .int32(Int32(N)), .int32(Int32(H))])
             try dxn.fill(bits: 0)
             try linearBackward(dinp: dxn, dweight: slot(.wGate, l), dbias: nil, dout: dgateUp, inp: a.xn2, weight: slot(.wGate, l), grads: grads,
                                N: N, C: C, OC: 2 * H, roundedIn: roundedIn, roundedOut: roundedOut)
+            try loraBackward(.gateProj, l, tape, input: a.xn2, dout: dgateUp, column: 0, ld: 2 * H, dinp: dxn, grads: adapterGrads)
+            try loraBackward(.upProj, l, tape, input: a.xn2, dout: dgateUp, column: H, ld: 2 * H, dinp: dxn, grads: adapterGrads)
             try normBackward(dinp: dx, dout: dxn, inp: a.xMid, weight: slot(.mlpNorm, l), rstd: a.rstd2, grads: grads, rows: N)
             // xMid = xIn + o(attention(rope(qkv(norm(xIn)))))
             try datt.fill(bits: 0)
             try linearBackward(dinp: datt, dweight: slot(.wo, l), dbias: nil, dout: dx, inp: a.att, weight: slot(.wo, l), grads: grads,
                                N: N, C: qw, OC: C, roundedIn: roundedIn, roundedOut: roundedOut)
+            try loraBackward(.oProj, l, tape, input: a.att, dout: dx, column: 0, ld: C, dinp: datt, grads: adapterGrads)
             try dqkv.fill(bits: 0)
             let shape: [KernelArguments.Value] = [.int32(Int32(N)), .int32(Int32(NH)), .int32(Int32(KVH)), .int32(Int32(D)), .int32(Int32(tape.maxLength))]
             try d.launch("attention_train_backward_query", grid: (N, NH), block: 128,
@@ -173,9 +206,13 @@ public final class CUDATrainingPass: @unchecked Sendable {
             try dxn.fill(bits: 0)
             try linearBackward(dinp: dxn, dweight: slot(.wq, l), dbias: layout.layers[l][.bq], dout: dqkv, inp: a.xn1, weight: slot(.wq, l),
                                grads: grads, N: N, C: C, OC: QKV, roundedIn: roundedIn, roundedOut: roundedOut)
+            try loraBackward(.qProj, l, tape, input: a.xn1, dout: dqkv, column: 0, ld: QKV, dinp: dxn, grads: adapterGrads)
+            try loraBackward(.kProj, l, tape, input: a.xn1, dout: dqkv, column: qw, ld: QKV, dinp: dxn, grads: adapterGrads)
+            try loraBackward(.vProj, l, tape, input: a.xn1, dout: dqkv, column: qw + KVH * D, ld: QKV, dinp: dxn, grads: adapterGrads)
             try normBackward(dinp: dx, dout: dxn, inp: a.xIn, weight: slot(.attnNorm, l), rstd: a.rstd1, grads: grads, rows: N)
         }
         // Embedding: each row's gradient goes to its token's row.
+        guard let grads else { return }
         try d.launch("embedding_backward", grid: (d.strideGrid(N * C), 1), block: 256,
                      [grads.argument(at: layout.globals[.embedding]!.offset), dx.argument, tape.tokens.argument, .int32(Int32(N)), .int32(Int32(C))])
     }
@@ -190,11 +227,12 @@ public final class CUDATrainingPass: @unchecked Sendable {
 
     /// dinp += …, and the weight's gradient into `grads` at the weight's slot.
     func normBackward(dinp: DeviceBuffer<Float>, dout: DeviceBuffer<Float>, inp: DeviceBuffer<Float>, weight: TensorSlot,
-                      rstd: DeviceBuffer<Float>, grads: DeviceBuffer<Float>, rows: Int) throws {
+                      rstd: DeviceBuffer<Float>, grads: DeviceBuffer<Float>?, rows: Int) throws {
         let C = config.hiddenSize
         try device.launch("rmsnorm_backward_input", grid: (rows, 1), block: 256,
                           [dinp.argument, dout.argument, inp.argument, decoder.parameters.argument(at: weight.offset), rstd.argument,
                            .int32(Int32(rows)), .int32(Int32(C))])
+        guard let grads else { return }
         try device.launch("rmsnorm_backward_weight", grid: (device.strideGrid(C), 1), block: 256,
                           [grads.argument(at: weight.offset), dout.argument, inp.argument, rstd.argument, .int32(Int32(rows)), .int32(Int32(C))])
     }
@@ -202,25 +240,93 @@ public final class CUDATrainingPass: @unchecked Sendable {
     /// For out = inp · Wᵀ (+ b): dinp += dout · W; grads[W] += doutᵀ · inp; grads[b] += Σ_n dout.
     /// In bf16, dout and inp are rounded first and W is the rounded copy.
     func linearBackward(dinp: DeviceBuffer<Float>, dweight: TensorSlot, dbias: TensorSlot?, dout: DeviceBuffer<Float>, inp: DeviceBuffer<Float>,
-                        weight: TensorSlot, grads: DeviceBuffer<Float>, N: Int, C: Int, OC: Int,
+                        weight: TensorSlot, grads: DeviceBuffer<Float>?, N: Int, C: Int, OC: Int,
                         roundedIn: DeviceBuffer<UInt16>?, roundedOut: DeviceBuffer<UInt16>?) throws {
         let d = device
-        let dW = grads.address + UInt64(dweight.offset * 4)
+        let dW = grads.map { $0.address + UInt64(dweight.offset * 4) }
         if let bf16 = decoder.bf16Parameters, let roundedIn, let roundedOut {
             try d.launch("bf16_round", grid: (d.strideGrid(N * OC), 1), block: 256, [roundedOut.argument, dout.argument, .int64(Int64(N * OC))])
-            try d.launch("bf16_round", grid: (d.strideGrid(N * C), 1), block: 256, [roundedIn.argument, inp.argument, .int64(Int64(N * C))])
             try d.linearBackwardInput(dinp: dinp.address, dout: roundedOut.address, weight: bf16.address + UInt64(weight.offset * 2),
                                       N: N, C: C, OC: OC, precision: .bf16)
-            try d.linearBackwardWeight(dweight: dW, dout: roundedOut.address, inp: roundedIn.address, N: N, C: C, OC: OC, precision: .bf16)
+            if let dW {
+                try d.launch("bf16_round", grid: (d.strideGrid(N * C), 1), block: 256, [roundedIn.argument, inp.argument, .int64(Int64(N * C))])
+                try d.linearBackwardWeight(dweight: dW, dout: roundedOut.address, inp: roundedIn.address, N: N, C: C, OC: OC, precision: .bf16)
+            }
         } else {
             try d.linearBackwardInput(dinp: dinp.address, dout: dout.address, weight: decoder.parameters.address + UInt64(weight.offset * 4),
                                       N: N, C: C, OC: OC, precision: .fp32)
-            try d.linearBackwardWeight(dweight: dW, dout: dout.address, inp: inp.address, N: N, C: C, OC: OC, precision: .fp32)
+            if let dW { try d.linearBackwardWeight(dweight: dW, dout: dout.address, inp: inp.address, N: N, C: C, OC: OC, precision: .fp32) }
         }
-        if let dbias {
+        if let dbias, let grads {
             try d.launch("column_sums_add", grid: (d.strideGrid(OC), 1), block: 256,
                          [grads.argument(at: dbias.offset), dout.argument, .int32(Int32(N)), .int32(Int32(OC))])
         }
+    }
+
+    // MARK: LoRA (Kernels/LowRank.swift's products; always fp32, as on the CPU)
+
+    /// The dropout seed of adapter (l, t) in this pass, or nil without dropout.
+    func dropoutSeed(_ tape: CUDATrainingTape, _ l: Int, _ t: LoRATarget) -> UInt64? {
+        tape.dropoutSeed.map { LoRAAdapter.dropoutSeed(pass: $0, layer: l, target: t) }
+    }
+
+    /// out (rows of stride ld, from `column`) += (α/r) · dropout(input) · Aᵀ · Bᵀ for the adapter of (l, t), if any.
+    func loraForward(_ t: LoRATarget, _ l: Int, _ tape: CUDATrainingTape, input: DeviceBuffer<Float>, out: DeviceBuffer<Float>,
+                     column: Int, ld: Int) throws {
+        guard let adapter, let params = adapterParameters, let s = adapter.slots[l][t], let u = tape.loraU else { return }
+        let (inputs, outputs) = t.shape(config)
+        let (N, r, d) = (tape.N, adapter.settings.rank, device)
+        var x = input
+        if let seed = dropoutSeed(tape, l, t), let dropped = tape.loraIn {
+            try dropout(dropped, input, rows: N, C: inputs, seed: seed, accumulate: false)
+            x = dropped
+        }
+        let a = params.address + UInt64(s.a.offset * 4), b = params.address + UInt64(s.b.offset * 4)
+        // u (N, r) = x · Aᵀ;  out += scale · u · Bᵀ, i.e. outᵀ += scale · B · uᵀ.
+        try d.linear(out: u.address, inp: x.address, weight: a, N: N, C: inputs, OC: r, precision: .fp32)
+        try d.gemm(transA: true, transB: false, m: outputs, n: N, k: r, alpha: adapter.settings.scale, a: b, lda: r, b: u.address, ldb: r,
+                   c: out.address + UInt64(column * 4), ldc: ld, beta: 1, precision: .fp32)
+    }
+
+    /// The adapter's gradients for (l, t) into `grads`, and its share of d input into `dinp`:
+    /// u = x·Aᵀ and du = scale · dout · B recomputed; dA += duᵀ·x; dB += scale · doutᵀ·u; dx += du·A.
+    func loraBackward(_ t: LoRATarget, _ l: Int, _ tape: CUDATrainingTape, input: DeviceBuffer<Float>, dout: DeviceBuffer<Float>,
+                      column: Int, ld: Int, dinp: DeviceBuffer<Float>, grads: DeviceBuffer<Float>?) throws {
+        guard let adapter, let params = adapterParameters, let s = adapter.slots[l][t], let grads,
+              let u = tape.loraU, let du = tape.loraDU else { return }
+        let (inputs, outputs) = t.shape(config)
+        let (N, r, d, scale) = (tape.N, adapter.settings.rank, device, adapter.settings.scale)
+        let seed = dropoutSeed(tape, l, t)
+        var x = input, dx = dinp
+        if let seed, let dropped = tape.loraIn, let dropGrad = tape.loraGrad {
+            // The same mask as in the forward pass, regenerated from its seed.
+            try dropout(dropped, input, rows: N, C: inputs, seed: seed, accumulate: false)
+            try dropGrad.fill(bits: 0)
+            x = dropped
+            dx = dropGrad
+        }
+        let a = params.address + UInt64(s.a.offset * 4), b = params.address + UInt64(s.b.offset * 4)
+        let da = grads.address + UInt64(s.a.offset * 4), db = grads.address + UInt64(s.b.offset * 4)
+        let doutBlock = dout.address + UInt64(column * 4)
+        try d.linear(out: u.address, inp: x.address, weight: a, N: N, C: inputs, OC: r, precision: .fp32)
+        // duᵀ (r, N) = scale · Bᵀ · doutᵀ
+        try d.gemm(transA: false, transB: false, m: r, n: N, k: outputs, alpha: scale, a: b, lda: r, b: doutBlock, ldb: ld,
+                   c: du.address, ldc: r, beta: 0, precision: .fp32)
+        try d.linearBackwardInput(dinp: dx.address, dout: du.address, weight: a, N: N, C: inputs, OC: r, precision: .fp32)
+        // dBᵀ (r, OC) += scale · uᵀ · dout
+        try d.gemm(transA: false, transB: true, m: r, n: outputs, k: N, alpha: scale, a: u.address, lda: r, b: doutBlock, ldb: ld,
+                   c: db, ldc: r, beta: 1, precision: .fp32)
+        try d.linearBackwardWeight(dweight: da, dout: du.address, inp: x.address, N: N, C: inputs, OC: r, precision: .fp32)
+        if let seed, let dropGrad = tape.loraGrad { try dropout(dinp, dropGrad, rows: N, C: inputs, seed: seed, accumulate: true) }
+    }
+
+    /// Inverted dropout with the CPU's mask (Kernels' dropoutForward/dropoutBackward).
+    func dropout(_ out: DeviceBuffer<Float>, _ x: DeviceBuffer<Float>, rows N: Int, C: Int, seed: UInt64, accumulate: Bool) throws {
+        let p = Float(adapter!.settings.dropout)  // as the CPU pass takes it
+        let threshold = UInt64((Double(p) * 16_777_216).rounded())
+        try device.launch("dropout_rows", grid: (device.strideGrid(N * C), 1), block: 256,
+                          [out.argument, x.argument, .int32(Int32(N)), .int32(Int32(C)), .int64(Int64(threshold)), .float(1 / (1 - p)),
+                           .int64(Int64(bitPattern: seed)), .int32(accumulate ? 1 : 0)])
     }
 
     func add(_ x: DeviceBuffer<Float>, _ y: DeviceBuffer<Float>, count: Int) throws {

@@ -36,7 +36,7 @@ public enum LoRATarget: String, CaseIterable, Codable, Sendable {
     }
 
     /// (inputs, outputs) of the adapted layer.
-    func shape(_ cfg: ModelConfig) -> (inputs: Int, outputs: Int) {
+    public func shape(_ cfg: ModelConfig) -> (inputs: Int, outputs: Int) {
         let (C, H, q, kv) = (cfg.hiddenSize, cfg.intermediateSize, cfg.heads * cfg.headDim, cfg.kvHeads * cfg.headDim)
         switch self {
         case .qProj: return (C, q)
@@ -128,6 +128,13 @@ public final class LoRAAdapter: @unchecked Sendable {
 
     /// Adds each update into the base weights: W += (α/r) · B·A. The model then computes what the
     /// adapted model does (without dropout, as at inference), with no extra cost per token.
+    /// The seed of the dropout mask of adapter (layer, target) in a pass whose seed is `pass`
+    /// (the same on every backend, so that masks are too).
+    public static func dropoutSeed(pass: UInt64, layer l: Int, target t: LoRATarget) -> UInt64 {
+        let index = UInt64(l * LoRATarget.allCases.count + LoRATarget.allCases.firstIndex(of: t)!)
+        return pass &+ (index &+ 1) &* 0x9E37_79B9_7F4A_7C15
+    }
+
     public func merge(into model: DecoderModel) {
         precondition(model.config == config, "the adapters were made for another model")
         let r = settings.rank

@@ -224,9 +224,7 @@ extension DecoderModel {
 
     /// The dropout seed of one adapted layer in this pass, or nil without dropout.
     private func dropoutSeed(_ tape: TrainingTape, _ l: Int, _ t: LoRATarget) -> UInt64? {
-        guard let seed = tape.dropoutSeed else { return nil }
-        let index = UInt64(l * LoRATarget.allCases.count + LoRATarget.allCases.firstIndex(of: t)!)
-        return seed &+ (index &+ 1) &* 0x9E37_79B9_7F4A_7C15
+        tape.dropoutSeed.map { LoRAAdapter.dropoutSeed(pass: $0, layer: l, target: t) }
     }
 
     /// out += (α/r) · dropout(input)·Aᵀ·Bᵀ for the adapter of (l, t), if the pass has one.

@@ -173,9 +173,10 @@ struct CUDAGradientsCommand: ParsableCommand {
         abstract: "One training step's gradients on the GPU and the CPU, each against a reference's (PyTorch autograd, fp32).",
         discussion: """
             The reference is a gradient fixture: NAME_grads.json (the batch, the cross-entropy loss, each \
-            tensor's offset and shape, by Hugging Face name) with NAME_grads.bin beside it (the gradients, \
-            flat Float32), as scripts/fixtures/make_training_fixtures.py writes them for \
-            Tests/CausalLMTests/Fixtures. Exit 1 when a GPU tensor's ‖Δ‖/‖reference‖ exceeds --tolerance.
+            tensor's offset and shape, by Hugging Face or PEFT name) with NAME_grads.bin beside it (the \
+            gradients, flat Float32), as scripts/fixtures/make_model_fixtures.py and make_lora_fixtures.py \
+            write them for Tests/CausalLMTests/Fixtures. With --adapter, the base is frozen and the \
+            adapters' gradients are compared. Exit 1 when a GPU tensor's ‖Δ‖/‖reference‖ exceeds --tolerance.
             """
     )
 
@@ -183,6 +184,9 @@ struct CUDAGradientsCommand: ParsableCommand {
 
     @Option(help: "The fixture's .json file (its .bin beside it).")
     var fixture: String
+
+    @Option(help: "A PEFT adapter directory: train it on the frozen model (the fixture then holds adapter gradients).")
+    var adapter: String?
 
     @OptionGroup var gpuPrecision: GPUPrecisionOptions
     var precision: Precision { gpuPrecision.precision }
@@ -204,35 +208,45 @@ struct CUDAGradientsCommand: ParsableCommand {
         let binary = json.deletingPathExtension().appendingPathExtension("bin")
         let reference = try Data(contentsOf: binary).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let model = try modelOptions.source().loadModel()
+        let lora = try adapter.map { try LoRAAdapter(peftDirectory: URL(fileURLWithPath: $0), config: model.config) }
         let positions = zip(spec.sequences, spec.outputs).flatMap { seq, outs in
             outs.map { ScoredPosition(target: seq[$0 + 1], valid: [], informationGain: 1, isEOS: false) }
         }
         let settings = LossSettings(kind: .ce)
+        // What is compared: every model tensor, or every adapter tensor.
+        var slots: [(String, TensorSlot)]
+        if let lora {
+            slots = lora.peftNames()
+        } else {
+            slots = model.layout.globals.map { (WeightNames.huggingFace($0.key), $0.value) }
+            for (i, layer) in model.layout.layers.enumerated() { slots += layer.map { (WeightNames.huggingFace($0.key, layer: i), $0.value) } }
+        }
+        let count = lora?.parameters.count ?? model.layout.count
 
         // The CPU, in fp32: the reference path every CPU test holds to PyTorch.
-        let (cpuLogits, tape) = try model.trainForward(spec.sequences, outputs: spec.outputs)
+        let (cpuLogits, tape) = try model.trainForward(spec.sequences, outputs: spec.outputs, adapter: lora)
         var dlogits = [Float](repeating: 0, count: cpuLogits.count)
         let cpuLoss = cpuLogits.withUnsafeBufferPointer { l in
             dlogits.withUnsafeMutableBufferPointer { tokenLoss(settings, logits: l.baseAddress!, V: model.config.vocabSize, positions: positions, grad: $0.baseAddress!) }
         }
-        let cpuGrads = ParameterBuffer(count: model.layout.count, zeroed: true)
-        dlogits.withUnsafeBufferPointer { model.backward(tape, dlogits: $0.baseAddress!, grads: cpuGrads) }
+        let cpuGrads = ParameterBuffer(count: count, zeroed: true)
+        dlogits.withUnsafeBufferPointer {
+            model.backward(tape, dlogits: $0.baseAddress!, grads: lora == nil ? cpuGrads : nil, adapterGrads: lora == nil ? nil : cpuGrads)
+        }
 
         let device: CUDADevice
         do { device = try CUDADevice() } catch { throw CommandFailure("CUDA cannot be used here: \(error)") }
         let decoder = try CUDADecoder(model, device: device, precision: precision == .fp32 ? .fp32 : .bf16)
-        let pass = CUDATrainingPass(decoder)
+        let pass = try CUDATrainingPass(decoder, adapter: lora)
         let gpuTape = try pass.forward(spec.sequences, outputs: spec.outputs)
         let (gpuLoss, gpuDlogits) = try pass.loss(settings, positions: positions, tape: gpuTape)
-        let grads = try device.allocate(Float.self, count: model.layout.count)
+        let grads = try device.allocate(Float.self, count: count)
         try grads.fill(bits: 0)
-        try pass.backward(gpuTape, dlogits: gpuDlogits, grads: grads)
+        try pass.backward(gpuTape, dlogits: gpuDlogits, grads: lora == nil ? grads : nil, adapterGrads: lora == nil ? nil : grads)
         let gpuGrads = try grads.download()
 
         let limit = tolerance ?? (precision == .fp32 ? 1e-3 : 3e-2)
         print(String(format: "loss: reference %.6f, cpu %.6f, gpu %.6f", spec.loss, cpuLoss, gpuLoss))
-        var slots: [(String, TensorSlot)] = model.layout.globals.map { (WeightNames.huggingFace($0.key), $0.value) }
-        for (i, layer) in model.layout.layers.enumerated() { slots += layer.map { (WeightNames.huggingFace($0.key, layer: i), $0.value) } }
         var worst = 0.0, failures = 0
         for (name, slot) in slots.sorted(by: { $0.0 < $1.0 }) {
             guard let entry = spec.tensors[name] else { throw CommandFailure("\(fixture): no reference gradient for \(name)") }
@@ -241,7 +255,7 @@ struct CUDAGradientsCommand: ParsableCommand {
             let cpu = relativeDifference(UnsafeBufferPointer(start: cpuGrads.view(slot), count: slot.count), want)
             worst = max(worst, gpu)
             if gpu > limit { failures += 1 }
-            print(String(format: "%-48@ gpu %.2e  cpu %.2e%@", name as NSString, gpu, cpu, gpu > limit ? "  FAILED" : ""))
+            print(String(format: "%-64@ gpu %.2e  cpu %.2e%@", name as NSString, gpu, cpu, gpu > limit ? "  FAILED" : ""))
         }
         print(String(format: "gradients %@ %@: %d tensors, worst gpu %.2e (tolerance %.0e), %d failed", json.lastPathComponent, precision.rawValue,
                      slots.count, worst, limit, failures))

@@ -9,8 +9,9 @@
 #   3. make_models.py + llmrec cuda logits     random tiny Llama, tiny Qwen2 and a SmolLM2-135M-shaped
 #      + logits_parity.py                      model: logits against PyTorch fp32 on the same card
 #                                              (fp32 within 1e-4; bf16 within 1.5x autocast's deviation)
-#   4. llmrec cuda gradients                   one training step's gradients of the tiny Llama and Qwen2
-#                                              against PyTorch autograd (the committed fixtures of
+#   4. llmrec cuda gradients                   one training step's gradients of the tiny Llama and Qwen2,
+#                                              every weight and LoRA adapters on the frozen base, against
+#                                              PyTorch autograd and PEFT (the committed fixtures of
 #                                              Tests/CausalLMTests), fp32 within 1e-3, bf16 within 3e-2
 #   5. llmrec cuda bench-train                 full fine-tuning of the 135M-shaped model, batch 32 × 128,
 #      + bench_train_torch.py                  bf16 (and fp32), against PyTorch eager + autocast + SDPA
@@ -81,8 +82,11 @@ fi
 
 fixtures=Tests/CausalLMTests/Fixtures
 for name in tiny_llama tiny_qwen2; do
+    model="$fixtures/${name/_/-}"
     for precision in fp32 bf16; do
-        step "gradients-$name-$precision" "$llmrec" cuda gradients --model "$fixtures/${name/_/-}" --fixture "$fixtures/${name}_grads.json" --precision "$precision"
+        step "gradients-$name-$precision" "$llmrec" cuda gradients --model "$model" --fixture "$fixtures/${name}_grads.json" --precision "$precision"
+        step "gradients-$name-lora-$precision" "$llmrec" cuda gradients --model "$model" --adapter "$model-lora" \
+            --fixture "$fixtures/${name}_lora_grads.json" --precision "$precision"
     done
 done
 
