@@ -19,8 +19,9 @@
 #      + bench_decode_torch.py                 catalog: the same items as the CPU's search (tiny Llama and
 #                                              the 135M-shaped model), time per user and users/s, against
 #                                              transformers' generate with prefix_allowed_tokens_fn
-# and prints a short table last. QUICK=1 skips the 135M-shaped model; each step stops after
-# STEP_TIMEOUT seconds (300).
+# and prints a short table last. QUICK=1 skips the 135M-shaped model; BIG=1 adds a
+# Qwen2.5-1.5B-shaped one (logits and the training step time beside PyTorch's); each step stops
+# after STEP_TIMEOUT seconds (300).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT="${OUT:-/tmp/llmrec-device-out}"
@@ -69,6 +70,7 @@ step cuda-info "$llmrec" cuda info
 step cuda-check "$llmrec" cuda check
 models_args=("$work/models")
 [ "${QUICK:-0}" = 1 ] && models_args+=(--quick)
+[ "${BIG:-0}" = 1 ] && models_args+=(--big)
 if step make-models python3 scripts/device/make_models.py "${models_args[@]}"; then
     for dir in "$work"/models/*/; do
         name=$(basename "$dir")
@@ -96,6 +98,11 @@ if [ -d "$shape" ]; then
         step "bench-train-llmrec-$precision" "$llmrec" cuda bench-train --model "$shape" --precision "$precision" --batch 32 --tokens 128
         step "bench-train-torch-$precision" python3 scripts/device/bench_train_torch.py "$shape" --precision "$precision" --batch 32 --tokens 128
     done
+fi
+big="$work/models/qwen1.5b-shape"
+if [ -d "$big" ]; then
+    step bench-train-llmrec-1.5b-bf16 "$llmrec" cuda bench-train --model "$big" --precision bf16 --batch 8 --tokens 256 --steps 5
+    step bench-train-torch-1.5b-bf16 python3 scripts/device/bench_train_torch.py "$big" --precision bf16 --batch 8 --tokens 256 --steps 5
 fi
 
 step beams-tiny-llama "$llmrec" cuda beams --model "$fixtures/tiny-llama" --titles 500 --users 6

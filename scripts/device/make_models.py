@@ -7,8 +7,10 @@ TF32 off) and torch-autocast.f32 (the same under bf16 autocast), little-endian f
   tiny-llama      2 layers, hidden 64, 4/2 heads, untied head
   tiny-qwen2      2 layers, hidden 64, 4/2 heads, q/k/v biases, tied head
   smollm2-shape   SmolLM2-135M's shape (30 layers, hidden 576, 9/3 heads, vocab 49,152), random weights
+  qwen1.5b-shape  with --big: Qwen2.5-1.5B's shape (28 layers, hidden 1,536, 12/2 heads, MLP 8,960,
+                  vocab 151,936, tied), random weights, for the step-time comparison only
 Runs on the GPU when there is one (the card the CUDA backend is checked on), else on the CPU.
-  python3 scripts/device/make_models.py DIR [--quick]   (--quick: the tiny models only)
+  python3 scripts/device/make_models.py DIR [--quick] [--big]   (--quick: the tiny models only)
 """
 import json
 import os
@@ -19,6 +21,7 @@ from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCau
 
 out = sys.argv[1]
 quick = "--quick" in sys.argv
+big = "--big" in sys.argv
 device = "cuda" if torch.cuda.is_available() else "cpu"
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
@@ -34,6 +37,12 @@ if not quick:
     models["smollm2-shape"] = (LlamaForCausalLM, LlamaConfig(
         vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
         num_key_value_heads=3, max_position_embeddings=8192, rms_norm_eps=1e-5, rope_theta=100000.0,
+        tie_word_embeddings=True), 200)
+
+if big:
+    models["qwen1.5b-shape"] = (Qwen2ForCausalLM, Qwen2Config(
+        vocab_size=151936, hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12,
+        num_key_value_heads=2, max_position_embeddings=32768, rms_norm_eps=1e-6, rope_theta=1000000.0,
         tie_word_embeddings=True), 200)
 
 for name, (cls, config, length) in models.items():
