@@ -24,7 +24,8 @@ extension StudyRunner {
             let windows = arm.decoders.reduce(0) { $0 + ((try? isEvaluated(arm.name, plan.decoder($1)!)) == true ? 0 : plan.decoder($1)!.samples ?? plan.samples.test) }
             // A started training counts only the steps after its last checkpoint.
             let done = (try? StudyJSON.read(TrainingClock.self, from: files.trainingClock(arm.name)))?.step ?? 0
-            let remaining = trained ? 0 : rates.trainingSecondsPerArm * max(0, 1 - Double(done) / Double(arm.training.totalSteps(trainSamples: trainWindows)))
+            let perArm = rates.byPrecision[arm.training.precision ?? .fp32] ?? rates.trainingSecondsPerArm
+            let remaining = trained ? 0 : perArm * max(0, 1 - Double(done) / Double(arm.training.totalSteps(trainSamples: trainWindows)))
             let hours = (remaining + Double(windows) * rates.secondsPerWindow) / 3600
             left += hours
             let state = trained && windows == 0 ? "done" : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
@@ -45,6 +46,8 @@ extension StudyRunner {
         var trainingSecondsPerArm: Double
         var secondsPerWindow: Double
         var source: String
+        /// Finished arms' training time by their precision (bf16 arms train faster).
+        var byPrecision: [Precision: Double] = [:]
     }
 
     /// Finished arms' pace, or a short measurement of the base model.
@@ -55,9 +58,16 @@ extension StudyRunner {
             plan.decoders.compactMap { try? StudyJSON.read(DecoderRecord.self, from: files.metrics(arm, $0.name)) }
         }
         if !trained.isEmpty, !decoded.isEmpty {
-            return Rates(trainingSecondsPerArm: trained.reduce(0) { $0 + $1.seconds } / Double(trained.count),
+            var byPrecision: [Precision: [Double]] = [:]
+            for arm in plan.arms {
+                guard let record = try? StudyJSON.read(TrainingRecord.self, from: files.training(arm.name)), record.trainWindows == trainWindows else { continue }
+                byPrecision[arm.training.precision ?? .fp32, default: []].append(record.seconds)
+            }
+            let means = byPrecision.mapValues { $0.reduce(0, +) / Double($0.count) }
+            // The pace printed (and used for arms of a precision not yet timed) is fp32's where there is one.
+            return Rates(trainingSecondsPerArm: means[.fp32] ?? trained.reduce(0) { $0 + $1.seconds } / Double(trained.count),
                          secondsPerWindow: decoded.reduce(0) { $0 + $1.seconds } / Double(decoded.reduce(0) { $0 + $1.samples }),
-                         source: "\(trained.count) finished arm(s)")
+                         source: "\(trained.count) finished arm(s)", byPrecision: means)
         }
         // One micro-batch through the forward and backward pass, one batch of users decoded.
         let (model, _) = try source.load()
