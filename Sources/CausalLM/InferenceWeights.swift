@@ -6,8 +6,8 @@
 // the Float32 weights'. In bf16 the products take the bf16 values of the same weights: Q4_1
 // blocks stay blocks and expand to bf16 just before use in products of a few rows (a beam step
 // reads 80 MB of them instead of 212 MB of bf16), beside bf16 panels of the same values for
-// products of many rows; others (the Q8_0 head included) are packed as bfloat16 panels. The packed weights are a snapshot, built after the
-// weights are final (never during training).
+// products of many rows; others (the Q8_0 head included) are packed as bfloat16 panels. The
+// packed weights are a snapshot, built after the weights are final (never during training).
 import Dispatch
 import Foundation
 import Kernels

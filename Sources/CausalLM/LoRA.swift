@@ -126,8 +126,6 @@ public final class LoRAAdapter: @unchecked Sendable {
         }
     }
 
-    /// Adds each update into the base weights: W += (α/r) · B·A. The model then computes what the
-    /// adapted model does (without dropout, as at inference), with no extra cost per token.
     /// The seed of the dropout mask of adapter (layer, target) in a pass whose seed is `pass`
     /// (the same on every backend, so that masks are too).
     public static func dropoutSeed(pass: UInt64, layer l: Int, target t: LoRATarget) -> UInt64 {
@@ -135,6 +133,8 @@ public final class LoRAAdapter: @unchecked Sendable {
         return pass &+ (index &+ 1) &* 0x9E37_79B9_7F4A_7C15
     }
 
+    /// Adds each update into the base weights: W += (α/r) · B·A. The model then computes what the
+    /// adapted model does (without dropout, as at inference), with no extra cost per token.
     public func merge(into model: DecoderModel) {
         precondition(model.config == config, "the adapters were made for another model")
         let r = settings.rank

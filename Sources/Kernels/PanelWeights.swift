@@ -6,8 +6,8 @@
 // for bit-identical products. In bf16 (Precision.bf16) the panels hold bfloat16 weights and the
 // products round their inputs to bf16 and accumulate in Float32 (bf16_panels.h): AMX or
 // AVX512-BF16 where the CPU has them, a portable loop elsewhere; Q4_1 blocks can stay blocks and
-// expand to bf16 just before use. The packed copy is a snapshot: it does not
-// follow later changes to the weight.
+// expand to bf16 just before use. The packed copy is a snapshot: it does not follow later
+// changes to the weight.
 import CPanelKernels
 
 public final class PanelWeights: @unchecked Sendable {
