@@ -484,10 +484,12 @@ public enum KernelProgram {
     ]
 
     /// Every kernel of the program.
-    public static var all: [Kernel] { kernels + trainingKernels + beamKernels }
+    public static let all: [Kernel] = kernels + trainingKernels + beamKernels
+    /// The kernels by name: every launch looks its kernel up (to check the arguments).
+    static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     /// The whole program: the prelude, then every kernel.
-    public static var source: String { prelude + all.map(\.source).joined(separator: "\n") }
+    public static let source = prelude + all.map(\.source).joined(separator: "\n")
 
-    public static func kernel(_ name: String) -> Kernel? { all.first { $0.name == name } }
+    public static func kernel(_ name: String) -> Kernel? { byName[name] }
 }
