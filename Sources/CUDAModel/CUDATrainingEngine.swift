@@ -54,7 +54,6 @@ public final class CUDATrainingEngine: TrainingEngine {
     deinit {
         hostM.deallocate()
         hostV.deallocate()
-        firstRows?.deallocate()
     }
 
     var device: CUDADevice { pass.device }
@@ -63,32 +62,29 @@ public final class CUDATrainingEngine: TrainingEngine {
     public func zeroGradients() throws { try grads.fill(bits: 0) }
 
     public func accumulate(_ batch: AssembledBatch, settings lossSettings: LossSettings, gradAccum: Int, dropoutSeed: UInt64,
-                           temperature: (FirstPositionLogits) -> Double?) throws -> Double {
+                           temperature: ((FirstPositionLogits) -> Double)?) throws -> Double {
         let tape = try pass.forward(batch.sequences, outputs: batch.outputs, dropoutSeed: dropoutSeed)
         var lossSettings = lossSettings
-        if let tau = try temperature(firstPositionLogits(batch, tape: tape)) { lossSettings.tau = tau }
+        if let temperature { lossSettings.tau = try self.temperature(temperature, batch, tape: tape) }
         let (loss, dlogits) = try tokenLossOnDevice(lossSettings, logits: tape.logits, V: model.config.vocabSize, positions: batch.positions, device: device)
         if gradAccum > 1 { try scale(dlogits, count: tape.rows * model.config.vocabSize, by: 1 / Float(gradAccum)) }
         try pass.backward(tape, dlogits: dlogits, grads: adapter == nil ? grads : nil, adapterGrads: adapter == nil ? nil : grads)
         return loss
     }
 
-    /// The logits of the batch's first scored positions, brought to the host (ATS reads a few rows).
-    func firstPositionLogits(_ batch: AssembledBatch, tape: CUDATrainingTape) throws -> FirstPositionLogits {
+    /// ATS's τ from the logits of the batch's first scored positions, gathered on the device and
+    /// brought to the host (a few rows of the batch's).
+    func temperature(_ temperature: (FirstPositionLogits) -> Double, _ batch: AssembledBatch, tape: CUDATrainingTape) throws -> Double {
         let rows = batch.firstScored.compactMap { $0 }
-        guard !rows.isEmpty else { return [] }
+        guard !rows.isEmpty else { return temperature([]) }
         let V = model.config.vocabSize
         let gathered = try device.allocate(Float.self, count: rows.count * V), index = try device.upload(rows.map { Int32($0) })
         try device.launch("embed_rows", grid: (rows.count, 1), block: 256,
                           [gathered.argument, tape.logits.argument, index.argument, .int32(Int32(rows.count)), .int32(Int32(V))])
-        let host = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows.count * V)
-        _ = host.initialize(from: try gathered.download())
-        // Kept alive with the returned pointers until the next call.
-        firstRows?.deallocate()
-        firstRows = host
-        return rows.enumerated().map { (i, r) in (UnsafePointer(host.baseAddress! + i * V), batch.positions[r].valid, batch.positions[r].target) }
+        return try gathered.download().withUnsafeBufferPointer { host in
+            temperature(rows.enumerated().map { (i, r) in (host.baseAddress! + i * V, batch.positions[r].valid, batch.positions[r].target) })
+        }
     }
-    private var firstRows: UnsafeMutableBufferPointer<Float>?
 
     public func clipGradients(maxNorm: Double) throws -> Double {
         let blocks = device.strideGrid(count)

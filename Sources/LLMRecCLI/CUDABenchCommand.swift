@@ -62,7 +62,7 @@ struct CUDABenchTrainCommand: ParsableCommand {
             try device.synchronize()
             let start = Date()
             try engine.zeroGradients()
-            _ = try engine.accumulate(assembled, settings: LossSettings(kind: .ce), gradAccum: 1, dropoutSeed: 0) { _ in nil }
+            _ = try engine.accumulate(assembled, settings: LossSettings(kind: .ce), gradAccum: 1, dropoutSeed: 0, temperature: nil)
             _ = try engine.clipGradients(maxNorm: 1)
             try engine.update(lr: 1e-5)
             try device.synchronize()

@@ -51,8 +51,6 @@ public final class Trainer {
                                                                 adamW: AdamWSettings(weightDecay: parameters.weightDecay))
     }
 
-    /// What the optimiser updates: the adapters, or every weight of the model.
-    public var trainable: ParameterBuffer { adapter?.parameters ?? model.parameters }
     /// The trainable weights' file in a checkpoint.
     public var weightsFile: String { adapter == nil ? Self.modelFile : Self.adapterFile }
     public static let modelFile = "model.bin", adapterFile = "adapter.bin"
@@ -97,11 +95,11 @@ public final class Trainer {
                 // Dropout masks from (seed, micro-batch), so a resumed run draws the same ones.
                 let dropoutSeed = p.seed ^ (UInt64(index) &+ 1) &* 0xD6E8_FEB8_6659_FD93
                 let settings = lossSettings
-                let loss = try engine.accumulate(batch, settings: settings, gradAccum: p.gradAccum, dropoutSeed: dropoutSeed) { firstRows in
-                    guard p.ats, settings.kind.masked else { return nil }
+                let temperature: ((FirstPositionLogits) -> Double)? = p.ats && settings.kind.masked ? { firstRows in
                     ats.update(firstPositions: firstRows)
                     return ats.tau
-                }
+                } : nil
+                let loss = try engine.accumulate(batch, settings: settings, gradAccum: p.gradAccum, dropoutSeed: dropoutSeed, temperature: temperature)
                 lossSum += loss / Double(p.gradAccum)
             }
             let norm = try engine.clipGradients(maxNorm: p.clipNorm)

@@ -30,10 +30,10 @@ public protocol TrainingEngine: AnyObject {
     var count: Int { get }
     func zeroGradients() throws
     /// Forward, loss and backward of one micro-batch, the gradient divided by `gradAccum` and added
-    /// to the gradients; returns the loss. `temperature` sees the batch's first-position logits and
-    /// returns the τ the loss uses (nil: the settings' τ).
+    /// to the gradients; returns the loss. `temperature` (ATS), when given, sees the batch's
+    /// first-position logits and returns the τ the loss uses; without it the settings' τ holds.
     func accumulate(_ batch: AssembledBatch, settings: LossSettings, gradAccum: Int, dropoutSeed: UInt64,
-                    temperature: (FirstPositionLogits) -> Double?) throws -> Double
+                    temperature: ((FirstPositionLogits) -> Double)?) throws -> Double
     /// Clips the gradients to a global L2 norm of `maxNorm`; returns the norm before clipping.
     func clipGradients(maxNorm: Double) throws -> Double
     /// One AdamW update at learning rate `lr`.
@@ -72,15 +72,16 @@ public final class CPUTrainingEngine: TrainingEngine {
     public func zeroGradients() { zeroFill(grads.data, count: count) }
 
     public func accumulate(_ batch: AssembledBatch, settings: LossSettings, gradAccum: Int, dropoutSeed: UInt64,
-                           temperature: (FirstPositionLogits) -> Double?) throws -> Double {
+                           temperature: ((FirstPositionLogits) -> Double)?) throws -> Double {
         let V = model.config.vocabSize
         let (logits, tape) = try model.trainForward(batch.sequences, outputs: batch.outputs, adapter: adapter, dropoutSeed: dropoutSeed,
                                                     recompute: recompute, precision: precision)
         var settings = settings
-        let tau = logits.withUnsafeBufferPointer { l in
-            temperature(batch.firstScored.compactMap { $0 }.map { (l.baseAddress! + $0 * V, batch.positions[$0].valid, batch.positions[$0].target) })
+        if let temperature {
+            settings.tau = logits.withUnsafeBufferPointer { l in
+                temperature(batch.firstScored.compactMap { $0 }.map { (l.baseAddress! + $0 * V, batch.positions[$0].valid, batch.positions[$0].target) })
+            }
         }
-        if let tau { settings.tau = tau }
         var dlogits = [Float](repeating: 0, count: logits.count)
         let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: batch.positions, grad: &dlogits) }
         if gradAccum > 1 { for i in dlogits.indices { dlogits[i] /= Float(gradAccum) } }
