@@ -151,15 +151,10 @@ struct CUDALogitsCommand: ParsableCommand {
         do { device = try CUDADevice() } catch { throw CommandFailure("CUDA cannot be used here: \(error)") }
         let decoder = try CUDADecoder(model, device: device, precision: precision == .fp32 ? .fp32 : .bf16)
         let gpu = try decoder.forward([ids], cache: CUDAKVCache(decoder, slots: 1, capacity: ids.count), logits: rows)
-        var diff = 0.0, norm = 0.0, maxAbs: Float = 0
-        for (g, c) in zip(gpu, cpu) {
-            diff += Double(g - c) * Double(g - c)
-            norm += Double(c) * Double(c)
-            maxAbs = max(maxAbs, abs(g - c))
-        }
+        let maxAbs = zip(gpu, cpu).map { abs($0 - $1) }.max() ?? 0
         try write(gpu, to: folder.appendingPathComponent("cuda.f32"))
         print(String(format: "%@ on %@, %d tokens, %@: GPU against CPU ‖Δ‖/‖cpu‖ %.2e, max |Δ| %.2e",
-                     model.config.architecture.rawValue, device.name, ids.count, precision.rawValue, (diff / max(norm, 1e-30)).squareRoot(), maxAbs))
+                     model.config.architecture.rawValue, device.name, ids.count, precision.rawValue, relativeDifference(gpu, cpu), maxAbs))
     }
 
     private func write(_ values: [Float], to file: URL) throws {
@@ -260,16 +255,6 @@ struct CUDAGradientsCommand: ParsableCommand {
         print(String(format: "gradients %@ %@: %d tensors, worst gpu %.2e (tolerance %.0e), %d failed", json.lastPathComponent, precision.rawValue,
                      slots.count, worst, limit, failures))
         if failures > 0 || abs(gpuLoss - spec.loss) > 1e-3 * abs(spec.loss) * (precision == .fp32 ? 1 : 30) { throw ExitCode(1) }
-    }
-
-    /// ‖got − want‖ / ‖want‖.
-    func relativeDifference<A: Collection<Float>, B: Collection<Float>>(_ got: A, _ want: B) -> Double {
-        var diff = 0.0, norm = 0.0
-        for (a, b) in zip(got, want) {
-            diff += Double(a - b) * Double(a - b)
-            norm += Double(b) * Double(b)
-        }
-        return (diff / max(norm, 1e-30)).squareRoot()
     }
 }
 
