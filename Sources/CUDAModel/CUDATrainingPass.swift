@@ -158,9 +158,12 @@ public final class CUDATrainingPass: @unchecked Sendable {
         let qw = NH * D, QKV = qw + 2 * KVH * D
         let d = device, layout = decoder.layout
         func zeros(_ n: Int) throws -> DeviceBuffer<Float> { let b = try d.allocate(Float.self, count: n); try b.fill(bits: 0); return b }
+        // The buffers gradients are added into start at zero; the per-layer ones are zeroed in the
+        // loop (or written whole: d gate|up, and d scores where read).
         let dx = try zeros(N * C), dxnF = try zeros(R * C), dxF = try zeros(R * C)
-        let dh = try zeros(N * H), dgateUp = try zeros(N * 2 * H), dxn = try zeros(N * C)
-        let datt = try zeros(N * qw), dqkv = try zeros(N * QKV), dscores = try zeros(N * NH * tape.maxLength)
+        let dh = try d.allocate(Float.self, count: N * H), dgateUp = try d.allocate(Float.self, count: N * 2 * H)
+        let dxn = try d.allocate(Float.self, count: N * C), datt = try d.allocate(Float.self, count: N * qw)
+        let dqkv = try d.allocate(Float.self, count: N * QKV), dscores = try d.allocate(Float.self, count: N * NH * tape.maxLength)
         // bf16: the products' inputs (at most N × max(C, H, qw)) and output gradients (N × the widest
         // layer output, or R × V at the head), rounded.
         let roundedIn = decoder.precision == .bf16 ? try d.allocate(UInt16.self, count: N * max(C, H, qw)) : nil
