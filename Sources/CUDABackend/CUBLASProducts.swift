@@ -20,11 +20,18 @@ extension CUDADevice {
         let operandType = precision == .fp32 ? cudaR32F : cudaR16BF
         var alpha = alpha, beta = beta
         let api = libraries.cublas
-        let status = api.cublasGemmEx(
-            cublasHandle, transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), &alpha,
-            UnsafeRawPointer(bitPattern: UInt(a)), operandType, Int32(lda), UnsafeRawPointer(bitPattern: UInt(b)), operandType, Int32(ldb),
-            &beta, UnsafeMutableRawPointer(bitPattern: UInt(c)), cudaR32F, Int32(ldc), compute32F, gemmDefault)
-        try Self.checkBLAS(api, "cublasGemmEx(m \(m), n \(n), k \(k), \(precision))", status)
+        let run = {
+            let status = api.cublasGemmEx(
+                self.cublasHandle, transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), &alpha,
+                UnsafeRawPointer(bitPattern: UInt(a)), operandType, Int32(lda), UnsafeRawPointer(bitPattern: UInt(b)), operandType, Int32(ldb),
+                &beta, UnsafeMutableRawPointer(bitPattern: UInt(c)), cudaR32F, Int32(ldc), compute32F, gemmDefault)
+            try Self.checkBLAS(api, "cublasGemmEx(m \(m), n \(n), k \(k), \(precision))", status)
+        }
+        if let profile {
+            try profile.time("gemm \(precision.rawValue) \(transA ? "T" : "N")\(transB ? "T" : "N") \(m)×\(n)×\(k)", device: self, run)
+        } else {
+            try run()
+        }
     }
 
     /// out (N, OC) = inp (N, C) · weight (OC, C)ᵀ, overwriting `out`: outᵀ = W · inpᵀ.

@@ -16,6 +16,8 @@ public final class CUDADevice: @unchecked Sendable {
     private var functions: [String: llmrec_cu_function] = [:]
     private let lock = NSLock()
     let cublasHandle: llmrec_cublas_handle
+    /// When set, every launch and product is timed into it (see CUDAProfile); nil in normal runs.
+    public var profile: CUDAProfile?
 
     /// "sm_90" for compute capability 9.0: NVRTC's name for the card's architecture.
     public var architecture: String { "sm_\(computeCapability.major)\(computeCapability.minor)" }
@@ -165,10 +167,13 @@ public final class CUDADevice: @unchecked Sendable {
                 sharedLimits[name] = sharedBytes
             }
         }
-        try withExtendedLifetime(arguments) {
-            try check("cuLaunchKernel(\(name))", libraries.driver.cuLaunchKernel(
-                f, UInt32(grid.x), UInt32(grid.y), 1, UInt32(block), 1, 1, UInt32(sharedBytes), nil, arguments.pointers, nil))
+        let run = {
+            try withExtendedLifetime(arguments) {
+                try self.check("cuLaunchKernel(\(name))", self.libraries.driver.cuLaunchKernel(
+                    f, UInt32(grid.x), UInt32(grid.y), 1, UInt32(block), 1, 1, UInt32(sharedBytes), nil, arguments.pointers, nil))
+            }
         }
+        if let profile { try profile.time(name, device: self, run) } else { try run() }
     }
 
     /// The dynamic shared memory each kernel has been allowed so far (above the default).

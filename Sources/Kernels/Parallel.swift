@@ -7,9 +7,11 @@ import Dispatch
 import Foundation
 
 public enum Parallel {
-    /// Workers used for every parallel loop.
+    /// Workers used for every parallel loop: one per core, or LLMREC_THREADS when it is set
+    /// (a positive whole number; anything else is ignored).
     public static let workers: Int = {
         openblas_set_num_threads(1)
+        if let value = ProcessInfo.processInfo.environment["LLMREC_THREADS"], let n = Int(value), n > 0 { return min(n, 256) }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
@@ -28,6 +30,14 @@ public enum Parallel {
             let lo = i * aligned, hi = min(count, lo + aligned)
             if lo < hi { body(lo..<hi) }
         }
+    }
+
+    /// The k-th of `parts` consecutive ranges that cover 0..<count in order, each ⌈count / parts⌉
+    /// long but the last ones, which are shorter or empty (when parts > count).
+    @inline(__always)
+    public static func share(_ k: Int, of parts: Int, _ count: Int) -> Range<Int> {
+        let step = (count + parts - 1) / max(parts, 1)
+        return min(count, k * step)..<min(count, (k + 1) * step)
     }
 
     /// Calls body(i) for every i in 0..<n, spread over the workers (as

@@ -41,12 +41,11 @@ public func rmsNormBackward(
     let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * C)
     partial.initialize(repeating: 0, count: chunks * C)
     defer { partial.deallocate() }
-    let step = (N + chunks - 1) / max(chunks, 1)
     let p = Shared((dinp: dinp, dout: dout, inp: inp, weight: weight, rstd: rstd, partial: partial))
     Parallel.perform(chunks) { k in
         let v = p.value
         let dw = v.partial + k * C
-        for n in (k * step)..<min(N, (k + 1) * step) {
+        for n in Parallel.share(k, of: chunks, N) {
             let x = v.inp + n * C, dy = v.dout + n * C, dx = v.dinp + n * C
             let r = v.rstd[n]
             var gx: Float = 0

@@ -41,6 +41,9 @@ struct CUDABenchTrainCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Flag(help: "After the timed steps, run one more with every kernel and product timed on its own (the device waits around each), and print where the time went before the result.")
+    var profile = false
+
     func validate() throws {
         guard batch > 0, tokens > 1, steps > 0, warmup >= 0 else { throw ValidationError("--batch and --steps must be positive, --tokens at least 2") }
     }
@@ -54,7 +57,8 @@ struct CUDABenchTrainCommand: ParsableCommand {
         var random = SeededGenerator(seed: 7)
         let V = model.config.vocabSize
         var times: [Double] = []
-        for step in 0..<(warmup + steps) {
+        for step in 0..<(warmup + steps + (profile ? 1 : 0)) {
+            if step == warmup + steps { device.profile = CUDAProfile() }
             let sequences = (0..<batch).map { _ in (0..<tokens).map { _ in Int32(random.below(V)) } }
             let outputs = sequences.map { Array(0..<($0.count - 1)) }
             let positions = sequences.flatMap { seq in (1..<seq.count).map { ScoredPosition(target: seq[$0], valid: [], informationGain: 1, isEOS: false) } }
@@ -66,7 +70,11 @@ struct CUDABenchTrainCommand: ParsableCommand {
             _ = try engine.clipGradients(maxNorm: 1)
             try engine.update(lr: 1e-5)
             try device.synchronize()
-            if step >= warmup { times.append(Date().timeIntervalSince(start)) }
+            if step >= warmup, step < warmup + steps { times.append(Date().timeIntervalSince(start)) }
+        }
+        if let profile = device.profile {
+            print(profile.table(top: 30))
+            device.profile = nil
         }
         let median = times.sorted()[times.count / 2]
         let tokensPerSecond = Double(batch * tokens) / median

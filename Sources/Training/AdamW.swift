@@ -75,14 +75,13 @@ public final class AdamW: @unchecked Sendable {
 public func clipGradientNorm(_ grads: UnsafeMutablePointer<Float>, count: Int, maxNorm: Double) -> Double {
     // Partial sums per chunk, combined in chunk order (deterministic).
     let chunks = Parallel.workers
-    let step = (count + chunks - 1) / max(chunks, 1)
     let sums = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
     sums.initialize(repeating: 0, count: chunks)
     defer { sums.deallocate() }
     let p = Shared((grads: grads, sums: sums))
     Parallel.perform(chunks) { k in
         var s = 0.0
-        for i in (k * step)..<min(count, (k + 1) * step) { s += Double(p.value.grads[i]) * Double(p.value.grads[i]) }
+        for i in Parallel.share(k, of: chunks, count) { s += Double(p.value.grads[i]) * Double(p.value.grads[i]) }
         p.value.sums[k] = s
     }
     let norm = (0..<chunks).reduce(0.0) { $0 + sums[$1] }.squareRoot()

@@ -16,6 +16,17 @@ struct WorkerPoolTests {
         }
     }
 
+    @Test func sharesCoverEveryIndexOnceInOrderAlsoWithMorePartsThanIndices() {
+        // 16 workers over a 10-row batch gave a share starting past its end (a crash on a 16-core machine).
+        for count in 0...40 {
+            for parts in 1...20 {
+                let shares = (0..<parts).map { Parallel.share($0, of: parts, count) }
+                #expect(Array(shares.joined()) == Array(0..<count), "count \(count), parts \(parts)")
+                #expect(shares.allSatisfy { $0.count <= (count + parts - 1) / parts }, "count \(count), parts \(parts)")
+            }
+        }
+    }
+
     @Test func loopsFromSeveralThreadsAndNestedLoopsAllComplete() async {
         // While one caller owns the helpers, the others (and loops inside a loop) go through
         // libdispatch; every sum must still come out whole.

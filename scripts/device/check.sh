@@ -14,14 +14,15 @@
 #                                              PyTorch autograd and PEFT (the committed fixtures of
 #                                              Tests/CausalLMTests), fp32 within 1e-3, bf16 within 3e-2
 #   5. llmrec cuda bench-train                 full fine-tuning of the 135M-shaped model, batch 32 × 128,
-#      + bench_train_torch.py                  bf16 (and fp32), against PyTorch eager + autocast + SDPA
+#      + bench_train_torch.py                  bf16 (and fp32), against PyTorch eager + autocast + SDPA;
+#                                              in bf16 each side's kernels by GPU time (--profile)
 #   6. llmrec cuda beams                       10-beam constrained decoding over a generated 4,000-title
 #      + bench_decode_torch.py                 catalog: the same items as the CPU's search (tiny Llama and
 #                                              the 135M-shaped model), time per user and users/s, against
 #                                              transformers' generate with prefix_allowed_tokens_fn
 # and prints a short table last. QUICK=1 skips the 135M-shaped model; BIG=1 adds a
 # Qwen2.5-1.5B-shaped one (logits and the training step time beside PyTorch's); each step stops
-# after STEP_TIMEOUT seconds (300).
+# after STEP_TIMEOUT seconds (300), and steps that would start past DEADLINE seconds (540) are skipped.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT="${OUT:-/tmp/llmrec-device-out}"
@@ -34,13 +35,24 @@ summary="$OUT/summary.txt"
 : > "$summary"
 started=$(date +%s)
 
-# step NAME COMMAND...: runs it with its output in logs/NAME.log, one line in the summary.
+# step NAME COMMAND...: runs it with its output in logs/NAME.log, one line in the summary (and on
+# stdout as it goes). The logs are re-packed after every step, so that a window that ends early
+# still brings back everything run so far. Past DEADLINE seconds (default 540) from the start, the
+# remaining steps are skipped, so that the table is still written inside the device tool's limit.
 step() {
     local name="$1"; shift
     local t0=$(date +%s)
+    local line
+    if (( t0 - started > ${DEADLINE:-540} )); then
+        line=$(printf '%-28s %-6s %4ss  %s' "$name" skipped 0 "past the ${DEADLINE:-540} s deadline")
+        echo "$line" | tee -a "$summary"
+        return 1
+    fi
     timeout "${STEP_TIMEOUT:-300}" "$@" > "$logs/$name.log" 2>&1
     local rc=$?
-    printf '%-28s %-6s %4ss  %s\n' "$name" "$([ $rc = 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - t0 ))" "$(tail -n 1 "$logs/$name.log" | cut -c1-110)" >> "$summary"
+    line=$(printf '%-28s %-6s %4ss  %s' "$name" "$([ $rc = 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - t0 ))" "$(tail -n 1 "$logs/$name.log" | cut -c1-110)")
+    echo "$line" | tee -a "$summary"
+    tar -C "$work" -czf "$OUT/logs.tar.gz" logs
     return $rc
 }
 
@@ -94,9 +106,11 @@ done
 
 shape="$work/models/smollm2-shape"
 if [ -d "$shape" ]; then
+    # bf16 also prints where each side's time goes (one more step, profiled, after the timed ones).
     for precision in bf16 fp32; do
-        step "bench-train-llmrec-$precision" "$llmrec" cuda bench-train --model "$shape" --precision "$precision" --batch 32 --tokens 128
-        step "bench-train-torch-$precision" python3 scripts/device/bench_train_torch.py "$shape" --precision "$precision" --batch 32 --tokens 128
+        profile=(); [ "$precision" = bf16 ] && profile=(--profile)
+        step "bench-train-llmrec-$precision" "$llmrec" cuda bench-train --model "$shape" --precision "$precision" --batch 32 --tokens 128 "${profile[@]}"
+        step "bench-train-torch-$precision" python3 scripts/device/bench_train_torch.py "$shape" --precision "$precision" --batch 32 --tokens 128 "${profile[@]}"
     done
 fi
 big="$work/models/qwen1.5b-shape"
