@@ -4,12 +4,13 @@
 //   inference:  embed_rows, rmsnorm_forward, rope_rows, store_kv, attention_rows, swiglu_forward,
 //               add_in_place, add_bias_rows, log_sum_exp_rows, bf16_round
 //   training:   attention_train_forward, attention_train_backward_query, attention_train_backward_key,
-//               rmsnorm_backward_input, rmsnorm_backward_weight, swiglu_backward, column_sums_add,
+//               rmsnorm_backward_input, column_partial_sums, column_sums_add, swiglu_backward,
 //               scatter_add_rows, embedding_backward, softmax_xent_rows, masked_softmax_rows,
 //               dropout_rows, sum_squares, scale_values, adamw_update
 //   beam search: attention_beam_rows, copy_beam_slots
 // Row kernels run one block per row (block sizes are multiples of 32: the reductions use whole
-// warps); elementwise kernels one thread per element over a grid-stride loop.
+// warps), the training attention one warp per row and head; elementwise kernels one thread per
+// element over a grid-stride loop.
 
 public enum KernelProgram {
     public static let name = "llmrec_kernels.cu"
@@ -68,6 +69,9 @@ public enum KernelProgram {
         if ((bits & 0x7F800000u) == 0) return (unsigned short)(bits >> 16 & 0x8000u);
         return (unsigned short)((bits + 0x7FFFu + (bits >> 16 & 1u)) >> 16);
     }
+
+    // The channels one lane holds in the warp-per-row attention kernels: head sizes up to 256.
+    #define LANE_CHANNELS 8
 
     #define GRID_STRIDE(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
 
@@ -224,40 +228,56 @@ public enum KernelProgram {
                                            .init("segStart", .constInts), .init("positions", .constInts), .init("N", .int32), .init("NH", .int32),
                                            .init("KVH", .int32), .init("D", .int32), .init("maxLen", .int32)], body: #"""
             // Causal attention over packed rows that each start their sequence at position 0: row r
-            // attends to rows segStart[r] + s, s = 0...positions[r]. One block per (row, head); the
-            // probabilities are kept for the backward pass at probs[(r·NH + h)·maxLen + s].
-            int r = blockIdx.x, h = blockIdx.y;
+            // attends to rows segStart[r] + s, s = 0...positions[r]. One warp per (row, head), its
+            // lanes over the channels (D ≤ 256), so that every key and value row is read whole by
+            // one warp at once; the probabilities are kept for the backward pass at
+            // probs[(r·NH + h)·maxLen + s].
+            int lane = threadIdx.x & 31, r = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), h = blockIdx.y;
             if (r >= N || h >= NH) return;
             int qw = NH * D, kvw = KVH * D, visible = positions[r] + 1;
             const float *q = qkv + (long long)r * QKV + (long long)h * D;
             const float *keys = qkv + (long long)segStart[r] * QKV + qw + (long long)(h / (NH / KVH)) * D;
             float *p = probs + ((long long)r * NH + h) * maxLen;
             float scale = 1.0f / sqrtf((float)D);
+            float qr[LANE_CHANNELS], o[LANE_CHANNELS];
+            #pragma unroll
+            for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; qr[k] = d < D ? q[d] : 0.0f; o[k] = 0.0f; }
+            // Scores, scaled, and their maximum (every lane holds each score after the warp's sum).
             float mx = NEG_INF;
-            for (int s = threadIdx.x; s < visible; s += blockDim.x) {
-                const float *k = keys + (long long)s * QKV;
+            for (int s = 0; s < visible; s++) {
+                const float *key = keys + (long long)s * QKV;
                 float acc = 0.0f;
-                for (int d = 0; d < D; d++) acc += q[d] * k[d];
-                p[s] = acc * scale;
-                mx = fmaxf(mx, p[s]);
+                #pragma unroll
+                for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) acc += qr[k] * key[d]; }
+                acc = warp_sum(acc) * scale;
+                if (lane == 0) p[s] = acc;
+                mx = fmaxf(mx, acc);
             }
-            float inv = softmax_exps(p, visible, mx);
-            for (int s = threadIdx.x; s < visible; s += blockDim.x) p[s] *= inv;
-            __syncthreads();
+            __syncwarp();
+            float sum = 0.0f;
+            for (int s = lane; s < visible; s += 32) { float e = expf(p[s] - mx); p[s] = e; sum += e; }
+            float inv = 1.0f / warp_sum(sum);
+            for (int s = lane; s < visible; s += 32) p[s] *= inv;
+            __syncwarp();
             const float *values = keys + kvw;
-            for (int d = threadIdx.x; d < D; d += blockDim.x) {
-                float acc = 0.0f;
-                for (int s = 0; s < visible; s++) acc += p[s] * values[(long long)s * QKV + d];
-                out[(long long)r * qw + (long long)h * D + d] = acc;
+            for (int s = 0; s < visible; s++) {
+                float ps = p[s];
+                const float *v = values + (long long)s * QKV;
+                #pragma unroll
+                for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) o[k] += ps * v[d]; }
             }
+            float *outRow = out + (long long)r * qw + (long long)h * D;
+            #pragma unroll
+            for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) outRow[d] = o[k]; }
             """#),
         Kernel("attention_train_backward_query", [.init("dqkv", .floats), .init("dscores", .floats), .init("dout", .constFloats),
                                                   .init("probs", .constFloats), .init("qkv", .constFloats), .init("QKV", .int32),
                                                   .init("segStart", .constInts), .init("positions", .constInts), .init("N", .int32),
                                                   .init("NH", .int32), .init("KVH", .int32), .init("D", .int32), .init("maxLen", .int32)], body: #"""
             // For query row r and head h: dP_s = dO·V_s, dS_s = P_s (dP_s − Σ P·dP) / √D (kept in
-            // dscores for the key pass), dQ += Σ_s dS_s K_s. One block per (row, head).
-            int r = blockIdx.x, h = blockIdx.y;
+            // dscores for the key pass), dQ += Σ_s dS_s K_s. One warp per (row, head), lanes over
+            // the channels, as attention_train_forward.
+            int lane = threadIdx.x & 31, r = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), h = blockIdx.y;
             if (r >= N || h >= NH) return;
             int qw = NH * D, kvw = KVH * D, visible = positions[r] + 1;
             const float *dO = dout + (long long)r * qw + (long long)h * D;
@@ -265,24 +285,32 @@ public enum KernelProgram {
             const float *values = keys + kvw;
             const float *p = probs + ((long long)r * NH + h) * maxLen;
             float *ds = dscores + ((long long)r * NH + h) * maxLen;
+            float g[LANE_CHANNELS], acc[LANE_CHANNELS];
+            #pragma unroll
+            for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; g[k] = d < D ? dO[d] : 0.0f; acc[k] = 0.0f; }
             float dot = 0.0f;
-            for (int s = threadIdx.x; s < visible; s += blockDim.x) {
+            for (int s = 0; s < visible; s++) {
                 const float *v = values + (long long)s * QKV;
-                float acc = 0.0f;
-                for (int d = 0; d < D; d++) acc += dO[d] * v[d];
-                ds[s] = acc;
-                dot += p[s] * acc;
+                float dp = 0.0f;
+                #pragma unroll
+                for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) dp += g[k] * v[d]; }
+                dp = warp_sum(dp);
+                if (lane == 0) ds[s] = dp;
+                dot += p[s] * dp;
             }
-            dot = block_sum(dot);
+            __syncwarp();
             float scale = 1.0f / sqrtf((float)D);
-            for (int s = threadIdx.x; s < visible; s += blockDim.x) ds[s] = p[s] * (ds[s] - dot) * scale;
-            __syncthreads();
-            float *dq = dqkv + (long long)r * QKV + (long long)h * D;
-            for (int d = threadIdx.x; d < D; d += blockDim.x) {
-                float acc = 0.0f;
-                for (int s = 0; s < visible; s++) acc += ds[s] * keys[(long long)s * QKV + d];
-                dq[d] += acc;
+            for (int s = lane; s < visible; s += 32) ds[s] = p[s] * (ds[s] - dot) * scale;
+            __syncwarp();
+            for (int s = 0; s < visible; s++) {
+                float w = ds[s];
+                const float *key = keys + (long long)s * QKV;
+                #pragma unroll
+                for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) acc[k] += w * key[d]; }
             }
+            float *dq = dqkv + (long long)r * QKV + (long long)h * D;
+            #pragma unroll
+            for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) dq[d] += acc[k]; }
             """#),
         Kernel("attention_train_backward_key", [.init("dqkv", .floats), .init("dscores", .constFloats), .init("dout", .constFloats),
                                                 .init("probs", .constFloats), .init("qkv", .constFloats), .init("QKV", .int32),
@@ -322,17 +350,36 @@ public enum KernelProgram {
             float k = r * r * r * gx / (float)C;
             for (int c = threadIdx.x; c < C; c += blockDim.x) dx[c] += r * dy[c] * weight[c] - k * x[c];
             """#),
-        Kernel("rmsnorm_backward_weight", [.init("dweight", .floats), .init("dout", .constFloats), .init("inp", .constFloats),
-                                           .init("rstd", .constFloats), .init("N", .int32), .init("C", .int32)], body: #"""
-            // dw += Σ_n dy·x·rstd, one thread per channel (deterministic: no atomics).
-            GRID_STRIDE(c, C) {
-                float acc = 0.0f;
-                for (int n = 0; n < N; n++) acc += dout[(long long)n * C + c] * inp[(long long)n * C + c] * rstd[n];
-                dweight[c] += acc;
+        Kernel("column_partial_sums", [.init("partials", .floats), .init("a", .constFloats), .init("b", .constFloats),
+                                       .init("rowScale", .constFloats), .init("N", .int32), .init("C", .int32), .init("chunkRows", .int32)], body: #"""
+            // partials[k·C + c] = Σ a[n, c] · b[n, c] · rowScale[n] over the rows n of chunk k
+            // (k·chunkRows ..< (k + 1)·chunkRows); b and rowScale may be null (a factor 1). The first
+            // of two deterministic passes (no atomics) of a column sum over many rows: RMSNorm's
+            // weight gradient (a = dy, b = x, rowScale = rstd) and a bias's (a = dy); column_sums_add
+            // adds the chunks up. Blocks of 32 columns × (blockDim.x / 32) row lanes, grid (columns / 32, chunks).
+            int tx = threadIdx.x & 31, ty = threadIdx.x >> 5, lanes = blockDim.x >> 5;
+            int c = blockIdx.x * 32 + tx, chunk = blockIdx.y;
+            int first = chunk * chunkRows, last = min(N, first + chunkRows);
+            float acc = 0.0f;
+            if (c < C) {
+                for (int n = first + ty; n < last; n += lanes) {
+                    float v = a[(long long)n * C + c];
+                    if (b) v *= b[(long long)n * C + c];
+                    if (rowScale) v *= rowScale[n];
+                    acc += v;
+                }
+            }
+            __shared__ float part[32][33];
+            part[ty][tx] = acc;
+            __syncthreads();
+            if (ty == 0 && c < C) {
+                float sum = 0.0f;
+                for (int k = 0; k < lanes; k++) sum += part[k][tx];
+                partials[(long long)chunk * C + c] = sum;
             }
             """#),
         Kernel("column_sums_add", [.init("out", .floats), .init("inp", .constFloats), .init("N", .int32), .init("OC", .int32)], body: #"""
-            // out (OC) += Σ_n inp (N, OC): a bias's gradient.
+            // out (OC) += Σ_n inp (N, OC), one thread per column: for few rows (column_partial_sums's chunks).
             GRID_STRIDE(o, OC) {
                 float acc = 0.0f;
                 for (int n = 0; n < N; n++) acc += inp[(long long)n * OC + o];

@@ -9,9 +9,14 @@ import Training
 
 extension KernelChecks {
     mutating func runTrainingChecks() throws {
-        for (lengths, NH, KVH, D) in [([5, 13, 1, 20], 4, 2, 24), ([37, 3], 9, 3, 64)] { try trainingAttention(lengths: lengths, NH: NH, KVH: KVH, D: D) }
-        for (N, C) in [(7, 576), (33, 100)] { try rmsNormBackward(N: N, C: C) }
-        try columnSums(N: 37, OC: 333)
+        // Head sizes below, at and between multiples of 32 (a lane holds up to 8 channels), rows not
+        // a multiple of the 8 warps of a block, a sequence longer than 128.
+        for (lengths, NH, KVH, D) in [([5, 13, 1, 20], 4, 2, 24), ([37, 3], 9, 3, 64), ([130, 7], 4, 2, 128), ([70], 2, 1, 200)] {
+            try trainingAttention(lengths: lengths, NH: NH, KVH: KVH, D: D)
+        }
+        // One chunk of 64 rows, and several with a partial last one.
+        for (N, C) in [(7, 576), (33, 100), (200, 576), (130, 100)] { try rmsNormBackward(N: N, C: C) }
+        for N in [37, 300] { try columnSums(N: N, OC: 333) }
         try embeddingBackward(N: 300, V: 50, C: 77)
         for kind in LossKind.allCases { try lossRows(kind, R: 19, V: 1000) }
         try sumSquares(n: 1_000_003)
@@ -43,16 +48,13 @@ extension KernelChecks {
         let ds = try device.upload(segStart), de = try device.upload(segEnd), dp = try device.upload(positions)
         let out = try device.allocate(Float.self, count: N * qw), gpuProbs = try device.allocate(Float.self, count: N * NH * maxLen)
         try out.fill(bits: Self.poison)
-        let tail: [KernelArguments.Value] = [.int32(Int32(N)), .int32(Int32(NH)), .int32(Int32(KVH)), .int32(Int32(D)), .int32(Int32(maxLen))]
-        try device.launch("attention_train_forward", grid: (N, NH), block: 128,
-                          [out.argument, gpuProbs.argument, dq.argument, .int32(Int32(QKV)), ds.argument, dp.argument] + tail)
+        let rows = PackedRows(segStart: ds.argument, segEnd: de.argument, positions: dp.argument, rows: N, maxLength: maxLen)
+        try device.attentionTrainForward(out: out.argument, probs: gpuProbs.argument, qkv: dq.argument, QKV: QKV, rows: rows, NH: NH, KVH: KVH, D: D)
         let label = "\(lengths) rows, \(NH)/\(KVH) heads × \(D)"
         record("attention_train_forward", label, gpu: try out.download(), cpu: cpuOut)
         let dqkv = try device.upload([Float](repeating: 0, count: N * QKV)), dscores = try device.allocate(Float.self, count: N * NH * maxLen)
-        try device.launch("attention_train_backward_query", grid: (N, NH), block: 128,
-                          [dqkv.argument, dscores.argument, dO.argument, gpuProbs.argument, dq.argument, .int32(Int32(QKV)), ds.argument, dp.argument] + tail)
-        try device.launch("attention_train_backward_key", grid: (N, KVH), block: 64,
-                          [dqkv.argument, dscores.argument, dO.argument, gpuProbs.argument, dq.argument, .int32(Int32(QKV)), de.argument, dp.argument] + tail)
+        try device.attentionTrainBackward(dqkv: dqkv.argument, dscores: dscores.argument, dout: dO.argument, probs: gpuProbs.argument,
+                                          qkv: dq.argument, QKV: QKV, rows: rows, NH: NH, KVH: KVH, D: D)
         record("attention_train_backward", label, gpu: try dqkv.download(), cpu: cpuDqkv)
     }
 
@@ -66,18 +68,17 @@ extension KernelChecks {
         let gx = try device.upload(x), gw = try device.upload(w), gdy = try device.upload(dy), gr = try device.upload(rstd)
         try device.launch("rmsnorm_backward_input", grid: (N, 1), block: 256,
                           [dX.argument, gdy.argument, gx.argument, gw.argument, gr.argument, .int32(Int32(N)), .int32(Int32(C))])
-        try device.launch("rmsnorm_backward_weight", grid: (device.strideGrid(C), 1), block: 256,
-                          [dW.argument, gdy.argument, gx.argument, gr.argument, .int32(Int32(N)), .int32(Int32(C))])
+        try device.columnSumsAdd(dW.argument, gdy.argument, times: gx.argument, rowScale: gr.argument, N: N, C: C)
         record("rmsnorm_backward_input", "\(N)×\(C)", gpu: try dX.download(), cpu: cpuDx)
-        record("rmsnorm_backward_weight", "\(N)×\(C)", gpu: try dW.download(), cpu: cpuDw)
+        record("column sums (rmsnorm weight)", "\(N)×\(C)", gpu: try dW.download(), cpu: cpuDw)
     }
 
     mutating func columnSums(N: Int, OC: Int) throws {
         let x = values(N * OC), b0 = values(OC)
         let cpu = (0..<OC).map { o in b0[o] + (0..<N).reduce(Float(0)) { $0 + x[$1 * OC + o] } }
         let gb = try device.upload(b0), gx = try device.upload(x)
-        try device.launch("column_sums_add", grid: (device.strideGrid(OC), 1), block: 256, [gb.argument, gx.argument, .int32(Int32(N)), .int32(Int32(OC))])
-        record("column_sums_add", "\(N)×\(OC)", gpu: try gb.download(), cpu: cpu)
+        try device.columnSumsAdd(gb.argument, gx.argument, N: N, C: OC)
+        record("column sums (bias)", "\(N)×\(OC)", gpu: try gb.download(), cpu: cpu)
     }
 
     /// Tokens repeat (300 rows over 50 ids): the atomic adds must all land.

@@ -24,6 +24,8 @@ public final class CUDATrainingTape: @unchecked Sendable {
     let xOut, gathered, rstdF, xnF: DeviceBuffer<Float>
     public let logits: DeviceBuffer<Float>
     public var rows: Int { outputRowList.count }
+    /// The packed rows' sequence layout, as the attention kernels take it.
+    var packed: PackedRows { PackedRows(segStart: segStart.argument, segEnd: segEnd.argument, positions: positions.argument, rows: N, maxLength: maxLength) }
     /// LoRA scratch (nil without adapters): the dropped-out input and its gradient (N, widest
     /// input), u and du (N, r); and the seed of this pass's dropout masks (nil: no dropout).
     let loraIn, loraGrad, loraU, loraDU: DeviceBuffer<Float>?
@@ -123,9 +125,8 @@ public final class CUDATrainingPass: @unchecked Sendable {
             try loraForward(.kProj, l, tape, input: a.xn1, out: a.qkv, column: qw, ld: QKV)
             try loraForward(.vProj, l, tape, input: a.xn1, out: a.qkv, column: qw + KVH * D, ld: QKV)
             try decoder.rope(a.qkv, rows: N, positions: tape.positions)
-            try d.launch("attention_train_forward", grid: (N, NH), block: 128,
-                         [a.att.argument, a.probs.argument, a.qkv.argument, .int32(Int32(QKV)), tape.segStart.argument, tape.positions.argument,
-                          .int32(Int32(N)), .int32(Int32(NH)), .int32(Int32(KVH)), .int32(Int32(D)), .int32(Int32(tape.maxLength))])
+            try d.attentionTrainForward(out: a.att.argument, probs: a.probs.argument, qkv: a.qkv.argument, QKV: QKV, rows: tape.packed,
+                                        NH: NH, KVH: KVH, D: D)
             try decoder.linear(a.xMid, a.att, slot(.wo, l), rows: N, C: qw, OC: C, rounded: rounded)
             try loraForward(.oProj, l, tape, input: a.att, out: a.xMid, column: 0, ld: C)
             try add(a.xMid, a.xIn, count: N * C)
@@ -198,13 +199,8 @@ public final class CUDATrainingPass: @unchecked Sendable {
                                N: N, C: qw, OC: C, roundedIn: roundedIn, roundedOut: roundedOut)
             try loraBackward(.oProj, l, tape, input: a.att, dout: dx, column: 0, ld: C, dinp: datt, grads: adapterGrads)
             try dqkv.fill(bits: 0)
-            let shape: [KernelArguments.Value] = [.int32(Int32(N)), .int32(Int32(NH)), .int32(Int32(KVH)), .int32(Int32(D)), .int32(Int32(tape.maxLength))]
-            try d.launch("attention_train_backward_query", grid: (N, NH), block: 128,
-                         [dqkv.argument, dscores.argument, datt.argument, a.probs.argument, a.qkv.argument, .int32(Int32(QKV)),
-                          tape.segStart.argument, tape.positions.argument] + shape)
-            try d.launch("attention_train_backward_key", grid: (N, KVH), block: 64,
-                         [dqkv.argument, dscores.argument, datt.argument, a.probs.argument, a.qkv.argument, .int32(Int32(QKV)),
-                          tape.segEnd.argument, tape.positions.argument] + shape)
+            try d.attentionTrainBackward(dqkv: dqkv.argument, dscores: dscores.argument, dout: datt.argument, probs: a.probs.argument,
+                                         qkv: a.qkv.argument, QKV: QKV, rows: tape.packed, NH: NH, KVH: KVH, D: D)
             try decoder.rope(dqkv, rows: N, positions: tape.positions, inverse: true)
             try dxn.fill(bits: 0)
             try linearBackward(dinp: dxn, dweight: slot(.wq, l), dbias: layout.layers[l][.bq], dout: dqkv, inp: a.xn1, weight: slot(.wq, l),
@@ -236,8 +232,7 @@ public final class CUDATrainingPass: @unchecked Sendable {
                           [dinp.argument, dout.argument, inp.argument, decoder.parameters.argument(at: weight.offset), rstd.argument,
                            .int32(Int32(rows)), .int32(Int32(C))])
         guard let grads else { return }
-        try device.launch("rmsnorm_backward_weight", grid: (device.strideGrid(C), 1), block: 256,
-                          [grads.argument(at: weight.offset), dout.argument, inp.argument, rstd.argument, .int32(Int32(rows)), .int32(Int32(C))])
+        try device.columnSumsAdd(grads.argument(at: weight.offset), dout.argument, times: inp.argument, rowScale: rstd.argument, N: rows, C: C)
     }
 
     /// For out = inp · Wᵀ (+ b): dinp += dout · W; grads[W] += doutᵀ · inp; grads[b] += Σ_n dout.
@@ -261,8 +256,7 @@ public final class CUDATrainingPass: @unchecked Sendable {
             if let dW { try d.linearBackwardWeight(dweight: dW, dout: dout.address, inp: inp.address, N: N, C: C, OC: OC, precision: .fp32) }
         }
         if let dbias, let grads {
-            try d.launch("column_sums_add", grid: (d.strideGrid(OC), 1), block: 256,
-                         [grads.argument(at: dbias.offset), dout.argument, .int32(Int32(N)), .int32(Int32(OC))])
+            try d.columnSumsAdd(grads.argument(at: dbias.offset), dout.argument, N: N, C: OC)
         }
     }
 
