@@ -77,6 +77,7 @@ export LLMREC_CUDA_PATH="${py_libs}:/usr/local/nvidia/lib64:/usr/local/cuda/lib6
 llmrec="$work/llmrec"
 echo "bundle $(cat "$work/COMMIT" 2>/dev/null), LLMREC_CUDA_PATH=$LLMREC_CUDA_PATH" | tee "$OUT/environment.txt"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >> "$OUT/environment.txt" 2>&1
+python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)" >> "$OUT/environment.txt" 2>&1
 
 step cuda-info "$llmrec" cuda info
 step cuda-check "$llmrec" cuda check
