@@ -112,7 +112,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "CCUDA", "Support"]),
-        .testTarget(name: "StudyTests", dependencies: ["Study", "Support", "Training"]),
+        .testTarget(name: "StudyTests", dependencies: ["Decoding", "Study", "Support", "Training"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [

@@ -11,6 +11,7 @@ import Logging
 import RecData
 import Synchronization
 import Tokenizers
+import Training
 
 struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The model: a .gguf file, a Hugging Face directory, or smollm2 (embedded default).",
@@ -146,6 +147,17 @@ struct DeviceOptions: ParsableArguments {
     /// Where a beam search's passes run: nil for the CPU (the recommender's default), else the GPU's.
     func beamPasses(_ model: DecoderModel, precision: Precision) throws -> BeamPasses? {
         guard device == .cuda else { return nil }
-        return CUDABeamPasses(try CUDADecoder(model, device: try cudaDevice(), precision: precision == .bf16 ? .bf16 : .fp32))
+        return try Self.cudaPasses(model, precision: precision, on: try cudaDevice())
+    }
+
+    static func cudaPasses(_ model: DecoderModel, precision: Precision, on device: CUDADevice) throws -> BeamPasses {
+        CUDABeamPasses(try CUDADecoder(model, device: device, precision: precision == .bf16 ? .bf16 : .fp32))
+    }
+
+    /// The GPU's training engine for a model, its settings and its adapter.
+    static func cudaEngine(_ model: DecoderModel, _ parameters: TrainingParameters, _ adapter: LoRAAdapter?, recompute: Bool,
+                           on device: CUDADevice) throws -> TrainingEngine {
+        try CUDATrainingEngine(model: model, adapter: adapter, recompute: recompute, precision: parameters.precision ?? .fp32,
+                               adamW: AdamWSettings(weightDecay: parameters.weightDecay), device: device)
     }
 }

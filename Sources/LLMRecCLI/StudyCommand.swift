@@ -1,5 +1,6 @@
 // `llmrec study run`: execute a study plan arm by arm, resumably.
 import ArgumentParser
+import CUDABackend
 import Foundation
 import Study
 import Support
@@ -35,6 +36,12 @@ extension StudyCommand {
                 whole batch. A plan whose settings for an arm differ from that arm's stored results is \
                 refused, naming the arm and the settings; --restart ARM starts that arm fresh.
 
+                With --device cuda, the arms trained and the decoders run in this invocation use the GPU \
+                (fp32 or bf16 as each arm says); each arm's training.json and each decoder's results name the \
+                GPU, and the report shows it beside their times. GPU training is not bit-identical from run to \
+                run (the embedding gradient's atomic adds), so a resumed arm is close to, not equal to, an \
+                uninterrupted one.
+
                 Examples:
                   llmrec study run docs/study/ml-1m/plan.json --out docs/study/ml-1m --runs ~/llmrec-runs/ml-1m
                   llmrec report docs/study/ml-1m --out docs/RESULTS.md
@@ -56,7 +63,18 @@ extension StudyCommand {
         @Flag(help: "Read and check the plan, print its summary, and stop.")
         var dryRun = false
 
+        @OptionGroup var deviceOptions: DeviceOptions
+
         @OptionGroup var global: GlobalOptions
+
+        /// The CPU, or the GPU's engine and passes (checked before anything is written).
+        func compute() throws -> StudyCompute {
+            guard deviceOptions.device == .cuda else { return .cpu }
+            let gpu = try deviceOptions.cudaDevice()
+            return StudyCompute(device: gpu.name,
+                                engine: { model, parameters, adapter in try DeviceOptions.cudaEngine(model, parameters, adapter, recompute: false, on: gpu) },
+                                passes: { model, precision in try DeviceOptions.cudaPasses(model, precision: precision, on: gpu) })
+        }
 
         func run() throws {
             _ = global.prepareForCompute()
@@ -65,7 +83,8 @@ extension StudyCommand {
             let text = try Data(contentsOf: planURL)
             let files = StudyFiles(directory: URL(fileURLWithPath: out), runs: runs.map { URL(fileURLWithPath: $0) })
             // Unbuffered: a study runs for hours, often with its output in a file.
-            let runner = try StudyRunner(plan: plan, files: files) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+            let compute = dryRun ? .cpu : try compute()
+            let runner = try StudyRunner(plan: plan, files: files, compute: compute) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
             try runner.restart(restart)
             if dryRun {
                 try runner.summary(planText: text)

@@ -181,8 +181,7 @@ struct TrainCommand: ParsableCommand {
         if let note = corpus.validationSource { log.notice("\(note)") }
         // Everything is checked before the run directory is written.
         let engine: ((LoRAAdapter?) throws -> TrainingEngine)? = deviceOptions.device == .cpu ? nil : { [parameters, gradientCheckpointing] adapter in
-            try CUDATrainingEngine(model: model, adapter: adapter, recompute: gradientCheckpointing, precision: parameters.precision ?? .fp32,
-                                   adamW: AdamWSettings(weightDecay: parameters.weightDecay), device: try deviceOptions.cudaDevice())
+            try DeviceOptions.cudaEngine(model, parameters, adapter, recompute: gradientCheckpointing, on: try deviceOptions.cudaDevice())
         }
         let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir,
                                   recomputeActivations: gradientCheckpointing, engine: engine)

@@ -39,7 +39,8 @@ extension StudyRunner {
     /// Ranks the first n test windows with each decoder, resuming partial files; in bf16 when
     /// the arm trained in bf16.
     func evaluate(_ arm: String, model: DecoderModel, decoders: [DecoderSpec], precision: Precision = .fp32) throws {
-        let recommender = Recommender(model: model, catalog: context.catalog, precision: precision)
+        let recommender = Recommender(model: model, catalog: context.catalog, precision: precision,
+                                      passes: try compute.passes?(model, precision))
         for decoder in decoders {
             let n = decoder.samples ?? plan.samples.test
             let samples = context.testSamples(n)
@@ -91,7 +92,7 @@ extension StudyRunner {
         spec.samples = nil
         let record = DecoderRecord(arm: arm, decoder: spec, beams: plan.evaluation.beams, samples: ranked.count, metrics: metrics,
                                    validShare: summary.validShare, fullListShare: summary.fullListShare,
-                                   seconds: summary.seconds, droppedHistories: dropped)
+                                   seconds: summary.seconds, droppedHistories: dropped, device: arm == "popularity" ? nil : compute.recorded)
         try FileManager.default.createDirectory(at: files.arm(arm), withIntermediateDirectories: true)
         try RankedSample.write(ranked, to: files.rankings(arm, decoder.name))
         try StudyJSON.write(record, to: files.metrics(arm, decoder.name))

@@ -67,7 +67,8 @@ extension StudyRunner {
         }
         let (model, _) = try source.load()
         let corpus = TrainingCorpus(catalog: context.catalog, train: context.trainSamples(record.trainWindows), valid: context.validSamples)
-        let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir)
+        let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir,
+                                  engine: compute.engine.map { make in { adapter in try make(model, parameters, adapter) } })
         try runDir.prepare(config, resume: resume)
         let clockURL = files.trainingClock(arm.name)
         var clock = resume ? (try? StudyJSON.read(TrainingClock.self, from: clockURL)) ?? TrainingClock() : TrainingClock()
@@ -103,7 +104,7 @@ extension StudyRunner {
             steps: state.step, trainWindows: record.trainWindows, seconds: clock.seconds,
             meanTokensPerSecond: steps.isEmpty ? 0 : steps.reduce(0) { $0 + ($1.value("tokens_per_s") ?? 0) } / Double(steps.count),
             finalTrainLoss: steps.last?.value("loss") ?? .nan, finalValidLoss: valids.last?.value("valid_loss"),
-            bestStep: state.bestStep, bestValidLoss: state.bestValidLoss, sittings: clock.sittings)
+            bestStep: state.bestStep, bestValidLoss: state.bestValidLoss, sittings: clock.sittings, device: compute.recorded)
         try StudyJSON.write(training, to: files.training(arm.name))
         say(String(format: "[%@] trained in %@ (%d sitting%@); final train loss %.4f", arm.name, formatDuration(clock.seconds),
                    clock.sittings, clock.sittings == 1 ? "" : "s", training.finalTrainLoss))

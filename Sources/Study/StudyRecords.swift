@@ -39,6 +39,8 @@ public struct TrainingRecord: Sendable, Codable, Equatable {
     public var bestValidLoss: Double?
     /// Sittings the training was spread over (1: it ran through).
     public var sittings: Int
+    /// The GPU it trained on (its last sitting's); nil: the CPU.
+    public var device: String? = nil
 }
 
 /// One decoder's evaluation of one arm (or a floor).
@@ -55,6 +57,8 @@ public struct DecoderRecord: Sendable, Codable, Equatable {
     /// Decoding seconds (ranking only, not loading).
     public var seconds: Double
     public var droppedHistories: Int
+    /// The GPU it was decoded on; nil: the CPU.
+    public var device: String? = nil
 
     public static let cutoffs = [1, 3, 5, 10, 20]
 }

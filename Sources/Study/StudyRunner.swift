@@ -35,10 +35,13 @@ public final class StudyRunner {
 
     let source: ModelSource
     var context: StudyContext!
+    /// Where arms train and are evaluated (the CPU unless given a GPU's engine and passes).
+    let compute: StudyCompute
 
-    public init(plan: StudyPlan, files: StudyFiles, say: @escaping (String) -> Void) throws {
+    public init(plan: StudyPlan, files: StudyFiles, compute: StudyCompute = .cpu, say: @escaping (String) -> Void) throws {
         self.plan = plan
         self.files = files
+        self.compute = compute
         self.say = say
         source = try ModelSource.resolve(plan.model)
     }

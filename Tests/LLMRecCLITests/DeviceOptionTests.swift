@@ -1,5 +1,5 @@
 // `--device cuda` on a machine without CUDA: a clear failure before anything is written, in
-// training and in evaluation.
+// training, in evaluation and in a study.
 import ArgumentParser
 import CUDABackend
 import Foundation
@@ -36,5 +36,17 @@ import Testing
         ])
         #expect { try eval.run() } throws: { "\($0)".contains("--device cuda: CUDA cannot be used here") }
         #expect(!FileManager.default.fileExists(atPath: out.path), "the evaluation file was written")
+
+        let plan = scratch.appendingPathComponent("plan.json"), study = scratch.appendingPathComponent("study")
+        try Data(#"""
+            {"name": "tiny", "model": "smollm2", "dataset": {"source": "ml-100k", "history": 5},
+             "samples": {"seed": 1, "train": 8, "valid": 4, "test": 20},
+             "training": {"loss": "ce", "batch": 2, "max_steps": 1},
+             "evaluation": {"beams": 5, "batch": 10}, "decoders": [{"name": "plain"}],
+             "arms": [{"name": "ce", "decoders": ["plain"]}], "baseline": "ce", "floors": {"popularity": true}}
+            """#.utf8).write(to: plan)
+        var studyRun = try LLMRec.parseAsRoot(["study", "run", plan.path, "--out", study.path, "--device", "cuda", "--log-level", "error"])
+        #expect { try studyRun.run() } throws: { "\($0)".contains("--device cuda: CUDA cannot be used here") }
+        #expect(!FileManager.default.fileExists(atPath: study.path), "the study directory was written")
     }
 }

@@ -6,8 +6,10 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import Decoding
 import Support
 import Testing
+import Training
 @testable import Study
 
 @Suite("A tiny study on MovieLens-100K", .serialized,
@@ -35,12 +37,12 @@ struct StudyRunTests {
 
     /// Runs `text` as a plan in `dir`, stopping where `stop` says; returns what it printed.
     @discardableResult
-    func run(_ text: String, in dir: URL, stop: @escaping (StudyPoint) -> Bool = { _ in false }) throws -> [String] {
+    func run(_ text: String, in dir: URL, compute: StudyCompute = .cpu, stop: @escaping (StudyPoint) -> Bool = { _ in false }) throws -> [String] {
         let url = dir.appendingPathComponent("input-plan.json")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Data(text.utf8).write(to: url)
         var lines: [String] = []
-        let runner = try StudyRunner(plan: PlanReader.read(url), files: StudyFiles(directory: dir)) { lines.append($0) }
+        let runner = try StudyRunner(plan: PlanReader.read(url), files: StudyFiles(directory: dir), compute: compute) { lines.append($0) }
         runner.stopWhen = stop
         try runner.run(planText: Data(text.utf8))
         return lines
@@ -105,6 +107,32 @@ struct StudyRunTests {
         let losses = { (f: StudyFiles) in try RunLog.read(f.log("igd")).map { [$0.value("loss"), $0.value("valid_loss")] } }
         #expect(try losses(singleFiles) == losses(files))
 
+        // 5b. The same arm through a compute handed to the runner (as `--device cuda` hands the GPU's):
+        // its engine trains and its passes decode (here the CPU's, so the training is the same bits),
+        // and the records and the report name the device.
+        let engines = Counter(), passes = Counter()
+        let compute = StudyCompute(
+            device: "test device",
+            engine: { model, parameters, adapter in
+                engines.add()
+                return CPUTrainingEngine(model: model, adapter: adapter, recompute: false, precision: parameters.precision ?? .fp32,
+                                         adamW: AdamWSettings(weightDecay: parameters.weightDecay))
+            },
+            passes: { model, precision in
+                passes.add()
+                return CPUBeamPasses(model: model, precision: precision)
+            })
+        let device = root.appendingPathComponent("device")
+        try run(Self.planText(arms: Self.igd, baseline: "igd", powerCheck: false, train: 12), in: device, compute: compute)
+        let deviceFiles = StudyFiles(directory: device)
+        #expect(engines.count == 1 && passes.count == 1)
+        #expect(try losses(deviceFiles) == losses(singleFiles))
+        #expect(try StudyJSON.read(TrainingRecord.self, from: deviceFiles.training("igd")).device == "test device")
+        #expect(try StudyJSON.read(DecoderRecord.self, from: deviceFiles.metrics("igd", "plain")).device == "test device")
+        #expect(try StudyJSON.read(DecoderRecord.self, from: singleFiles.metrics("igd", "plain")).device == nil)
+        let deviceReport = try StudyReport.write(directory: device, to: root.appendingPathComponent("device-report/REPORT.md"))
+        #expect(try String(contentsOf: deviceReport.markdown, encoding: .utf8).contains(" on test device |"))
+
         // 6. A plan that changes a finished arm is refused, naming the arm and the setting.
         do {
             try run(plan.replacingOccurrences(of: #""beta": 0.1"#, with: #""beta": 0.2"#), in: dir)
@@ -127,4 +155,12 @@ struct StudyRunTests {
             #expect(markdown.contains("REPORT-figures/\(figure.lastPathComponent)"))
         }
     }
+}
+
+/// Counts calls from the study's factories (which may run on any thread).
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func add() { lock.withLock { value += 1 } }
+    var count: Int { lock.withLock { value } }
 }

@@ -70,12 +70,16 @@ public struct StudyReport {
         md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         for row in results.rows {
             let m = row.record.metrics
-            let training = results.arms.first { $0.spec.name == row.arm }?.training.map { formatDuration($0.seconds) } ?? "–"
+            let training = results.arms.first { $0.spec.name == row.arm }?.training.map { formatDuration($0.seconds) + onDevice($0.device) } ?? "–"
+            let evaluation = row.kind == .external ? "–" : formatDuration(row.record.seconds) + onDevice(row.record.device)
             md += "| \(row.label) | \(grouped(row.record.samples)) | \(f4(m["ndcg@5"])) | **\(f4(m["ndcg@10"]))** | \(f4(m["hr@5"])) | \(f4(m["hr@10"])) "
-                + "| \(String(format: "%.0f%%", 100 * row.record.validShare)) | \(training) | \(row.kind == .external ? "–" : formatDuration(row.record.seconds)) |\n"
+                + "| \(String(format: "%.0f%%", 100 * row.record.validShare)) | \(training) | \(evaluation) |\n"
         }
         return md + "\n"
     }
+
+    /// " on NVIDIA H200" for work done on a GPU; nothing for the CPU (the machine section names it).
+    func onDevice(_ device: String?) -> String { device.map { " on \($0)" } ?? "" }
 
     /// The seed-to-seed gap of the baseline in a metric, when both noise-floor arms have results.
     func seedGap(_ metric: Metric) -> (comparison: PairedComparison, windows: Int)? {
