@@ -70,8 +70,34 @@ public enum KernelProgram {
         return (unsigned short)((bits + 0x7FFFu + (bits >> 16 & 1u)) >> 16);
     }
 
-    // The channels one lane holds in the warp-per-row attention kernels: head sizes up to 256.
+    // A warp's lanes over one row of D ≤ 32·LANE_CHANNELS channels (the warp-per-row attention
+    // kernels): lane l holds channels l, l + 32, …, in registers (x[k] is channel l + 32k; 0 past D).
     #define LANE_CHANNELS 8
+    __device__ __forceinline__ void lane_load(float *x, const float *row, int D, int lane) {
+        #pragma unroll
+        for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; x[k] = d < D ? row[d] : 0.0f; }
+    }
+    // row[d] = x (or += x) at the lane's channels.
+    __device__ __forceinline__ void lane_store(float *row, const float *x, int D, int lane, bool accumulate) {
+        #pragma unroll
+        for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) row[d] = accumulate ? row[d] + x[k] : x[k]; }
+    }
+    // x · row, summed over the warp: every lane gets the same value.
+    __device__ __forceinline__ float lane_dot(const float *x, const float *row, int D, int lane) {
+        float acc = 0.0f;
+        #pragma unroll
+        for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) acc += x[k] * row[d]; }
+        return warp_sum(acc);
+    }
+    // acc += Σ_{s < n} w[s] · rows[s·stride] at the lane's channels (w is read by every lane).
+    __device__ __forceinline__ void lane_weighted_rows(float *acc, const float *w, const float *rows, int stride, int n, int D, int lane) {
+        for (int s = 0; s < n; s++) {
+            float ws = w[s];
+            const float *row = rows + (long long)s * stride;
+            #pragma unroll
+            for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) acc[k] += ws * row[d]; }
+        }
+    }
 
     #define GRID_STRIDE(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
 
@@ -239,19 +265,14 @@ public enum KernelProgram {
             const float *keys = qkv + (long long)segStart[r] * QKV + qw + (long long)(h / (NH / KVH)) * D;
             float *p = probs + ((long long)r * NH + h) * maxLen;
             float scale = 1.0f / sqrtf((float)D);
-            float qr[LANE_CHANNELS], o[LANE_CHANNELS];
-            #pragma unroll
-            for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; qr[k] = d < D ? q[d] : 0.0f; o[k] = 0.0f; }
+            float qr[LANE_CHANNELS], o[LANE_CHANNELS] = {};
+            lane_load(qr, q, D, lane);
             // Scores, scaled, and their maximum (every lane holds each score after the warp's sum).
             float mx = NEG_INF;
             for (int s = 0; s < visible; s++) {
-                const float *key = keys + (long long)s * QKV;
-                float acc = 0.0f;
-                #pragma unroll
-                for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) acc += qr[k] * key[d]; }
-                acc = warp_sum(acc) * scale;
-                if (lane == 0) p[s] = acc;
-                mx = fmaxf(mx, acc);
+                float score = lane_dot(qr, keys + (long long)s * QKV, D, lane) * scale;
+                if (lane == 0) p[s] = score;
+                mx = fmaxf(mx, score);
             }
             __syncwarp();
             float sum = 0.0f;
@@ -259,16 +280,8 @@ public enum KernelProgram {
             float inv = 1.0f / warp_sum(sum);
             for (int s = lane; s < visible; s += 32) p[s] *= inv;
             __syncwarp();
-            const float *values = keys + kvw;
-            for (int s = 0; s < visible; s++) {
-                float ps = p[s];
-                const float *v = values + (long long)s * QKV;
-                #pragma unroll
-                for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) o[k] += ps * v[d]; }
-            }
-            float *outRow = out + (long long)r * qw + (long long)h * D;
-            #pragma unroll
-            for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) outRow[d] = o[k]; }
+            lane_weighted_rows(o, p, keys + kvw, QKV, visible, D, lane);
+            lane_store(out + (long long)r * qw + (long long)h * D, o, D, lane, false);
             """#),
         Kernel("attention_train_backward_query", [.init("dqkv", .floats), .init("dscores", .floats), .init("dout", .constFloats),
                                                   .init("probs", .constFloats), .init("qkv", .constFloats), .init("QKV", .int32),
@@ -285,16 +298,11 @@ public enum KernelProgram {
             const float *values = keys + kvw;
             const float *p = probs + ((long long)r * NH + h) * maxLen;
             float *ds = dscores + ((long long)r * NH + h) * maxLen;
-            float g[LANE_CHANNELS], acc[LANE_CHANNELS];
-            #pragma unroll
-            for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; g[k] = d < D ? dO[d] : 0.0f; acc[k] = 0.0f; }
+            float g[LANE_CHANNELS], acc[LANE_CHANNELS] = {};
+            lane_load(g, dO, D, lane);
             float dot = 0.0f;
             for (int s = 0; s < visible; s++) {
-                const float *v = values + (long long)s * QKV;
-                float dp = 0.0f;
-                #pragma unroll
-                for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) dp += g[k] * v[d]; }
-                dp = warp_sum(dp);
+                float dp = lane_dot(g, values + (long long)s * QKV, D, lane);
                 if (lane == 0) ds[s] = dp;
                 dot += p[s] * dp;
             }
@@ -302,15 +310,8 @@ public enum KernelProgram {
             float scale = 1.0f / sqrtf((float)D);
             for (int s = lane; s < visible; s += 32) ds[s] = p[s] * (ds[s] - dot) * scale;
             __syncwarp();
-            for (int s = 0; s < visible; s++) {
-                float w = ds[s];
-                const float *key = keys + (long long)s * QKV;
-                #pragma unroll
-                for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) acc[k] += w * key[d]; }
-            }
-            float *dq = dqkv + (long long)r * QKV + (long long)h * D;
-            #pragma unroll
-            for (int k = 0; k < LANE_CHANNELS; k++) { int d = lane + 32 * k; if (d < D) dq[d] += acc[k]; }
+            lane_weighted_rows(acc, ds, keys, QKV, visible, D, lane);
+            lane_store(dqkv + (long long)r * QKV + (long long)h * D, acc, D, lane, true);
             """#),
         Kernel("attention_train_backward_key", [.init("dqkv", .floats), .init("dscores", .constFloats), .init("dout", .constFloats),
                                                 .init("probs", .constFloats), .init("qkv", .constFloats), .init("QKV", .int32),
