@@ -40,7 +40,8 @@ extension StudyCommand {
                 (fp32 or bf16 as each arm says); each arm's training.json and each decoder's results name the \
                 GPU, and the report shows it beside their times. GPU training is not bit-identical from run to \
                 run (the embedding gradient's atomic adds), so a resumed arm is close to, not equal to, an \
-                uninterrupted one.
+                uninterrupted one. An arm the plan pins with "device": "cuda" runs only in such an invocation; \
+                a CPU run skips it and says so.
 
                 Examples:
                   llmrec study run docs/study/ml-1m/plan.json --out docs/study/ml-1m --runs ~/llmrec-runs/ml-1m
@@ -71,7 +72,7 @@ extension StudyCommand {
         func compute() throws -> StudyCompute {
             guard deviceOptions.device == .cuda else { return .cpu }
             let gpu = try deviceOptions.cudaDevice()
-            return StudyCompute(device: gpu.name,
+            return StudyCompute(device: gpu.name, kind: .cuda,
                                 engine: { model, parameters, adapter in try DeviceOptions.cudaEngine(model, parameters, adapter, recompute: false, on: gpu) },
                                 passes: { model, precision in try DeviceOptions.cudaPasses(model, precision: precision, on: gpu) })
         }

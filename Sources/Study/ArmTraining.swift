@@ -30,6 +30,20 @@ extension StudyRunner {
         return p
     }
 
+    /// Refuses, before anything runs, a plan that changes the settings of an arm with results
+    /// (the training windows are the power check's, so they are taken as stored).
+    func checkStoredArms() throws {
+        let model = fingerprint(source.path)
+        for arm in plan.arms where files.exists(files.armSettings(arm.name)) {
+            let stored = try StudyJSON.read(ArmRecord.self, from: files.armSettings(arm.name))
+            let record = ArmRecord(name: arm.name, training: armParameters(arm), trainWindows: stored.trainWindows,
+                                   validWindows: context.draw.valid.count, modelFingerprint: model, kind: nil)
+            if stored != record {
+                throw StudyError.changedArm(arm: arm.name, directory: files.arm(arm.name).path, differences: settingDifferences(stored, record))
+            }
+        }
+    }
+
     /// Writes arm.json, or checks that the stored one has the same settings.
     func claimArm(_ record: ArmRecord) throws {
         let url = files.armSettings(record.name)

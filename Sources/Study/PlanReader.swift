@@ -167,6 +167,10 @@ struct PlanParser {
         guard armNames.contains(baseline) else {
             throw top.fail(baselineMember.line, "'baseline' names '\(baseline)', which is not an arm (arms: \(armNames.joined(separator: ", ")))")
         }
+        // The baseline runs first, for the power check, wherever the study runs.
+        guard arms.first(where: { $0.name == baseline })!.device == nil else {
+            throw top.fail(baselineMember.line, "the baseline '\(baseline)' cannot be pinned to a device (it runs first, on every device)")
+        }
         var noiseFloor: [String] = []
         if let m = top.member("noise_floor") {
             noiseFloor = try top.strings(m)
@@ -266,8 +270,9 @@ struct PlanParser {
                 throw o.fail(decoderMember.line, "unknown decoder '\(d)' (decoders: \(decoders.map(\.name).joined(separator: ", ")))")
             }
             guard Set(names).count == names.count else { throw o.fail(decoderMember.line, "'decoders' names a decoder twice") }
-            try o.finish(known: ["name", "decoders"] + PlanReader.trainingKeys)
-            out.append(ArmSpec(name: name, training: training, overrides: overrides, decoders: names))
+            let device = try o.member("device").map { try o.choice($0, StudyDevice.self, what: "device") }
+            try o.finish(known: ["name", "decoders"] + PlanReader.trainingKeys + ["device"])
+            out.append(ArmSpec(name: name, training: training, overrides: overrides, decoders: names, device: device))
         }
         guard !out.isEmpty else { throw StudyError.plan(file: file, line: m.line, message: "'arms' must hold at least one arm") }
         return out

@@ -27,8 +27,8 @@ extension StudyRunner {
             let perArm = rates.byPrecision[arm.training.precision ?? .fp32] ?? rates.trainingSecondsPerArm
             let remaining = trained ? 0 : perArm * max(0, 1 - Double(done) / Double(arm.training.totalSteps(trainSamples: trainWindows)))
             let hours = (remaining + Double(windows) * rates.secondsPerWindow) / 3600
-            left += hours
-            let state = trained && windows == 0 ? "done" : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
+            var state = trained && windows == 0 ? "done" : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
+            if compute.runs(arm) { left += hours } else if state != "done" { state += " by a run with --device \(arm.device!.rawValue)" }
             say("  \(arm.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(arm.decoders.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
                 + String(format: "%5.1f h left  ", hours) + state)
         }
@@ -39,7 +39,10 @@ extension StudyRunner {
             say("  zero-shot    \(plan.floors.zeroShot.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
                 + String(format: "%5.1f h left  ", hours) + (windows == 0 ? "done" : "to do"))
         }
-        say(String(format: "about %.1f h of work left; finished parts are kept, so the study can stop and continue at any time", left))
+        // Arms pinned to another device are not this run's work.
+        let elsewhere = plan.arms.filter { !compute.runs($0) }
+        let besides = elsewhere.isEmpty ? "" : " on this device, besides " + elsewhere.map { "\($0.name) (--device \($0.device!.rawValue))" }.joined(separator: ", ")
+        say(String(format: "about %.1f h of work left%@; finished parts are kept, so the study can stop and continue at any time", left, besides))
     }
 
     struct Rates {

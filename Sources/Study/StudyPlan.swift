@@ -92,6 +92,14 @@ public struct ArmSpec: Sendable, Equatable {
     /// The keys this arm overrides, as written (for the report's settings table).
     public var overrides: [String]
     public var decoders: [String]
+    /// The device the plan pins this arm to (a backend check): only a run there trains and
+    /// evaluates it; nil: whichever device the run uses.
+    public var device: StudyDevice? = nil
+}
+
+/// The devices a study runs on (`study run --device`).
+public enum StudyDevice: String, Sendable, Equatable, Codable, CaseIterable {
+    case cpu, cuda
 }
 
 /// The pre-registered check that the study can tell methods apart: the baseline arm's metric

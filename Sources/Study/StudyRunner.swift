@@ -67,18 +67,20 @@ public final class StudyRunner {
     /// Checks the plan against the directory and prints the summary, running nothing.
     public func summary(planText: Data) throws {
         try claimDirectory(planText: planText)
-        context = try StudyContext.load(plan: plan, files: files, source: source, say: say)
         try printSummary()
     }
 
     /// Runs every part of the plan that has no result yet.
     public func run(planText: Data) throws {
         try claimDirectory(planText: planText)
-        context = try StudyContext.load(plan: plan, files: files, source: source, say: say)
         try printSummary()
         if plan.floors.popularity { try rankPopularity() }
         let trainWindows = try decideTrainWindows()
         for arm in plan.arms where arm.name != plan.baseline {
+            guard compute.runs(arm) else {
+                say("[\(arm.name)] waits for a run with --device \(arm.device!.rawValue): the plan pins it there")
+                continue
+            }
             try runArm(arm, trainWindows: trainWindows)
         }
         if !plan.floors.zeroShot.isEmpty { try runZeroShot() }
@@ -88,16 +90,20 @@ public final class StudyRunner {
         say("study complete: `llmrec report \(files.directory.path) --out REPORT.md` writes the report")
     }
 
-    /// Writes DIR/plan.json and results/study.json, or checks that they belong to this plan.
+    /// Checks that the directory holds this study and that no arm with results has changed,
+    /// then writes DIR/plan.json (the report's copy of the plan) and results/study.json, and
+    /// loads the study's data. A refused plan leaves the directory as it was.
     func claimDirectory(planText: Data) throws {
-        if files.exists(files.study) {
+        let known = files.exists(files.study)
+        if known {
             let stored = try StudyJSON.read(StudyIdentity.self, from: files.study)
             if stored != identity {
                 throw StudyError.otherStudy(directory: files.results.path, stored: describe(stored), now: describe(identity))
             }
-        } else {
-            try StudyJSON.write(identity, to: files.study)
         }
+        context = try StudyContext.load(plan: plan, files: files, source: source, say: say)
+        try checkStoredArms()
+        if !known { try StudyJSON.write(identity, to: files.study) }
         if (try? Data(contentsOf: files.plan)) != planText { try writeFileAtomically(planText, to: files.plan) }
         var machines = files.exists(files.machines) ? try StudyJSON.read([MachineRecord].self, from: files.machines) : []
         if !machines.contains(.current) {

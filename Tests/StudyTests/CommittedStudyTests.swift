@@ -11,9 +11,12 @@ import Testing
 
     @Test func thePlanReads() throws {
         let plan = try PlanReader.read(Self.study.appendingPathComponent("plan.json"), checkSources: false)
-        // The arms in its order, and the bf16 check (ce retrained in bf16) after ce.
-        #expect(plan.arms.map(\.name) == ["ce", "ce-bf16", "igd", "msl", "msl+igd", "ce-seed2", "igd-beta0"])
-        #expect(plan.arms.map { $0.training.precision?.rawValue ?? "fp32" } == ["fp32", "bf16", "fp32", "fp32", "fp32", "fp32", "fp32"])
+        // The arms in its order, and after ce the checks of precision (ce retrained in bf16)
+        // and of backend (ce retrained on a GPU).
+        #expect(plan.arms.map(\.name) == ["ce", "ce-bf16", "ce-gpu", "igd", "msl", "msl+igd", "ce-seed2", "igd-beta0"])
+        #expect(plan.arms.map { $0.training.precision?.rawValue ?? "fp32" } == ["fp32", "bf16", "fp32", "fp32", "fp32", "fp32", "fp32", "fp32"])
+        #expect(plan.arms.map { $0.device?.rawValue ?? "any" } == ["any", "any", "cuda", "any", "any", "any", "any", "any"])
+        #expect(plan.arm("ce-gpu")!.training == plan.arm("ce")!.training)
         #expect(plan.samples.train == 4096 && plan.samples.test == 5000 && plan.samples.valid == 512)
     }
 

@@ -22,7 +22,7 @@ import Training
           "arms": [
             {"name": "ce", "decoders": ["plain", "masked"]},
             {"name": "msl+igd", "loss": "msl+igd", "ats": true, "beta": 0.3, "decoders": ["plain"]},
-            {"name": "ce-lora", "lora_rank": 8, "lr": 1e-3, "decoders": ["plain", "igd-decoding"]},
+            {"name": "ce-lora", "lora_rank": 8, "lr": 1e-3, "decoders": ["plain", "igd-decoding"], "device": "cuda"},
             {"name": "ce-seed2", "seed": 2, "precision": "bf16", "decoders": ["plain"]}
           ],
           "baseline": "ce",
@@ -72,6 +72,7 @@ import Training
         #expect(mi.overrides == ["loss", "ats", "beta"])
         let lora = plan.arm("ce-lora")!.training
         #expect(lora.lora?.rank == 8 && lora.lora?.alpha == 16 && lora.learningRate == 1e-3)
+        #expect(plan.arm("ce-lora")!.device == .cuda && plan.arm("ce-lora")!.overrides == ["lora_rank", "lr"] && plan.arm("ce")!.device == nil)
         #expect(plan.arm("ce-seed2")!.training.seed == 2 && plan.arm("ce-seed2")!.training.precision == .bf16)
         #expect(ce.precision == nil)  // fp32 is left out, as in a run's config.json
         #expect(plan.decoder("igd-decoding")!.igdAlpha == 0.2 && plan.decoder("igd-decoding")!.samples == 10)
@@ -93,6 +94,9 @@ import Training
                 == "16: arm 'ce-lora': unknown decoder 'igd' (decoders: plain, igd-decoding, masked)")
         #expect(failure(edited(#""baseline": "ce","#, #""baseline": "cee","#))
                 == "19: the plan: 'baseline' names 'cee', which is not an arm (arms: ce, msl+igd, ce-lora, ce-seed2)")
+        #expect(failure(edited(#""device": "cuda""#, #""device": "tpu""#)) == "16: arm 'ce-lora': unknown device 'tpu' (one of: cpu, cuda)")
+        #expect(failure(edited(#"{"name": "ce", "decoders": ["plain", "masked"]}"#, #"{"name": "ce", "decoders": ["plain", "masked"], "device": "cpu"}"#))
+                == "19: the plan: the baseline 'ce' cannot be pinned to a device (it runs first, on every device)")
         #expect(failure(edited(#""lr": 2e-4,"#, #""lr": -1,"#)) == "7: 'training': 'lr' must be positive, got -1.0")
         #expect(failure(edited(#""precision": "bf16","#, #""precision": "fp16","#)) == "17: arm 'ce-seed2': unknown precision 'fp16' (one of: fp32, bf16)")
         #expect(failure(edited(#""beta": 0.3,"#, #""beta": 3,"#)) == "15: arm 'msl+igd': 'beta' must be in [0, 1], got 3.0")

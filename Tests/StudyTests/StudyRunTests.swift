@@ -112,7 +112,7 @@ struct StudyRunTests {
         // and the records and the report name the device.
         let engines = Counter(), passes = Counter()
         let compute = StudyCompute(
-            device: "test device",
+            device: "test device", kind: .cuda,
             engine: { model, parameters, adapter in
                 engines.add()
                 return CPUTrainingEngine(model: model, adapter: adapter, recompute: false, precision: parameters.precision ?? .fp32,
@@ -133,13 +133,32 @@ struct StudyRunTests {
         let deviceReport = try StudyReport.write(directory: device, to: root.appendingPathComponent("device-report/REPORT.md"))
         #expect(try String(contentsOf: deviceReport.markdown, encoding: .utf8).contains(" on test device |"))
 
-        // 6. A plan that changes a finished arm is refused, naming the arm and the setting.
+        // 5c. An arm the plan pins to a GPU waits in a CPU run, and the summary leaves it out of the
+        // hours left; a GPU run trains and evaluates it (here through the CPU's engine, so it is
+        // the same bits as its unpinned twin).
+        let pinnedArm = #"{"name": "igd-gpu", "loss": "igd", "beta": 0.1, "decoders": ["plain"], "device": "cuda"}"#
+        let pinned = Self.planText(arms: "\(Self.ce), \(Self.igd), \(pinnedArm)", baseline: "ce", powerCheck: true)
+        let waiting = try run(pinned, in: dir)
+        #expect(waiting.contains { $0.contains("igd-gpu") && $0.contains("to do by a run with --device cuda") })
+        #expect(waiting.contains { $0.contains("[igd-gpu] waits for a run with --device cuda") })
+        #expect(waiting.contains { $0.contains("besides igd-gpu (--device cuda)") })
+        #expect(!files.exists(files.run("igd-gpu")) && !files.exists(files.arm("igd-gpu")))
+        try run(pinned, in: dir, compute: compute)
+        #expect(try StudyJSON.read(TrainingRecord.self, from: files.training("igd-gpu")).device == "test device")
+        let armLosses = { (arm: String) in try RunLog.read(files.log(arm)).map { [$0.value("loss"), $0.value("valid_loss")] } }
+        #expect(try armLosses("igd-gpu") == armLosses("igd"))
+        #expect(try RankedSample.read(files.rankings("igd-gpu", "plain")) == RankedSample.read(files.rankings("igd", "plain")))
+
+        // 6. A plan that changes a finished arm is refused before anything runs, naming the arm and
+        // the setting, and the directory keeps its plan.
+        let planCopy = try Data(contentsOf: files.plan)
         do {
-            try run(plan.replacingOccurrences(of: #""beta": 0.1"#, with: #""beta": 0.2"#), in: dir)
+            try run(pinned.replacingOccurrences(of: #""beta": 0.1"#, with: #""beta": 0.2"#), in: dir)
             Issue.record("a changed arm was accepted")
         } catch let e as StudyError {
             #expect("\(e)".contains("arm 'igd'") && "\(e)".contains("training.beta: results have 0.1, the plan has 0.2"))
         }
+        #expect(try Data(contentsOf: files.plan) == planCopy)
 
         // 7. The report is the same bytes when made again, and its figures are well-formed XML.
         let first = try StudyReport.write(directory: dir, to: root.appendingPathComponent("report/REPORT.md"))

@@ -255,9 +255,10 @@ public struct StudyReport {
             let tau = p.loss == .ce || p.loss == .igd ? "–" : (p.ats ? "ATS" : formatSetting(p.tau))
             let beta = p.loss == .igd || p.loss == .mslIGD ? formatSetting(p.beta) : "–"
             let other = arm.spec.overrides.filter { !["loss", "beta", "tau", "ats", "seed"].contains($0) }
-                .map { $0 == "precision" ? "precision \(p.precision?.rawValue ?? "fp32")" : $0 }.joined(separator: ", ")
+                .map { $0 == "precision" ? "precision \(p.precision?.rawValue ?? "fp32")" : $0 }
+                + (arm.spec.device.map { ["device \($0.rawValue) only"] } ?? [])
             let tr = arm.training
-            md += "| \(arm.spec.name) | \(p.loss.rawValue) | \(beta) | \(tau) | \(p.seed) | \(other.isEmpty ? "–" : other) "
+            md += "| \(arm.spec.name) | \(p.loss.rawValue) | \(beta) | \(tau) | \(p.seed) | \(other.isEmpty ? "–" : other.joined(separator: ", ")) "
                 + "| \(tr.map { "\($0.steps)" } ?? "–") | \(tr?.bestStep.map(String.init) ?? "–") | \(f4(tr?.finalValidLoss)) | \(tr.map { formatDuration($0.seconds) } ?? "–") |\n"
         }
         md += "\n**Decoders.** "
