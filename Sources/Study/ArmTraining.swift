@@ -13,11 +13,12 @@ extension StudyRunner {
         try claimArm(record)
         let wanted = (decoders ?? arm.decoders).compactMap { plan.decoder($0) }
         let pending = try wanted.filter { try !isEvaluated(arm.name, $0) }
-        let trained = files.exists(files.training(arm.name)) && files.exists(RunDirectory(files.run(arm.name)).latest)
-        if trained && pending.isEmpty {
+        // A finished arm needs no weights here (its results may have been made on another machine).
+        if files.exists(files.training(arm.name)) && pending.isEmpty {
             say("[\(arm.name)] done (results in \(files.arm(arm.name).path))")
             return
         }
+        let trained = files.exists(files.training(arm.name)) && files.exists(RunDirectory(files.run(arm.name)).latest)
         if !trained { try train(arm, record) }
         guard !pending.isEmpty else { return }
         let model = try ModelOrRun.load(run: files.run(arm.name), checkpoint: .latest).model

@@ -15,34 +15,43 @@ extension StudyRunner {
         let rates = try measuredRates(trainWindows: trainWindows)
         say("study '\(plan.name)': \(plan.arms.count) arms, \(plan.samples.test) test windows (seed \(plan.samples.seed)), "
             + "\(trainWindows) training windows, model \(plan.model), dataset \(plan.dataset.source)")
-        say("pace on this machine (\(rates.source)): training \(Int(rates.trainingSecondsPerArm / 60)) min per arm, "
-            + String(format: "decoding %.2f s per test window", rates.secondsPerWindow))
-        var left = 0.0
+        if let rates {
+            say("pace on this machine (\(rates.source)): training \(Int(rates.trainingSecondsPerArm / 60)) min per arm, "
+                + String(format: "decoding %.2f s per test window", rates.secondsPerWindow))
+        } else {
+            say("pace on \(compute.device): not known until an arm has finished there, so no hours are estimated")
+        }
+        /// "  1.2 h left  ", or blanks where the pace is unknown.
+        func left(_ hours: Double?) -> String { hours.map { String(format: "%5.1f h left  ", $0) } ?? "             " }
+        var total = 0.0
         let ordered = [plan.arm(plan.baseline)!] + plan.arms.filter { $0.name != plan.baseline }
         for arm in ordered {
             let trained = files.exists(files.training(arm.name))
             let windows = arm.decoders.reduce(0) { $0 + ((try? isEvaluated(arm.name, plan.decoder($1)!)) == true ? 0 : plan.decoder($1)!.samples ?? plan.samples.test) }
             // A started training counts only the steps after its last checkpoint.
             let done = (try? StudyJSON.read(TrainingClock.self, from: files.trainingClock(arm.name)))?.step ?? 0
-            let perArm = rates.byPrecision[arm.training.precision ?? .fp32] ?? rates.trainingSecondsPerArm
-            let remaining = trained ? 0 : perArm * max(0, 1 - Double(done) / Double(arm.training.totalSteps(trainSamples: trainWindows)))
-            let hours = (remaining + Double(windows) * rates.secondsPerWindow) / 3600
+            let hours = rates.map { rates in
+                let perArm = rates.byPrecision[arm.training.precision ?? .fp32] ?? rates.trainingSecondsPerArm
+                let remaining = trained ? 0 : perArm * max(0, 1 - Double(done) / Double(arm.training.totalSteps(trainSamples: trainWindows)))
+                return (remaining + Double(windows) * rates.secondsPerWindow) / 3600
+            }
             var state = trained && windows == 0 ? "done" : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
-            if compute.runs(arm) { left += hours } else if state != "done" { state += " by a run with --device \(arm.device!.rawValue)" }
+            if compute.runs(arm) { total += hours ?? 0 } else if state != "done" { state += " by a run with --device \(arm.device!.rawValue)" }
             say("  \(arm.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(arm.decoders.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
-                + String(format: "%5.1f h left  ", hours) + state)
+                + left(hours) + state)
         }
         if !plan.floors.zeroShot.isEmpty {
             let windows = plan.floors.zeroShot.reduce(0) { $0 + ((try? isEvaluated("zero-shot", plan.decoder($1)!)) == true ? 0 : plan.decoder($1)!.samples ?? plan.samples.test) }
-            let hours = Double(windows) * rates.secondsPerWindow / 3600
-            left += hours
+            let hours = rates.map { Double(windows) * $0.secondsPerWindow / 3600 }
+            total += hours ?? 0
             say("  zero-shot    \(plan.floors.zeroShot.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
-                + String(format: "%5.1f h left  ", hours) + (windows == 0 ? "done" : "to do"))
+                + left(hours) + (windows == 0 ? "done" : "to do"))
         }
         // Arms pinned to another device are not this run's work.
         let elsewhere = plan.arms.filter { !compute.runs($0) }
         let besides = elsewhere.isEmpty ? "" : " on this device, besides " + elsewhere.map { "\($0.name) (--device \($0.device!.rawValue))" }.joined(separator: ", ")
-        say(String(format: "about %.1f h of work left%@; finished parts are kept, so the study can stop and continue at any time", left, besides))
+        let amount = rates == nil ? "the work left" : String(format: "about %.1f h of work left", total)
+        say("\(amount)\(besides); finished parts are kept, so the study can stop and continue at any time")
     }
 
     struct Rates {
@@ -53,17 +62,21 @@ extension StudyRunner {
         var byPrecision: [Precision: Double] = [:]
     }
 
-    /// Finished arms' pace, or a short measurement of the base model.
-    func measuredRates(trainWindows: Int) throws -> Rates {
-        let trained = plan.arms.compactMap { try? StudyJSON.read(TrainingRecord.self, from: files.training($0.name)) }
-            .filter { $0.trainWindows == trainWindows }
+    /// Finished arms' pace on this run's device, or a short measurement of the base model on the
+    /// CPU; nil on a GPU where no arm has finished yet (timing the CPU there would say nothing).
+    func measuredRates(trainWindows: Int) throws -> Rates? {
+        // Work done on another device (a GPU's arms in a CPU run, or the other way) says nothing about this one's pace.
+        let trainedHere = { (arm: String) in
+            (try? StudyJSON.read(TrainingRecord.self, from: self.files.training(arm))).flatMap { $0.trainWindows == trainWindows && $0.device == self.compute.recorded ? $0 : nil }
+        }
+        let trained = plan.arms.compactMap { trainedHere($0.name) }
         let decoded = (plan.arms.map(\.name) + ["zero-shot"]).flatMap { arm in
-            plan.decoders.compactMap { try? StudyJSON.read(DecoderRecord.self, from: files.metrics(arm, $0.name)) }
+            plan.decoders.compactMap { try? StudyJSON.read(DecoderRecord.self, from: files.metrics(arm, $0.name)) }.filter { $0.device == compute.recorded }
         }
         if !trained.isEmpty, !decoded.isEmpty {
             var byPrecision: [Precision: [Double]] = [:]
             for arm in plan.arms {
-                guard let record = try? StudyJSON.read(TrainingRecord.self, from: files.training(arm.name)), record.trainWindows == trainWindows else { continue }
+                guard let record = trainedHere(arm.name) else { continue }
                 byPrecision[arm.training.precision ?? .fp32, default: []].append(record.seconds)
             }
             let means = byPrecision.mapValues { $0.reduce(0, +) / Double($0.count) }
@@ -72,6 +85,7 @@ extension StudyRunner {
                          secondsPerWindow: decoded.reduce(0) { $0 + $1.seconds } / Double(decoded.reduce(0) { $0 + $1.samples }),
                          source: "\(trained.count) finished arm(s)", byPrecision: means)
         }
+        guard compute.engine == nil else { return nil }
         // One micro-batch through the forward and backward pass, one batch of users decoded.
         let (model, _) = try source.load()
         let p = plan.arm(plan.baseline)!.training

@@ -96,6 +96,11 @@ struct StudyRunTests {
         let again = try run(plan, in: dir)
         #expect(!again.contains { $0.contains("training:") || $0.contains("evaluating") })
         #expect(try contents(files.results) == results)
+        // A finished arm needs no weights: without its run (results made on another machine) it is still done.
+        try FileManager.default.removeItem(at: files.run("igd"))
+        let withoutWeights = try run(plan, in: dir)
+        #expect(withoutWeights.contains { $0.contains("[igd] done") } && !files.exists(files.run("igd")))
+        #expect(try contents(files.results) == results)
 
         // 5. The resumed arm equals the same arm trained and evaluated in one go.
         let single = root.appendingPathComponent("b")
