@@ -141,18 +141,18 @@ struct StudyRunTests {
         // 5c. An arm the plan pins to a GPU waits in a CPU run, and the summary leaves it out of the
         // hours left; a GPU run trains and evaluates it (here through the CPU's engine, so it is
         // the same bits as its unpinned twin).
-        let pinnedArm = #"{"name": "igd-gpu", "loss": "igd", "beta": 0.1, "decoders": ["plain"], "device": "cuda"}"#
+        let pinnedArm = #"{"name": "ce-gpu", "decoders": ["plain"], "device": "cuda"}"#
         let pinned = Self.planText(arms: "\(Self.ce), \(Self.igd), \(pinnedArm)", baseline: "ce", powerCheck: true)
         let waiting = try run(pinned, in: dir)
-        #expect(waiting.contains { $0.contains("igd-gpu") && $0.contains("to do by a run with --device cuda") })
-        #expect(waiting.contains { $0.contains("[igd-gpu] waits for a run with --device cuda") })
-        #expect(waiting.contains { $0.contains("besides igd-gpu (--device cuda)") })
-        #expect(!files.exists(files.run("igd-gpu")) && !files.exists(files.arm("igd-gpu")))
+        #expect(waiting.contains { $0.contains("ce-gpu") && $0.contains("to do by a run with --device cuda") })
+        #expect(waiting.contains { $0.contains("[ce-gpu] waits for a run with --device cuda") })
+        #expect(waiting.contains { $0.contains("besides ce-gpu (--device cuda)") })
+        #expect(!files.exists(files.run("ce-gpu")) && !files.exists(files.arm("ce-gpu")))
         try run(pinned, in: dir, compute: compute)
-        #expect(try StudyJSON.read(TrainingRecord.self, from: files.training("igd-gpu")).device == "test device")
+        #expect(try StudyJSON.read(TrainingRecord.self, from: files.training("ce-gpu")).device == "test device")
         let armLosses = { (arm: String) in try RunLog.read(files.log(arm)).map { [$0.value("loss"), $0.value("valid_loss")] } }
-        #expect(try armLosses("igd-gpu") == armLosses("igd"))
-        #expect(try RankedSample.read(files.rankings("igd-gpu", "plain")) == RankedSample.read(files.rankings("igd", "plain")))
+        #expect(try armLosses("ce-gpu") == armLosses("ce"))
+        #expect(try RankedSample.read(files.rankings("ce-gpu", "plain")) == RankedSample.read(files.rankings("ce", "plain")))
 
         // 6. A plan that changes a finished arm is refused before anything runs, naming the arm and
         // the setting, and the directory keeps its plan.
@@ -173,6 +173,9 @@ struct StudyRunTests {
         #expect(first.figures.count >= 4)
         let markdown = try String(contentsOf: first.markdown, encoding: .utf8)
         #expect(markdown.contains("| igd · plain | 20 |") && markdown.contains("| popularity | 20 |"))
+        // The backend check reads the pinned twin (here the same bits as ce, so no difference).
+        #expect(markdown.contains("ce-gpu − ce (plain, 20 windows)") && markdown.contains("difference +0.0000 [+0.0000, +0.0000]"))
+        #expect(markdown.contains("**the device does not change the result here**") && markdown.contains("Arms trained on a GPU: ce-gpu (test device)"))
         for figure in first.figures {
             let parser = XMLParser(data: try Data(contentsOf: figure))
             #expect(parser.parse(), "\(figure.lastPathComponent): \(parser.parserError.map { "\($0)" } ?? "")")

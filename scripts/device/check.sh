@@ -60,20 +60,7 @@ step() {
 tar -C "$work" -xJf .device/llmrec-bundle.tar.xz
 export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LLMREC_HOME="$work/home"
-# cuBLAS and NVRTC from the pip wheels beside PyTorch; the driver from the NVIDIA mount or ldconfig.
-py_libs=$(python3 - <<'PY'
-import glob, os
-try:
-    import nvidia
-    roots = list(nvidia.__path__)
-except Exception:
-    roots = []
-dirs = sorted({os.path.dirname(p) for r in roots for p in glob.glob(os.path.join(r, "**", "lib", "lib*.so*"), recursive=True)
-               if os.path.basename(p).startswith(("libcublas", "libnvrtc"))})
-print(":".join(dirs))
-PY
-)
-export LLMREC_CUDA_PATH="${py_libs}:/usr/local/nvidia/lib64:/usr/local/cuda/lib64"
+. scripts/device/cuda-env.sh
 llmrec="$work/llmrec"
 echo "bundle $(cat "$work/COMMIT" 2>/dev/null), LLMREC_CUDA_PATH=$LLMREC_CUDA_PATH" | tee "$OUT/environment.txt"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >> "$OUT/environment.txt" 2>&1

@@ -13,8 +13,10 @@ positions, pre-norm blocks, the item embeddings shared with the output layer; tr
 cross-entropy over all items on each window's next item (SASRec's sampled BCE is weaker on
 MovieLens; CE over the catalog is the common stronger variant).
 
-usage: scripts/study/sasrec.py DIR --runs RUNS [--epochs 30] [--seed 1] [--threads N]
+usage: scripts/study/sasrec.py DIR --runs RUNS [--epochs 30] [--seed 1] [--threads N] [--device cuda]
   needs torch (scripts/fixtures/requirements.txt: torch==2.15.0, numpy)
+On a GPU (--device cuda) an epoch takes seconds instead of CPU minutes; the state saved after
+each epoch moves between devices, and the results record the device.
 It saves its state after every epoch in RUNS/sasrec/ and continues from there when run again,
 so it can be spread over several sittings like the study's arms.
 """
@@ -84,12 +86,20 @@ def rank(model, samples, items, length, k, batch=512):
     with torch.no_grad():
         for start in range(0, len(samples), batch):
             chunk = samples[start:start + batch]
-            scores = model(batch_histories(chunk, items, length))
+            scores = model(batch_histories(chunk, items, length).to(device(model)))
             for i, s in enumerate(chunk):
                 if s["history"]:
                     scores[i, s["history"]] = -float("inf")
             out += scores.topk(k, dim=1).indices.tolist()
     return out
+
+
+def device(model):
+    return next(model.parameters()).device
+
+
+def device_name(d):
+    return torch.cuda.get_device_name(0) if str(d).startswith("cuda") else "cpu"
 
 
 def ndcg_at(ranked, targets, k):
@@ -111,6 +121,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--valid-windows", type=int, default=5000, help="validation windows for choosing the epoch")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (the results record which)")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -130,19 +141,19 @@ def main():
     valid = [valid_all[i] for i in valid_pick if valid_all[i]["history"]]
     print(f"SASRec: {items} items, history {length}, {len(train)} training windows, {len(valid)} validation, {len(test)} test", flush=True)
 
-    model = SASRec(items, length)
+    model = SASRec(items, length).to(args.device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    histories = batch_histories(train, items, length)
-    targets = torch.tensor([s["target"] for s in train])
+    histories = batch_histories(train, items, length).to(args.device)
+    targets = torch.tensor([s["target"] for s in train]).to(args.device)
     best, best_state, best_epoch, waited = -1.0, None, 0, 0
     state_dir = os.path.join(args.runs, "sasrec")
     state_file = os.path.join(state_dir, "state.pt")
     first, spent = 1, 0.0
     if os.path.exists(state_file):
-        st = torch.load(state_file, weights_only=False)
+        st = torch.load(state_file, weights_only=False, map_location=args.device)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["optimizer"])
-        torch.set_rng_state(st["torch_rng"])
+        torch.set_rng_state(st["torch_rng"].cpu())
         rng.bit_generator.state = st["numpy_rng"]
         best, best_state, best_epoch, waited = st["best"], st["best_state"], st["best_epoch"], st["waited"]
         first, spent = st["epoch"] + 1, st["seconds"]
@@ -154,7 +165,7 @@ def main():
             epoch -= 1
             break
         model.train()
-        order = torch.from_numpy(rng.permutation(len(train)))
+        order = torch.from_numpy(rng.permutation(len(train))).to(args.device)
         total = 0.0
         for b in range(0, len(train), args.batch):
             idx = order[b:b + args.batch]
@@ -201,8 +212,10 @@ def main():
         "decoder": {"name": "full-ranking", "igd_alpha": 0.0, "mask_softmax": False, "length_penalty": 0.0},
         "training": {"epochs_run": epoch, "best_epoch": best_epoch, "valid_ndcg10": best, "seconds": train_seconds,
                      "hidden": 64, "heads": 2, "layers": 2, "dropout": 0.2, "lr": args.lr, "batch": args.batch,
-                     "seed": args.seed, "torch": torch.__version__},
+                     "seed": args.seed, "torch": torch.__version__, "device": device_name(args.device)},
     }
+    if args.device != "cpu":
+        record["device"] = device_name(args.device)  # as `llmrec study run --device cuda` records a GPU
     for name, text in (("full-ranking.tsv", "\n".join(lines) + "\n"), ("full-ranking.json", json.dumps(record, indent=2, sort_keys=True) + "\n")):
         tmp = os.path.join(out, f".{name}.tmp")
         with open(tmp, "w", encoding="utf-8") as f:

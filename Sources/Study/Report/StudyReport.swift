@@ -52,6 +52,7 @@ public struct StudyReport {
         md += mainTable()
         md += comparisons()
         md += precisionCheck()
+        md += backendCheck()
         md += powerCheck()
         md += figureSection(figures)
         md += discussion()
@@ -151,46 +152,6 @@ public struct StudyReport {
         let direction = c.difference > 0 ? "better" : "worse"
         guard let gap else { return "\(direction) (interval excludes 0; no noise floor yet)" }
         return abs(c.difference) > abs(gap) ? "**clearly \(direction)**" : "\(direction), but within the seed gap"
-    }
-
-    /// The arms that repeat the baseline's training in bf16 (nothing else changed): whether bf16
-    /// changes the result, decided as fixed before the run — the bf16 arm's NDCG@10 must lie
-    /// within the paired 95% interval around the fp32 baseline's, i.e. the interval of the
-    /// difference must include 0 — and so whether bf16 may be used for further arms.
-    func precisionCheck() -> String {
-        let plan = results.plan
-        guard let baseline = plan.arm(plan.baseline), baseline.training.precision != .bf16 else { return "" }
-        let twins = plan.arms.filter { arm in
-            var fp32 = arm.training
-            fp32.precision = baseline.training.precision
-            return arm.training.precision == .bf16 && fp32 == baseline.training
-        }
-        guard !twins.isEmpty else { return "" }
-        var md = "## bf16 check\n\n"
-        md += "Pre-registered: an arm that repeats \(plan.baseline)'s training in bf16 mixed precision (and evaluates in bf16) must give an "
-            + "NDCG@10 within the paired 95% interval around \(plan.baseline)'s (fp32) on the same test windows, i.e. the interval of "
-            + "the difference must include 0; only then may bf16 be used for further arms.\n\n"
-        let ndcg = Metric(.ndcg, 10)
-        for twin in twins {
-            guard let decoder = baseline.decoders.first, let a = results.row(plan.baseline, decoder), let b = results.row(twin.name, decoder) else {
-                md += "\(twin.name): not evaluated yet.\n\n"
-                continue
-            }
-            let n = min(a.ranks.count, b.ranks.count)
-            let c = PairedBootstrap.compare(a.values(ndcg, first: n), b.values(ndcg, first: n))
-            let valid = [plan.baseline, twin.name].map { name in results.arms.first { $0.spec.name == name }?.training?.finalValidLoss }
-            md += "\(twin.name) − \(plan.baseline) (\(decoder), \(grouped(n)) windows): NDCG@10 \(f4(c.meanB)) against \(f4(c.meanA)), "
-                + "difference \(signed(c.difference)) \(interval(c)); final validation loss \(f4(valid[1])) against \(f4(valid[0])). "
-            let gap = seedGap(ndcg)?.comparison.difference
-            if c.low <= 0 && c.high >= 0 {
-                md += "The interval includes 0: **bf16 may be used for further arms**"
-                    + (gap.map { " (the difference is \(abs(c.difference) <= abs($0) ? "within" : "beyond") the seed gap of \(signed($0)))" } ?? "")
-                    + ". This study keeps its other arms in fp32 all the same, so that they compare with the baseline without a second change.\n\n"
-            } else {
-                md += "The interval excludes 0: **bf16 changes the result here; further arms stay in fp32**.\n\n"
-            }
-        }
-        return md
     }
 
     func powerCheck() -> String {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs the committed study's remaining arms on the GPU machine, from the repository root there,
+# with the inputs scripts/device/study-stage.sh split into parts here (one device call each):
+#   scripts/device/study.sh receive K   keeps the carried .device/study/partK in /tmp (checked
+#                                       against .device/study/MANIFEST); the machine must stay
+#                                       warm between calls, since a fresh one starts empty
+#   scripts/device/study.sh run         assembles the parts once, then, within its time:
+#                                       SASRec (scripts/study/sasrec.py --device cuda), when its
+#                                       results are missing, for at most SASREC_SECONDS (150);
+#                                       `llmrec study run … --device cuda` for SECONDS_FOR_STUDY
+#                                       (420), stopped with SIGINT like a kill (every result file
+#                                       is whole). Run it again to go on: both resume.
+# What comes back in $OUT: study-results.tar.gz (the study directory's plan and results),
+# sasrec-state.pt (SASRec's per-epoch state, so a CPU can continue it), study.log.
+# STUDY names the study directory (docs/study/ml-1m); DEVICE=cpu rehearses the whole path on a
+# machine without a GPU (with a small plan: STUDY=a directory holding one).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+work=/tmp/llmrec-study
+OUT="${OUT:-$work/out}"
+study_src="${STUDY:-docs/study/ml-1m}"
+mkdir -p "$work/parts" "$OUT"
+die() { echo "study.sh: $*" >&2; exit 2; }
+
+receive() {
+    local k="$1" part=".device/study/part$1"
+    [ -s "$part" ] || die "$part was not carried (carry [\"$part\", \".device/study/MANIFEST\"])"
+    cp .device/study/MANIFEST "$work/MANIFEST"
+    cp "$part" "$work/parts/part$k"
+    local want got
+    want=$(awk -v p="part$k" '$2 == p { print $1 }' "$work/MANIFEST")
+    got=$(sha256sum "$work/parts/part$k" | cut -d' ' -f1)
+    [ "$want" = "$got" ] || die "part$k's sha256 is $got, the manifest says ${want:-nothing}"
+    echo "study.sh: part$k received ($(stat -c %s "$work/parts/part$k") bytes); have $(ls "$work/parts" | wc -l) of $(awk '$1 == "parts" { print $2 }' "$work/MANIFEST")"
+}
+
+assemble() {
+    [ -x "$work/bundle/llmrec" ] && return 0
+    [ -s "$work/MANIFEST" ] || die "no part received on this machine yet: it is fresh (a machine goes back after ~30 s idle); receive every part again"
+    local n k missing=""
+    n=$(awk '$1 == "parts" { print $2 }' "$work/MANIFEST")
+    for ((k = 0; k < n; k++)); do [ -s "$work/parts/part$k" ] || missing+=" part$k"; done
+    [ -z "$missing" ] || die "missing:$missing (this machine has $(ls "$work/parts" | tr '\n' ' ')); receive them first"
+    rm -rf "$work/payload" "$work/bundle" "$work/home"
+    mkdir -p "$work/payload" "$work/bundle"
+    for ((k = 0; k < n; k++)); do cat "$work/parts/part$k"; done | tar -C "$work/payload" -xf - || die "the parts do not make a whole payload"
+    tar -C "$work/bundle" -xJf "$work/payload/llmrec-bundle.tar.xz"
+    xz -d "$work"/payload/home/*/*.inter.xz
+    mv "$work/payload/home" "$work/home"
+    if [ -s "$work/payload/sasrec-state.pt" ]; then mkdir -p "$work/runs/sasrec" && mv "$work/payload/sasrec-state.pt" "$work/runs/sasrec/state.pt"; fi
+    rm -rf "$work/payload" "$work/parts"
+    echo "study.sh: assembled llmrec $(cat "$work/bundle/COMMIT" 2>/dev/null) and its inputs"
+}
+
+run() {
+    assemble
+    export LD_LIBRARY_PATH="$work/bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export LLMREC_HOME="$work/home"
+    . scripts/device/cuda-env.sh
+    local llmrec="$work/bundle/llmrec" study="$work/study" runs="$work/runs" log="$work/study.log" device="${DEVICE:-cuda}"
+    # The study directory lives in /tmp: each call re-sends the repository, results made here must survive that.
+    [ -d "$study" ] || cp -r "$study_src" "$study"
+    [ "$device" = cpu ] || nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$log"
+    # Prepares the dataset and draws the samples (checked against the committed draw) without training.
+    "$llmrec" study run "$study/plan.json" --out "$study" --runs "$runs" --dry-run 2>&1 | tee -a "$log"
+    if [ ! -s "$study/results/sasrec/full-ranking.json" ] && [ "${SASREC_SECONDS:-150}" -gt 0 ]; then
+        PYTHONUNBUFFERED=1 timeout -k 10 "${SASREC_SECONDS:-150}" python3 scripts/study/sasrec.py "$study" --runs "$runs" --device "$device" 2>&1 | tee -a "$log"
+    fi
+    timeout -s INT -k 60 "${SECONDS_FOR_STUDY:-420}" "$llmrec" study run "$study/plan.json" --out "$study" --runs "$runs" --device "$device" 2>&1 \
+        | tr '\r' '\n' | tee -a "$log"
+    tar -C "$study" -czf "$OUT/study-results.tar.gz" plan.json results
+    [ -s "$runs/sasrec/state.pt" ] && cp "$runs/sasrec/state.pt" "$OUT/sasrec-state.pt"
+    cp "$log" "$OUT/study.log"
+    echo "study.sh: results in study-results.tar.gz ($(stat -c %s "$OUT/study-results.tar.gz") bytes); bring them in with scripts/device/study-merge.sh"
+}
+
+case "${1:-}" in
+    receive) [ -n "${2:-}" ] || die "usage: study.sh receive K"; receive "$2" ;;
+    run) run ;;
+    *) die "usage: study.sh receive K | study.sh run" ;;
+esac
