@@ -47,8 +47,8 @@ extension StudyRunner {
             say("  zero-shot    \(plan.floors.zeroShot.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
                 + left(hours) + (windows == 0 ? "done" : "to do"))
         }
-        // Arms pinned to another device are not this run's work.
-        let elsewhere = plan.arms.filter { !compute.runs($0) }
+        // Unfinished arms pinned to another device are not this run's work.
+        let elsewhere = plan.arms.filter { !compute.runs($0) && !files.exists(files.training($0.name)) }
         let besides = elsewhere.isEmpty ? "" : " on this device, besides " + elsewhere.map { "\($0.name) (--device \($0.device!.rawValue))" }.joined(separator: ", ")
         let amount = rates == nil ? "the work left" : String(format: "about %.1f h of work left", total)
         say("\(amount)\(besides); finished parts are kept, so the study can stop and continue at any time")

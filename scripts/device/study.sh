@@ -71,7 +71,7 @@ run() {
     tar -C "$study" -czf "$OUT/study-results.tar.gz" plan.json results
     [ -s "$runs/sasrec/state.pt" ] && cp "$runs/sasrec/state.pt" "$OUT/sasrec-state.pt"
     cp "$log" "$OUT/study.log"
-    echo "study.sh: results in study-results.tar.gz ($(stat -c %s "$OUT/study-results.tar.gz") bytes); bring them in with scripts/device/study-merge.sh"
+    echo "study.sh: results in study-results.tar.gz ($(stat -c %s "$OUT/study-results.tar.gz") bytes); bring them in here with scripts/device/study_merge.py"
 }
 
 case "${1:-}" in

@@ -70,7 +70,7 @@ def main():
             shutil.copytree(os.path.join(theirs, name), staging)
             os.rename(staging, os.path.join(results, name))
             merged.append(name)
-            if args.runs and os.path.isdir(os.path.join(args.runs, name)) and name != "sasrec":
+            if args.runs and trained and os.path.isdir(os.path.join(args.runs, name)):
                 print(f"note: {os.path.join(args.runs, name)} holds a run of {name} begun here, now superseded; remove it to free space")
         machines_path = os.path.join(results, "machines.json")
         mine = json.load(open(machines_path)) if os.path.exists(machines_path) else []
@@ -83,11 +83,13 @@ def main():
     if args.runs and args.sasrec_state and not os.path.exists(os.path.join(results, "sasrec", "full-ranking.json")):
         target = os.path.join(args.runs, "sasrec", "state.pt")
         os.makedirs(os.path.dirname(target), exist_ok=True)
+        kept = ""
         if os.path.exists(target):
             shutil.copy2(target, target + ".before-merge")
+            kept = " (the previous one kept as state.pt.before-merge)"
         shutil.copy2(args.sasrec_state, target + ".tmp")
         os.replace(target + ".tmp", target)
-        print(f"SASRec's state from the GPU is now {target} (the previous one kept as state.pt.before-merge)")
+        print(f"SASRec's state from the GPU is now {target}{kept}")
     print(f"merged: {', '.join(merged) if merged else 'nothing'}; machines added: {len(added)}")
     if merged:
         print(f"next: llmrec report {args.study} --out docs/RESULTS.md, look at the figures, commit results and report together")
