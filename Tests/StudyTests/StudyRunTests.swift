@@ -173,6 +173,8 @@ struct StudyRunTests {
         #expect(first.figures.count >= 4)
         let markdown = try String(contentsOf: first.markdown, encoding: .utf8)
         #expect(markdown.contains("| igd · plain | 20 |") && markdown.contains("| popularity | 20 |"))
+        // A decoder against the same arm's first decoder, on the windows both ran.
+        #expect(markdown.contains("| igd · igd-decoding | igd · plain | 10 |"))
         // The backend check reads the pinned twin (here the same bits as ce, so no difference).
         #expect(markdown.contains("ce-gpu − ce (plain, 20 windows)") && markdown.contains("difference +0.0000 [+0.0000, +0.0000]"))
         #expect(markdown.contains("**the device does not change the result here**") && markdown.contains("Arms trained on a GPU: ce-gpu (test device)"))

@@ -122,7 +122,35 @@ public struct StudyReport {
         }
         md += "\n"
         md += sameDecoderComparisons(metrics: metrics, gaps: gaps.map { $0?.comparison.difference })
+        md += sameArmComparisons(metrics: metrics, gaps: gaps.map { $0?.comparison.difference })
         return md
+    }
+
+    /// Each arm's other decoders against its first: the decoder's effect with the training held
+    /// fixed (does IGD decoding add to IGD tuning, does masked decoding help a masked-softmax arm).
+    func sameArmComparisons(metrics: [Metric], gaps: [Double?]) -> String {
+        let pairs = results.plan.arms.flatMap { arm -> [(StudyResults.Row, StudyResults.Row)] in
+            guard let first = arm.decoders.first, let base = results.row(arm.name, first) else { return [] }
+            return arm.decoders.dropFirst().compactMap { d in results.row(arm.name, d).map { (base, $0) } }
+        }
+        guard !pairs.isEmpty else { return "" }
+        let firsts = Set(pairs.map(\.0.decoder))
+        let first = firsts.count == 1 ? firsts.first! : "first"
+        return comparisonTable("With the arm held fixed (each decoder minus the same arm's \(first) decoder):", pairs, metrics: metrics, gaps: gaps)
+    }
+
+    /// A table of row-minus-row differences on each pair's common windows, with intervals and verdicts.
+    func comparisonTable(_ title: String, _ pairs: [(StudyResults.Row, StudyResults.Row)], metrics: [Metric], gaps: [Double?]) -> String {
+        var md = title + "\n\n"
+        md += "| row | minus | windows | Δ NDCG@10 | 95% interval | Δ HR@10 | 95% interval | verdict |\n"
+        md += "| --- | --- | ---: | ---: | --- | ---: | --- | --- |\n"
+        for (base, row) in pairs {
+            let n = min(base.ranks.count, row.ranks.count)
+            let cs = metrics.map { PairedBootstrap.compare(base.values($0, first: n), row.values($0, first: n)) }
+            md += "| \(row.label) | \(base.label) | \(grouped(n)) | \(signed(cs[0].difference)) | \(interval(cs[0])) | \(signed(cs[1].difference)) | \(interval(cs[1])) "
+                + "| NDCG: \(verdict(cs[0], gap: gaps[0])); HR: \(verdict(cs[1], gap: gaps[1])) |\n"
+        }
+        return md + "\n"
     }
 
     /// Rows whose decoder the baseline also ran: the arm's effect with the decoder held fixed.
@@ -134,16 +162,7 @@ public struct StudyReport {
             return (base, row)
         }
         guard !pairs.isEmpty else { return "" }
-        var md = "With the decoder held fixed (each row minus the baseline arm decoded the same way):\n\n"
-        md += "| row | minus | windows | Δ NDCG@10 | 95% interval | Δ HR@10 | 95% interval | verdict |\n"
-        md += "| --- | --- | ---: | ---: | --- | ---: | --- | --- |\n"
-        for (base, row) in pairs {
-            let n = min(base.ranks.count, row.ranks.count)
-            let cs = metrics.map { PairedBootstrap.compare(base.values($0, first: n), row.values($0, first: n)) }
-            md += "| \(row.label) | \(base.label) | \(grouped(n)) | \(signed(cs[0].difference)) | \(interval(cs[0])) | \(signed(cs[1].difference)) | \(interval(cs[1])) "
-                + "| NDCG: \(verdict(cs[0], gap: gaps[0])); HR: \(verdict(cs[1], gap: gaps[1])) |\n"
-        }
-        return md + "\n"
+        return comparisonTable("With the decoder held fixed (each row minus the baseline arm decoded the same way):", pairs, metrics: metrics, gaps: gaps)
     }
 
     func verdict(_ c: PairedComparison, gap: Double?) -> String {
