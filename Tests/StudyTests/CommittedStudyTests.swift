@@ -20,6 +20,19 @@ import Testing
         #expect(plan.samples.train == 4096 && plan.samples.test == 5000 && plan.samples.valid == 512)
     }
 
+    /// The README shows the report's main table as it is (regenerating the report and copying the
+    /// table between the README's results-table markers keeps them together).
+    @Test func theReadmeShowsTheMainTable() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let report = try String(contentsOf: Self.root.appendingPathComponent("docs/RESULTS.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "<!-- results-table"))
+        let end = try #require(readme.range(of: "<!-- /results-table -->"))
+        let shown = readme[start.upperBound..<end.lowerBound].split(separator: "\n").filter { $0.hasPrefix("|") }
+        let header = try #require(report.range(of: "| row | windows | NDCG@5"))
+        let table = report[header.lowerBound...].split(separator: "\n", omittingEmptySubsequences: false).prefix { $0.hasPrefix("|") }
+        #expect(shown == Array(table), "README.md's results table differs from docs/RESULTS.md's main table: copy it again")
+    }
+
     @Test func theReportIsTheCommittedOne() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-results-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: out) }
