@@ -54,8 +54,8 @@ for ((k = 0; k < parts; k++)); do
     if ((k < parts - 1)); then
         echo "  run  carry [\"$stage/part$k\", \"$stage/MANIFEST\"]  command: scripts/device/study.sh receive $k"
     else
-        echo "  run  carry [\"$stage/part$k\", \"$stage/MANIFEST\"]  command: scripts/device/study.sh receive $k && SECONDS_FOR_STUDY=480 scripts/device/study.sh run"
+        echo "  run  carry [\"$stage/part$k\", \"$stage/MANIFEST\"]  timeout_s 600  command: scripts/device/study.sh receive $k && scripts/device/study.sh run"
     fi
 done
-echo "then, while time is left: scripts/device/study.sh run (no carry; it resumes)"
+echo "then, while device time is left: scripts/device/study.sh run (no carry, timeout_s 600; it resumes; BUDGET=N for a shorter call)"
 echo "and here, with the files of the last call: scripts/device/study_merge.py FILES/study-results.tar.gz --runs RUNS --sasrec-state FILES/sasrec-state.pt"

@@ -4,12 +4,13 @@
 #   scripts/device/study.sh receive K   keeps the carried .device/study/partK in /tmp (checked
 #                                       against .device/study/MANIFEST); the machine must stay
 #                                       warm between calls, since a fresh one starts empty
-#   scripts/device/study.sh run         assembles the parts once, then, within its time:
+#   scripts/device/study.sh run         assembles the parts once, then, within BUDGET seconds
+#                                       from its start (540; give the call a timeout_s of 600):
 #                                       SASRec (scripts/study/sasrec.py --device cuda), when its
 #                                       results are missing, for at most SASREC_SECONDS (150);
-#                                       `llmrec study run … --device cuda` for SECONDS_FOR_STUDY
-#                                       (420), stopped with SIGINT like a kill (every result file
-#                                       is whole). Run it again to go on: both resume.
+#                                       then `llmrec study run … --device cuda` until 30 s before
+#                                       the budget ends, stopped with SIGINT like a kill (every
+#                                       result file is whole). Run it again to go on: both resume.
 # What comes back in $OUT: study-results.tar.gz (the study directory's plan and results),
 # sasrec-state.pt (SASRec's per-epoch state, so a CPU can continue it), study.log.
 # STUDY names the study directory (docs/study/ml-1m); DEVICE=cpu rehearses the whole path on a
@@ -53,6 +54,9 @@ assemble() {
 }
 
 run() {
+    local started budget=${BUDGET:-540}
+    started=$(date +%s)
+    left() { echo $(( budget - ($(date +%s) - started) )); }
     assemble
     export LD_LIBRARY_PATH="$work/bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export LLMREC_HOME="$work/home"
@@ -63,10 +67,15 @@ run() {
     [ "$device" = cpu ] || nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$log"
     # Prepares the dataset and draws the samples (checked against the committed draw) without training.
     "$llmrec" study run "$study/plan.json" --out "$study" --runs "$runs" --dry-run 2>&1 | tee -a "$log"
-    if [ ! -s "$study/results/sasrec/full-ranking.json" ] && [ "${SASREC_SECONDS:-150}" -gt 0 ]; then
-        PYTHONUNBUFFERED=1 timeout -k 10 "${SASREC_SECONDS:-150}" python3 scripts/study/sasrec.py "$study" --runs "$runs" --device "$device" 2>&1 | tee -a "$log"
+    local sasrec=${SASREC_SECONDS:-150}
+    (( sasrec < $(left) - 120 )) || sasrec=$(( $(left) - 120 ))
+    if [ ! -s "$study/results/sasrec/full-ranking.json" ] && (( sasrec > 0 )); then
+        PYTHONUNBUFFERED=1 timeout -k 10 "$sasrec" python3 scripts/study/sasrec.py "$study" --runs "$runs" --device "$device" 2>&1 | tee -a "$log"
     fi
-    timeout -s INT -k 60 "${SECONDS_FOR_STUDY:-420}" "$llmrec" study run "$study/plan.json" --out "$study" --runs "$runs" --device "$device" 2>&1 \
+    local seconds=$(( $(left) - 30 ))
+    (( seconds > 0 )) || seconds=1
+    echo "study.sh: $seconds s for the study" | tee -a "$log"
+    timeout -s INT -k 20 "$seconds" "$llmrec" study run "$study/plan.json" --out "$study" --runs "$runs" --device "$device" 2>&1 \
         | tr '\r' '\n' | tee -a "$log"
     tar -C "$study" -czf "$OUT/study-results.tar.gz" plan.json results
     [ -s "$runs/sasrec/state.pt" ] && cp "$runs/sasrec/state.pt" "$OUT/sasrec-state.pt"
