@@ -61,7 +61,7 @@ extension StudyCommand {
         @Option(help: ArgumentHelp("Delete this arm's (or floor's) results and run first, so it starts fresh; repeat for several.", valueName: "arm"))
         var restart: [String] = []
 
-        @Flag(help: "Read and check the plan, print its summary, and stop.")
+        @Flag(help: "Read and check the plan, print its summary (for the device --device names), and stop.")
         var dryRun = false
 
         @OptionGroup var deviceOptions: DeviceOptions
@@ -84,7 +84,7 @@ extension StudyCommand {
             let text = try Data(contentsOf: planURL)
             let files = StudyFiles(directory: URL(fileURLWithPath: out), runs: runs.map { URL(fileURLWithPath: $0) })
             // Unbuffered: a study runs for hours, often with its output in a file.
-            let compute = dryRun ? .cpu : try compute()
+            let compute = try compute()
             let runner = try StudyRunner(plan: plan, files: files, compute: compute) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
             try runner.restart(restart)
             if dryRun {

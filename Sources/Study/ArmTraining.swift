@@ -18,8 +18,17 @@ extension StudyRunner {
             say("[\(arm.name)] done (results in \(files.arm(arm.name).path))")
             return
         }
-        let trained = files.exists(files.training(arm.name)) && files.exists(RunDirectory(files.run(arm.name)).latest)
-        if !trained { try train(arm, record) }
+        let hasWeights = files.exists(RunDirectory(files.run(arm.name)).latest)
+        if files.exists(files.training(arm.name)) && !hasWeights {
+            // Retraining would replace the training its finished evaluations came from.
+            let device = (try? StudyJSON.read(TrainingRecord.self, from: files.training(arm.name)))?.device
+            throw StudyError.missing("[\(arm.name)] has results but no weights in \(files.run(arm.name).path) "
+                + "(\(device.map { "trained on \($0)" } ?? "trained on another machine, or its run was removed")), so "
+                + "\(pending.map(\.name).joined(separator: ", ")) cannot be decoded here; finish it where it was trained, or retrain it "
+                + "with --restart \(arm.name)")
+        }
+        // A checkpoint without training.json is a training under way: it resumes.
+        if !files.exists(files.training(arm.name)) { try train(arm, record) }
         guard !pending.isEmpty else { return }
         let model = try ModelOrRun.load(run: files.run(arm.name), checkpoint: .latest).model
         try evaluate(arm.name, model: model, decoders: pending, precision: arm.training.precision ?? .fp32)

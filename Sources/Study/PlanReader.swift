@@ -176,6 +176,10 @@ struct PlanParser {
             noiseFloor = try top.strings(m)
             guard noiseFloor.count == 2, Set(noiseFloor).count == 2 else { throw top.fail(m.line, "'noise_floor' names two different arms") }
             for n in noiseFloor where !armNames.contains(n) { throw top.fail(m.line, "'noise_floor' names '\(n)', which is not an arm") }
+            // The seed gap must not mix in a device change.
+            for n in noiseFloor where arms.first(where: { $0.name == n })!.device != nil {
+                throw top.fail(m.line, "'noise_floor' names '\(n)', which is pinned to a device; the two arms may differ in their seed only")
+            }
         }
         let floors = try floorSpec(top.member("floors"), decoders: decoders)
         let powerCheck = try top.member("power_check").map { try powerCheckSpec($0, samples: samples, floors: floors) }

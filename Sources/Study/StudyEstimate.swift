@@ -38,7 +38,7 @@ extension StudyRunner {
             var state = trained && windows == 0 ? "done" : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
             if compute.runs(arm) { total += hours ?? 0 } else if state != "done" { state += " by a run with --device \(arm.device!.rawValue)" }
             say("  \(arm.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(arm.decoders.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
-                + left(hours) + state)
+                + left(compute.runs(arm) ? hours : nil) + state)
         }
         if !plan.floors.zeroShot.isEmpty {
             let windows = plan.floors.zeroShot.reduce(0) { $0 + ((try? isEvaluated("zero-shot", plan.decoder($1)!)) == true ? 0 : plan.decoder($1)!.samples ?? plan.samples.test) }
@@ -50,7 +50,7 @@ extension StudyRunner {
         // Unfinished arms pinned to another device are not this run's work.
         let elsewhere = plan.arms.filter { !compute.runs($0) && !files.exists(files.training($0.name)) }
         let besides = elsewhere.isEmpty ? "" : " on this device, besides " + elsewhere.map { "\($0.name) (--device \($0.device!.rawValue))" }.joined(separator: ", ")
-        let amount = rates == nil ? "the work left" : String(format: "about %.1f h of work left", total)
+        let amount = rates == nil ? "hours left unknown" : String(format: "about %.1f h of work left", total)
         say("\(amount)\(besides); finished parts are kept, so the study can stop and continue at any time")
     }
 

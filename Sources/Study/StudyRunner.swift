@@ -76,9 +76,15 @@ public final class StudyRunner {
         try printSummary()
         if plan.floors.popularity { try rankPopularity() }
         let trainWindows = try decideTrainWindows()
+        var waiting: [ArmSpec] = []
         for arm in plan.arms where arm.name != plan.baseline {
             guard compute.runs(arm) else {
-                say("[\(arm.name)] waits for a run with --device \(arm.device!.rawValue): the plan pins it there")
+                if try arm.decoders.allSatisfy({ try isEvaluated(arm.name, plan.decoder($0)!) }) {
+                    say("[\(arm.name)] done (results in \(files.arm(arm.name).path))")
+                } else {
+                    say("[\(arm.name)] waits for a run with --device \(arm.device!.rawValue): the plan pins it there")
+                    waiting.append(arm)
+                }
                 continue
             }
             try runArm(arm, trainWindows: trainWindows)
@@ -87,7 +93,9 @@ public final class StudyRunner {
         for e in plan.external where !files.exists(files.metrics(e.name, ExternalResults.decoder)) {
             say("\(e.name): no results yet in \(files.arm(e.name).path); they come from outside: \(e.command)")
         }
-        say("study complete: `llmrec report \(files.directory.path) --out REPORT.md` writes the report")
+        let rest = waiting.isEmpty ? "study complete" : "this device's part of the study is complete; waiting for another device: "
+            + waiting.map { "\($0.name) (--device \($0.device!.rawValue))" }.joined(separator: ", ")
+        say("\(rest): `llmrec report \(files.directory.path) --out REPORT.md` writes the report")
     }
 
     /// Checks that the directory holds this study and that no arm with results has changed,

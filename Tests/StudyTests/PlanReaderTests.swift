@@ -97,6 +97,8 @@ import Training
         #expect(failure(edited(#""device": "cuda""#, #""device": "tpu""#)) == "16: arm 'ce-lora': unknown device 'tpu' (one of: cpu, cuda)")
         #expect(failure(edited(#"{"name": "ce", "decoders": ["plain", "masked"]}"#, #"{"name": "ce", "decoders": ["plain", "masked"], "device": "cpu"}"#))
                 == "19: the plan: the baseline 'ce' cannot be pinned to a device (it runs first, on every device)")
+        #expect(failure(edited(#"{"name": "ce-seed2", "seed": 2,"#, #"{"name": "ce-seed2", "device": "cuda", "seed": 2,"#))
+                == "20: the plan: 'noise_floor' names 'ce-seed2', which is pinned to a device; the two arms may differ in their seed only")
         #expect(failure(edited(#""lr": 2e-4,"#, #""lr": -1,"#)) == "7: 'training': 'lr' must be positive, got -1.0")
         #expect(failure(edited(#""precision": "bf16","#, #""precision": "fp16","#)) == "17: arm 'ce-seed2': unknown precision 'fp16' (one of: fp32, bf16)")
         #expect(failure(edited(#""beta": 0.3,"#, #""beta": 3,"#)) == "15: arm 'msl+igd': 'beta' must be in [0, 1], got 3.0")

@@ -101,6 +101,19 @@ struct StudyRunTests {
         let withoutWeights = try run(plan, in: dir)
         #expect(withoutWeights.contains { $0.contains("[igd] done") } && !files.exists(files.run("igd")))
         #expect(try contents(files.results) == results)
+        // But a decoder added to it cannot run without the weights: refused, not retrained.
+        let moreDecoders = plan
+            .replacingOccurrences(of: #"{"name": "igd-decoding", "igd_alpha": 0.2, "samples": 10}]"#,
+                                  with: #"{"name": "igd-decoding", "igd_alpha": 0.2, "samples": 10}, {"name": "masked", "mask_softmax": true, "samples": 10}]"#)
+            .replacingOccurrences(of: #""decoders": ["plain", "igd-decoding"]"#, with: #""decoders": ["plain", "igd-decoding", "masked"]"#)
+        do {
+            try run(moreDecoders, in: dir)
+            Issue.record("an arm without its weights was evaluated or retrained")
+        } catch let e as StudyError {
+            #expect("\(e)".contains("[igd] has results but no weights") && "\(e)".contains("masked cannot be decoded here") && "\(e)".contains("--restart igd"))
+        }
+        let afterRefusal = try contents(files.results).filter { !$0.key.hasPrefix("igd/masked") }
+        #expect(!files.exists(files.run("igd")) && afterRefusal == results)
 
         // 5. The resumed arm equals the same arm trained and evaluated in one go.
         let single = root.appendingPathComponent("b")
@@ -147,12 +160,15 @@ struct StudyRunTests {
         #expect(waiting.contains { $0.contains("ce-gpu") && $0.contains("to do by a run with --device cuda") })
         #expect(waiting.contains { $0.contains("[ce-gpu] waits for a run with --device cuda") })
         #expect(waiting.contains { $0.contains("besides ce-gpu (--device cuda)") })
+        #expect(waiting.last!.hasPrefix("this device's part of the study is complete; waiting for another device: ce-gpu (--device cuda)"))
         #expect(!files.exists(files.run("ce-gpu")) && !files.exists(files.arm("ce-gpu")))
         try run(pinned, in: dir, compute: compute)
         #expect(try StudyJSON.read(TrainingRecord.self, from: files.training("ce-gpu")).device == "test device")
         let armLosses = { (arm: String) in try RunLog.read(files.log(arm)).map { [$0.value("loss"), $0.value("valid_loss")] } }
         #expect(try armLosses("ce-gpu") == armLosses("ce"))
         #expect(try RankedSample.read(files.rankings("ce-gpu", "plain")) == RankedSample.read(files.rankings("ce", "plain")))
+        let afterwards = try run(pinned, in: dir)
+        #expect(afterwards.contains("[ce-gpu] done (results in \(files.arm("ce-gpu").path))") && afterwards.last!.hasPrefix("study complete"))
 
         // 6. A plan that changes a finished arm is refused before anything runs, naming the arm and
         // the setting, and the directory keeps its plan.

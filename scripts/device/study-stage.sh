@@ -24,7 +24,7 @@ done
 [ "${SKIP_BUNDLE:-0}" = 1 ] && [ -s .device/llmrec-bundle.tar.xz ] || scripts/device/bundle.sh
 
 # What else travels with every call: tracked files and untracked files git does not ignore.
-tree=$(git ls-files -z --cached --others --exclude-standard | xargs -0 stat -c %s 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+tree=$(git ls-files -z --cached --others --exclude-standard | xargs -0 stat -c %s 2>/dev/null | awk '{ s += $1 } END { print s + 0 }' || true)
 limit=$((64 * 1024 * 1024))
 margin=$((2 * 1024 * 1024))
 part=$((limit - tree - margin - 4096))
@@ -40,7 +40,7 @@ cp "$home/$dataset/$dataset.item" "$stage/payload/home/$dataset/"
 if [ -n "${RUNS:-}" ] && [ -s "$RUNS/sasrec/state.pt" ]; then cp "$RUNS/sasrec/state.pt" "$stage/payload/sasrec-state.pt"; fi
 tar -C "$stage/payload" -cf "$stage/payload.tar" .
 rm -rf "$stage/payload"
-split -b "$part" -d -a 1 "$stage/payload.tar" "$stage/part"
+split -b "$part" -d -a 1 "$stage/payload.tar" "$stage/part" || die "more than 10 parts: the working tree is too large"
 rm "$stage/payload.tar"
 parts=$(ls "$stage"/part? | wc -l)
 {

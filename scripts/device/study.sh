@@ -42,11 +42,12 @@ assemble() {
     n=$(awk '$1 == "parts" { print $2 }' "$work/MANIFEST")
     for ((k = 0; k < n; k++)); do [ -s "$work/parts/part$k" ] || missing+=" part$k"; done
     [ -z "$missing" ] || die "missing:$missing (this machine has $(ls "$work/parts" | tr '\n' ' ')); receive them first"
+    (cd "$work/parts" && grep ' part' "$work/MANIFEST" | sha256sum --quiet -c -) || die "a part differs from the manifest; receive it again"
     rm -rf "$work/payload" "$work/bundle" "$work/home"
     mkdir -p "$work/payload" "$work/bundle"
     for ((k = 0; k < n; k++)); do cat "$work/parts/part$k"; done | tar -C "$work/payload" -xf - || die "the parts do not make a whole payload"
-    tar -C "$work/bundle" -xJf "$work/payload/llmrec-bundle.tar.xz"
-    xz -d "$work"/payload/home/*/*.inter.xz
+    tar -C "$work/bundle" -xJf "$work/payload/llmrec-bundle.tar.xz" || die "the bundle does not unpack"
+    xz -d "$work"/payload/home/*/*.inter.xz || die "the interactions do not unpack"
     mv "$work/payload/home" "$work/home"
     if [ -s "$work/payload/sasrec-state.pt" ]; then mkdir -p "$work/runs/sasrec" && mv "$work/payload/sasrec-state.pt" "$work/runs/sasrec/state.pt"; fi
     rm -rf "$work/payload" "$work/parts"
@@ -63,10 +64,15 @@ run() {
     . scripts/device/cuda-env.sh
     local llmrec="$work/bundle/llmrec" study="$work/study" runs="$work/runs" log="$work/study.log" device="${DEVICE:-cuda}"
     # The study directory lives in /tmp: each call re-sends the repository, results made here must survive that.
-    [ -d "$study" ] || cp -r "$study_src" "$study"
+    if [ ! -d "$study" ]; then
+        cp -r "$study_src" "$study" && echo "$study_src" > "$work/STUDY"
+    elif [ "$(cat "$work/STUDY")" != "$study_src" ]; then
+        die "$study holds $(cat "$work/STUDY"), not $study_src"
+    fi
     [ "$device" = cpu ] || nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$log"
     # Prepares the dataset and draws the samples (checked against the committed draw) without training.
-    "$llmrec" study run "$study/plan.json" --out "$study" --runs "$runs" --dry-run 2>&1 | tee -a "$log"
+    "$llmrec" study run "$study/plan.json" --out "$study" --runs "$runs" --device "$device" --dry-run 2>&1 | tee -a "$log"
+    [ "${PIPESTATUS[0]}" = 0 ] || die "the study's dry run failed (above); nothing was run"
     local sasrec=${SASREC_SECONDS:-150}
     (( sasrec < $(left) - 120 )) || sasrec=$(( $(left) - 120 ))
     if [ ! -s "$study/results/sasrec/full-ranking.json" ] && (( sasrec > 0 )); then
@@ -77,10 +83,13 @@ run() {
     echo "study.sh: $seconds s for the study" | tee -a "$log"
     timeout -s INT -k 20 "$seconds" "$llmrec" study run "$study/plan.json" --out "$study" --runs "$runs" --device "$device" 2>&1 \
         | tr '\r' '\n' | tee -a "$log"
+    local status=${PIPESTATUS[0]}
     tar -C "$study" -czf "$OUT/study-results.tar.gz" plan.json results
     [ -s "$runs/sasrec/state.pt" ] && cp "$runs/sasrec/state.pt" "$OUT/sasrec-state.pt"
     cp "$log" "$OUT/study.log"
     echo "study.sh: results in study-results.tar.gz ($(stat -c %s "$OUT/study-results.tar.gz") bytes); bring them in here with scripts/device/study_merge.py"
+    # 124: the budget ran out and SIGINT stopped it, as planned; 130: the same, seen by llmrec.
+    case "$status" in 0|124|130) ;; *) die "llmrec study run failed with status $status (see study.log)" ;; esac
 }
 
 case "${1:-}" in

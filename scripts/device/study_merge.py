@@ -5,8 +5,10 @@ usage: scripts/device/study_merge.py TARBALL [--study docs/study/ml-1m] [--runs 
 
 Only whole arms come in: an arm trained there and evaluated with every decoder the plan gives it
 (its weights never travel back, so an arm evaluated in part could not be finished here), the
-zero-shot floor with every decoder, and external results (SASRec) with their metrics. Arms that
-already have results here are left alone. results/machines.json gains the machines it lacks.
+zero-shot floor with every decoder, and external results (SASRec) with their metrics. A whole arm
+there replaces an unfinished one here (stop `llmrec study run` here first: the script refuses
+while one runs); finished arms here are left alone. results/machines.json gains the machines it
+lacks. The popularity floor and the power check are not merged: they run first, here.
 With --runs, SASRec's per-epoch state (--sasrec-state, from the same call's $OUT) replaces the
 one here when SASRec's results are still missing, so a CPU can go on where the GPU stopped; and
 runs of merged arms begun here are named, since they are superseded (remove them to free space).
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -35,6 +38,11 @@ def main():
     ap.add_argument("--runs", help="the study's runs directory here")
     ap.add_argument("--sasrec-state", help="sasrec-state.pt from the same call's $OUT")
     args = ap.parse_args()
+    if args.sasrec_state and not os.path.exists(args.sasrec_state):
+        sys.exit(f"study_merge: {args.sasrec_state} does not exist (leave --sasrec-state out when the call brought none)")
+    running = subprocess.run(["pgrep", "-f", "llmrec study run"], capture_output=True, text=True).stdout.split()
+    if running:
+        sys.exit(f"study_merge: `llmrec study run` is running here (pid {', '.join(running)}); stop it first, since it may write the arms being merged")
 
     plan = json.load(open(os.path.join(args.study, "plan.json"), encoding="utf-8"))
     arms = {a["name"]: (a["decoders"], True) for a in plan["arms"]}
@@ -62,16 +70,25 @@ def main():
             if not whole(theirs, name, decoders, trained):
                 print(f"not merged: {name} is not finished there (its weights stay on that machine)")
                 continue
-            if os.path.isdir(os.path.join(results, name)):
-                print(f"not merged: {name} has unfinished results here ({os.path.join(results, name)}); remove them to take the GPU's")
-                continue
             staging = os.path.join(results, f".{name}.merging")
             shutil.rmtree(staging, ignore_errors=True)
             shutil.copytree(os.path.join(theirs, name), staging)
-            os.rename(staging, os.path.join(results, name))
+            if os.path.isdir(os.path.join(results, name)):
+                # An unfinished arm here (a training under way): the finished one replaces it.
+                old = os.path.join(results, f".{name}.replaced")
+                shutil.rmtree(old, ignore_errors=True)
+                os.rename(os.path.join(results, name), old)
+                os.rename(staging, os.path.join(results, name))
+                shutil.rmtree(old)
+                print(f"replaced the unfinished results of {name} here with the finished ones")
+            else:
+                os.rename(staging, os.path.join(results, name))
             merged.append(name)
-            if args.runs and trained and os.path.isdir(os.path.join(args.runs, name)):
-                print(f"note: {os.path.join(args.runs, name)} holds a run of {name} begun here, now superseded; remove it to free space")
+            if args.runs and os.path.isdir(os.path.join(args.runs, name)):
+                superseded = os.path.join(args.runs, f"{name}.superseded")
+                shutil.rmtree(superseded, ignore_errors=True)
+                os.rename(os.path.join(args.runs, name), superseded)
+                print(f"note: the run of {name} begun here is superseded and moved to {superseded}; remove it to free space")
         machines_path = os.path.join(results, "machines.json")
         mine = json.load(open(machines_path)) if os.path.exists(machines_path) else []
         added = [m for m in json.load(open(os.path.join(theirs, "machines.json"))) if m not in mine]

@@ -116,19 +116,19 @@ public struct StudyReport {
             for (i, metric) in metrics.enumerated() {
                 let c = PairedBootstrap.compare(reference.values(metric, first: n), row.values(metric, first: n))
                 cells += [signed(c.difference), interval(c), c.meanA > 0 ? String(format: "%+.0f%%", 100 * c.difference / c.meanA) : "–"]
-                verdicts.append(verdict(c, gap: gaps[i]?.comparison.difference))
+                verdicts.append(verdict(c, gap: NoiseFloor(gaps[i]?.comparison.difference)))
             }
             md += "| \(row.label) | \(grouped(n)) | " + cells.joined(separator: " | ") + " | NDCG: \(verdicts[0]); HR: \(verdicts[1]) |\n"
         }
         md += "\n"
         md += sameDecoderComparisons(metrics: metrics, gaps: gaps.map { $0?.comparison.difference })
-        md += sameArmComparisons(metrics: metrics, gaps: gaps.map { $0?.comparison.difference })
+        md += sameArmComparisons(metrics: metrics)
         return md
     }
 
     /// Each arm's other decoders against its first: the decoder's effect with the training held
     /// fixed (does IGD decoding add to IGD tuning, does masked decoding help a masked-softmax arm).
-    func sameArmComparisons(metrics: [Metric], gaps: [Double?]) -> String {
+    func sameArmComparisons(metrics: [Metric]) -> String {
         let pairs = results.plan.arms.flatMap { arm -> [(StudyResults.Row, StudyResults.Row)] in
             guard let first = arm.decoders.first, let base = results.row(arm.name, first) else { return [] }
             return arm.decoders.dropFirst().compactMap { d in results.row(arm.name, d).map { (base, $0) } }
@@ -136,11 +136,13 @@ public struct StudyReport {
         guard !pairs.isEmpty else { return "" }
         let firsts = Set(pairs.map(\.0.decoder))
         let first = firsts.count == 1 ? firsts.first! : "first"
-        return comparisonTable("With the arm held fixed (each decoder minus the same arm's \(first) decoder):", pairs, metrics: metrics, gaps: gaps)
+        // No seed gap here: the training is the same on both sides, only the decoder differs.
+        return comparisonTable("With the arm held fixed (each decoder minus the same arm's \(first) decoder):", pairs, metrics: metrics, gaps: [.notApplicable, .notApplicable])
     }
 
-    /// A table of row-minus-row differences on each pair's common windows, with intervals and verdicts.
-    func comparisonTable(_ title: String, _ pairs: [(StudyResults.Row, StudyResults.Row)], metrics: [Metric], gaps: [Double?]) -> String {
+    /// A table of row-minus-row differences on each pair's common windows, with intervals and
+    /// verdicts against `gaps` (one per metric).
+    func comparisonTable(_ title: String, _ pairs: [(StudyResults.Row, StudyResults.Row)], metrics: [Metric], gaps: [NoiseFloor]) -> String {
         var md = title + "\n\n"
         md += "| row | minus | windows | Δ NDCG@10 | 95% interval | Δ HR@10 | 95% interval | verdict |\n"
         md += "| --- | --- | ---: | ---: | --- | ---: | --- | --- |\n"
@@ -162,15 +164,30 @@ public struct StudyReport {
             return (base, row)
         }
         guard !pairs.isEmpty else { return "" }
-        return comparisonTable("With the decoder held fixed (each row minus the baseline arm decoded the same way):", pairs, metrics: metrics, gaps: gaps)
+        return comparisonTable("With the decoder held fixed (each row minus the baseline arm decoded the same way):", pairs, metrics: metrics,
+                               gaps: gaps.map(NoiseFloor.init))
     }
 
-    func verdict(_ c: PairedComparison, gap: Double?) -> String {
+    /// What a difference is held against besides its interval.
+    enum NoiseFloor {
+        /// The same training on both sides: the seed-to-seed gap does not apply.
+        case notApplicable
+        /// The second seed has no results yet.
+        case notYet
+        case seedGap(Double)
+
+        init(_ gap: Double?) { self = gap.map { .seedGap($0) } ?? .notYet }
+    }
+
+    func verdict(_ c: PairedComparison, gap: NoiseFloor) -> String {
         let excludes = c.low > 0 || c.high < 0
         guard excludes else { return "interval includes 0" }
         let direction = c.difference > 0 ? "better" : "worse"
-        guard let gap else { return "\(direction) (interval excludes 0; no noise floor yet)" }
-        return abs(c.difference) > abs(gap) ? "**clearly \(direction)**" : "\(direction), but within the seed gap"
+        switch gap {
+        case .notApplicable: return "\(direction) (interval excludes 0)"
+        case .notYet: return "\(direction) (interval excludes 0; no noise floor yet)"
+        case .seedGap(let gap): return abs(c.difference) > abs(gap) ? "**clearly \(direction)**" : "\(direction), but within the seed gap"
+        }
     }
 
     func powerCheck() -> String {

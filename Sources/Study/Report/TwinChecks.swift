@@ -72,7 +72,8 @@ extension StudyReport {
             md += "\n"
         }
         let elsewhere = results.arms.compactMap { arm in arm.training?.device.map { "\(arm.spec.name) (\($0))" } }
-        md += elsewhere.isEmpty ? "Every arm so far trained on the CPU.\n\n" : "Arms trained on a GPU: " + elsewhere.joined(separator: ", ") + "; the others on the CPU.\n\n"
+        md += elsewhere.isEmpty ? "So far every arm trained on the CPU.\n\n"
+            : "Arms trained on a GPU: " + elsewhere.joined(separator: ", ") + "; the others trained so far on the CPU.\n\n"
         return md
     }
 
