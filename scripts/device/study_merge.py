@@ -2,6 +2,7 @@
 """Brings a GPU machine's study results (scripts/device/study.sh run) into the study directory here.
 
 usage: scripts/device/study_merge.py TARBALL [--study docs/study/ml-1m] [--runs RUNS] [--sasrec-state FILE]
+                                     [--other-study-running]
 
 Only whole arms come in: an arm trained there and evaluated with every decoder the plan gives it
 (its weights never travel back, so an arm evaluated in part could not be finished here), the
@@ -37,11 +38,13 @@ def main():
     ap.add_argument("--study", default="docs/study/ml-1m", help="the study directory here")
     ap.add_argument("--runs", help="the study's runs directory here")
     ap.add_argument("--sasrec-state", help="sasrec-state.pt from the same call's $OUT")
+    ap.add_argument("--other-study-running", action="store_true",
+                    help="merge although `llmrec study run` runs here (when it is another study's)")
     args = ap.parse_args()
     if args.sasrec_state and not os.path.exists(args.sasrec_state):
         sys.exit(f"study_merge: {args.sasrec_state} does not exist (leave --sasrec-state out when the call brought none)")
     running = subprocess.run(["pgrep", "-f", "llmrec study run"], capture_output=True, text=True).stdout.split()
-    if running:
+    if running and not args.other_study_running:
         sys.exit(f"study_merge: `llmrec study run` is running here (pid {', '.join(running)}); stop it first, since it may write the arms being merged")
 
     plan = json.load(open(os.path.join(args.study, "plan.json"), encoding="utf-8"))
