@@ -45,6 +45,7 @@ extension StudyCommand {
 
                 Examples:
                   llmrec study run docs/study/ml-1m/plan.json --out docs/study/ml-1m --runs ~/llmrec-runs/ml-1m
+                  llmrec study run docs/study/ml-1m/plan.json --out docs/study/ml-1m --runs /tmp/runs --device cuda --arm ce-gpu --arm zero-shot
                   llmrec report docs/study/ml-1m --out docs/RESULTS.md
                 """)
 
@@ -60,6 +61,11 @@ extension StudyCommand {
 
         @Option(help: ArgumentHelp("Delete this arm's (or floor's) results and run first, so it starts fresh; repeat for several.", valueName: "arm"))
         var restart: [String] = []
+
+        @Option(name: .customLong("arm"),
+                help: ArgumentHelp("Work only on this arm (or zero-shot); repeat for several. The baseline and popularity still run first when unfinished. "
+                                   + "(default: every arm)", valueName: "arm"))
+        var arms: [String] = []
 
         @Flag(help: "Read and check the plan, print its summary (for the device --device names), and stop.")
         var dryRun = false
@@ -86,6 +92,7 @@ extension StudyCommand {
             // Unbuffered: a study runs for hours, often with its output in a file.
             let compute = try compute()
             let runner = try StudyRunner(plan: plan, files: files, compute: compute) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+            try runner.restrict(to: arms)
             try runner.restart(restart)
             if dryRun {
                 try runner.summary(planText: text)

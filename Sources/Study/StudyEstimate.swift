@@ -36,16 +36,20 @@ extension StudyRunner {
                 return (remaining + Double(windows) * rates.secondsPerWindow) / 3600
             }
             var state = trained && windows == 0 ? "done" : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
-            if compute.runs(arm) { total += hours ?? 0 } else if state != "done" { state += " by a run with --device \(arm.device!.rawValue)" }
+            // The baseline runs whatever --arm says (every other arm waits for it).
+            let here = compute.runs(arm) && (chosen(arm.name) || arm.name == plan.baseline)
+            if here { total += hours ?? 0 } else if state != "done" {
+                state += compute.runs(arm) ? " (not named by --arm)" : " by a run with --device \(arm.device!.rawValue)"
+            }
             say("  \(arm.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(arm.decoders.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
-                + left(compute.runs(arm) ? hours : nil) + state)
+                + left(here ? hours : nil) + state)
         }
         if !plan.floors.zeroShot.isEmpty {
             let windows = plan.floors.zeroShot.reduce(0) { $0 + ((try? isEvaluated("zero-shot", plan.decoder($1)!)) == true ? 0 : plan.decoder($1)!.samples ?? plan.samples.test) }
-            let hours = rates.map { Double(windows) * $0.secondsPerWindow / 3600 }
+            let hours = chosen("zero-shot") ? rates.map { Double(windows) * $0.secondsPerWindow / 3600 } : nil
             total += hours ?? 0
             say("  zero-shot    \(plan.floors.zeroShot.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
-                + left(hours) + (windows == 0 ? "done" : "to do"))
+                + left(hours) + (windows == 0 ? "done" : chosen("zero-shot") ? "to do" : "to do (not named by --arm)"))
         }
         // Unfinished arms pinned to another device are not this run's work.
         let elsewhere = plan.arms.filter { !compute.runs($0) && !files.exists(files.training($0.name)) }

@@ -37,6 +37,9 @@ public final class StudyRunner {
     var context: StudyContext!
     /// Where arms train and are evaluated (the CPU unless given a GPU's engine and passes).
     let compute: StudyCompute
+    /// The arms (and the zero-shot floor) this run may work on; nil: all of them. The baseline
+    /// and popularity run regardless when unfinished, since every other arm waits for them.
+    public var only: Set<String>? = nil
 
     public init(plan: StudyPlan, files: StudyFiles, compute: StudyCompute = .cpu, say: @escaping (String) -> Void) throws {
         self.plan = plan
@@ -50,6 +53,19 @@ public final class StudyRunner {
         StudyIdentity(model: plan.model, dataset: plan.dataset, sampleSeed: plan.samples.seed, testWindows: plan.samples.test,
                       validWindows: plan.samples.valid)
     }
+
+    /// Keeps this run to the named arms (and the zero-shot floor, by that name).
+    public func restrict(to names: [String]) throws {
+        guard !names.isEmpty else { return }
+        let known = plan.arms.map(\.name) + ["zero-shot"]
+        for name in names where !known.contains(name) {
+            throw StudyError.missing("--arm \(name): not an arm of this plan (arms and floors: \(known.joined(separator: ", ")))")
+        }
+        only = Set(names)
+    }
+
+    /// Whether this run works on `name` (an arm or "zero-shot").
+    func chosen(_ name: String) -> Bool { only?.contains(name) ?? true }
 
     /// Deletes the results and run of each named arm (or floor), so it starts fresh.
     public func restart(_ names: [String]) throws {
@@ -78,6 +94,10 @@ public final class StudyRunner {
         let trainWindows = try decideTrainWindows()
         var waiting: [ArmSpec] = []
         for arm in plan.arms where arm.name != plan.baseline {
+            guard chosen(arm.name) else {
+                say("[\(arm.name)] left for another run (not named by --arm)")
+                continue
+            }
             guard compute.runs(arm) else {
                 if try arm.decoders.allSatisfy({ try isEvaluated(arm.name, plan.decoder($0)!) }) {
                     say("[\(arm.name)] done (results in \(files.arm(arm.name).path))")
@@ -89,11 +109,12 @@ public final class StudyRunner {
             }
             try runArm(arm, trainWindows: trainWindows)
         }
-        if !plan.floors.zeroShot.isEmpty { try runZeroShot() }
+        if !plan.floors.zeroShot.isEmpty && chosen("zero-shot") { try runZeroShot() }
         for e in plan.external where !files.exists(files.metrics(e.name, ExternalResults.decoder)) {
             say("\(e.name): no results yet in \(files.arm(e.name).path); they come from outside: \(e.command)")
         }
-        let rest = waiting.isEmpty ? "study complete" : "this device's part of the study is complete; waiting for another device: "
+        let rest = only != nil ? "the arms named by --arm are done"
+            : waiting.isEmpty ? "study complete" : "this device's part of the study is complete; waiting for another device: "
             + waiting.map { "\($0.name) (--device \($0.device!.rawValue))" }.joined(separator: ", ")
         say("\(rest): `llmrec report \(files.directory.path) --out REPORT.md` writes the report")
     }

@@ -37,13 +37,15 @@ struct StudyRunTests {
 
     /// Runs `text` as a plan in `dir`, stopping where `stop` says; returns what it printed.
     @discardableResult
-    func run(_ text: String, in dir: URL, compute: StudyCompute = .cpu, stop: @escaping (StudyPoint) -> Bool = { _ in false }) throws -> [String] {
+    func run(_ text: String, in dir: URL, compute: StudyCompute = .cpu, only: [String] = [],
+             stop: @escaping (StudyPoint) -> Bool = { _ in false }) throws -> [String] {
         let url = dir.appendingPathComponent("input-plan.json")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Data(text.utf8).write(to: url)
         var lines: [String] = []
         let runner = try StudyRunner(plan: PlanReader.read(url), files: StudyFiles(directory: dir), compute: compute) { lines.append($0) }
         runner.stopWhen = stop
+        try runner.restrict(to: only)
         try runner.run(planText: Data(text.utf8))
         return lines
     }
@@ -169,6 +171,11 @@ struct StudyRunTests {
         #expect(try RankedSample.read(files.rankings("ce-gpu", "plain")) == RankedSample.read(files.rankings("ce", "plain")))
         let afterwards = try run(pinned, in: dir)
         #expect(afterwards.contains("[ce-gpu] done (results in \(files.arm("ce-gpu").path))") && afterwards.last!.hasPrefix("study complete"))
+        // --arm keeps a run to the arms it names (the baseline still comes first).
+        let chosen = try run(pinned, in: dir, only: ["igd"])
+        #expect(chosen.contains("[ce] done (results in \(files.arm("ce").path))") && chosen.contains("[igd] done (results in \(files.arm("igd").path))"))
+        #expect(chosen.contains("[ce-gpu] left for another run (not named by --arm)") && chosen.last!.hasPrefix("the arms named by --arm are done"))
+        #expect(throws: StudyError.self) { try run(pinned, in: dir, only: ["msl"]) }
 
         // 6. A plan that changes a finished arm is refused before anything runs, naming the arm and
         // the setting, and the directory keeps its plan.

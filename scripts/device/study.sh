@@ -13,7 +13,8 @@
 #                                       result file is whole). Run it again to go on: both resume.
 # What comes back in $OUT: study-results.tar.gz (the study directory's plan and results),
 # sasrec-state.pt (SASRec's per-epoch state, so a CPU can continue it), study.log.
-# STUDY names the study directory (docs/study/ml-1m); DEVICE=cpu rehearses the whole path on a
+# ARMS="ce-gpu msl+igd …" keeps the GPU to those arms (and zero-shot, by that name), e.g. away
+# from an arm a CPU is training. STUDY names the study directory (docs/study/ml-1m); DEVICE=cpu rehearses the whole path on a
 # machine without a GPU (with a small plan: STUDY=a directory holding one).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -78,10 +79,12 @@ run() {
     if [ ! -s "$study/results/sasrec/full-ranking.json" ] && (( sasrec > 0 )); then
         PYTHONUNBUFFERED=1 timeout -k 10 "$sasrec" python3 scripts/study/sasrec.py "$study" --runs "$runs" --device "$device" 2>&1 | tee -a "$log"
     fi
+    local only=() arm
+    for arm in ${ARMS:-}; do only+=(--arm "$arm"); done
     local seconds=$(( $(left) - 30 ))
     (( seconds > 0 )) || seconds=1
     echo "study.sh: $seconds s for the study" | tee -a "$log"
-    timeout -s INT -k 20 "$seconds" "$llmrec" study run "$study/plan.json" --out "$study" --runs "$runs" --device "$device" 2>&1 \
+    timeout -s INT -k 20 "$seconds" "$llmrec" study run "$study/plan.json" --out "$study" --runs "$runs" --device "$device" "${only[@]}" 2>&1 \
         | tr '\r' '\n' | tee -a "$log"
     local status=${PIPESTATUS[0]}
     tar -C "$study" -czf "$OUT/study-results.tar.gz" plan.json results
