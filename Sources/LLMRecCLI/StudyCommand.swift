@@ -33,7 +33,9 @@ extension StudyCommand {
 
                 It can stop at any time: finished arms and decoders are skipped, an interrupted training \
                 resumes from its latest checkpoint (bit-identical), an interrupted evaluation from its last \
-                whole batch. A plan whose settings for an arm differ from that arm's stored results is \
+                whole batch. Ctrl-C (SIGINT or SIGTERM) stops at the end of the current training step, saving \
+                a checkpoint there so that nothing is repeated, or after the current evaluation batch; a \
+                second Ctrl-C stops at once. A plan whose settings for an arm differ from that arm's stored results is \
                 refused, naming the arm and the settings; --restart ARM starts that arm fresh.
 
                 With --device cuda, the arms trained and the decoders run in this invocation use the GPU \
@@ -98,7 +100,16 @@ extension StudyCommand {
                 try runner.summary(planText: text)
                 return
             }
-            try runner.run(planText: text)
+            // The first Ctrl-C stops at the next training step (saving a checkpoint there) or
+            // evaluation batch; a second one stops at once.
+            InterruptCleanup.stopGracefully()
+            runner.stopRequested = { InterruptCleanup.stopRequested }
+            do {
+                try runner.run(planText: text)
+            } catch let stopped as StudyInterrupted where InterruptCleanup.stopRequested {
+                FileHandle.standardError.write(Data("llmrec: study stopped (\(stopped.point)); run the same command to continue\n".utf8))
+                throw ExitCode(130)
+            }
         }
     }
 }

@@ -67,7 +67,7 @@ extension StudyRunner {
                 try RankedSample.append(ranked, to: partialURL)
                 done += ranked
                 progress.update(done.count, detail: String(format: "%.2f s/window", share))
-                if stopWhen(.evaluationBatch(arm: arm, decoder: decoder.name, done: done.count)) {
+                if stopWhen(.evaluationBatch(arm: arm, decoder: decoder.name, done: done.count)) || stopRequested() {
                     throw StudyInterrupted(point: .evaluationBatch(arm: arm, decoder: decoder.name, done: done.count))
                 }
             }

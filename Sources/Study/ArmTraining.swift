@@ -93,6 +93,7 @@ extension StudyRunner {
         let corpus = TrainingCorpus(catalog: context.catalog, train: context.trainSamples(record.trainWindows), valid: context.validSamples)
         let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir,
                                   engine: compute.engine.map { make in { adapter in try make(model, parameters, adapter) } })
+        trainer.stopRequested = stopRequested
         try runDir.prepare(config, resume: resume)
         let clockURL = files.trainingClock(arm.name)
         var clock = resume ? (try? StudyJSON.read(TrainingClock.self, from: clockURL)) ?? TrainingClock() : TrainingClock()
@@ -104,20 +105,25 @@ extension StudyRunner {
         say("[\(arm.name)] training: \(parameters.loss.rawValue)\(describeLoss(parameters)), \(record.trainWindows) windows, \(total) steps of "
             + "\(parameters.batch * parameters.gradAccum)" + (resume ? ", resuming at step \(firstStep)" : ""))
         let progress = PhaseProgress(label: "[\(arm.name)] train", total: total, done: firstStep, say: say)
-        try trainer.train(resume: resume) { event in
-            switch event {
-            case .step(let step, _, let loss, _, let tau, let tps, _):
-                progress.update(step, detail: String(format: "loss %.4f, %.0f tokens/s", loss, tps) + (tau.map { String(format: ", τ %.3f", $0) } ?? ""))
-                if stopWhen(.trainingStep(arm: arm.name, step: step)) { throw StudyInterrupted(point: .trainingStep(arm: arm.name, step: step)) }
-            case .validation(let step, let loss, _):
-                say(String(format: "[%@] step %d: valid loss %.4f", arm.name, step, loss))
-            case .checkpoint(let step):
-                clock.seconds = base + Date().timeIntervalSince(start)
-                clock.step = step
-                try StudyJSON.write(clock, to: clockURL)
-            case .skipped(let step, let reason):
-                say("[\(arm.name)] step \(step) skipped: \(reason)")
+        do {
+            try trainer.train(resume: resume) { event in
+                switch event {
+                case .step(let step, _, let loss, _, let tau, let tps, _):
+                    progress.update(step, detail: String(format: "loss %.4f, %.0f tokens/s", loss, tps) + (tau.map { String(format: ", τ %.3f", $0) } ?? ""))
+                    if stopWhen(.trainingStep(arm: arm.name, step: step)) { throw StudyInterrupted(point: .trainingStep(arm: arm.name, step: step)) }
+                case .validation(let step, let loss, _):
+                    say(String(format: "[%@] step %d: valid loss %.4f", arm.name, step, loss))
+                case .checkpoint(let step):
+                    clock.seconds = base + Date().timeIntervalSince(start)
+                    clock.step = step
+                    try StudyJSON.write(clock, to: clockURL)
+                case .skipped(let step, let reason):
+                    say("[\(arm.name)] step \(step) skipped: \(reason)")
+                }
             }
+        } catch let stopped as TrainingStopped {
+            say("[\(arm.name)] stopped after step \(stopped.step) of \(stopped.total), with a checkpoint there: the next run resumes at it")
+            throw StudyInterrupted(point: .trainingStep(arm: arm.name, step: stopped.step))
         }
         let state = try runDir.loadState(from: runDir.latest)
         let log = try RunLog.read(runDir.url.appendingPathComponent("log.jsonl"))

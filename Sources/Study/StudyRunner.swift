@@ -18,7 +18,7 @@ public enum StudyPoint: Sendable, Equatable {
     case evaluationBatch(arm: String, decoder: String, done: Int)
 }
 
-/// Thrown when `stopWhen` asked to stop; everything written so far is whole.
+/// Thrown when `stopWhen` or `stopRequested` asked to stop; everything written so far is whole.
 public struct StudyInterrupted: Error, CustomStringConvertible {
     public var point: StudyPoint
     public var description: String { "study stopped at \(point), as asked" }
@@ -32,6 +32,9 @@ public final class StudyRunner {
     /// Asked at every training step and evaluation batch; true stops the study there as a kill
     /// would (tests interrupt a study this way).
     public var stopWhen: (StudyPoint) -> Bool = { _ in false }
+    /// Asked at the same places; true stops gracefully: a training first saves checkpoint-latest
+    /// at its step, so the next run repeats nothing (`study run` asks on the first SIGINT).
+    public var stopRequested: () -> Bool = { false }
 
     let source: ModelSource
     var context: StudyContext!

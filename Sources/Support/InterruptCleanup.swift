@@ -2,6 +2,9 @@
 // process is interrupted (SIGINT, SIGTERM), so that a stopped command leaves nothing
 // half-written behind (a staging checkpoint of a full fine-tune is 1.6 GB). A kill -9 cannot be
 // caught; the next writer of the same output removes what it left (AtomicDirectory.removeStale).
+// A long job can ask to stop gracefully instead: the first signal then only requests a stop,
+// which the job honours at its next safe point (a training step saves a checkpoint there, so
+// no steps are lost); a second signal stops at once as above.
 import Dispatch
 import Foundation
 import Synchronization
@@ -10,6 +13,20 @@ public enum InterruptCleanup {
     private static let paths = Mutex<Set<String>>([])
     private nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
     private static let installed = Mutex(false)
+    private static let graceful = Mutex(false)
+    private static let requested = Mutex(false)
+
+    /// From now on, the first SIGINT or SIGTERM only sets `stopRequested`.
+    public static func stopGracefully() { graceful.withLock { $0 = true } }
+
+    /// Whether a graceful stop was asked for (the first signal, after `stopGracefully`).
+    public static var stopRequested: Bool { requested.withLock { $0 } }
+
+    /// The first signal of a graceful job: true when it only requested the stop.
+    static func requestStop() -> Bool {
+        guard graceful.withLock({ $0 }) else { return false }
+        return requested.withLock { asked in defer { asked = true }; return !asked }
+    }
 
     /// Marks `url` as temporary until `unregister`: an interrupt removes it.
     public static func register(_ url: URL) { _ = paths.withLock { $0.insert(url.path) } }
@@ -28,6 +45,10 @@ public enum InterruptCleanup {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                if requestStop() {
+                    FileHandle.standardError.write(Data("llmrec: stopping at the next safe point (a training step saves a checkpoint); interrupt again to stop at once\n".utf8))
+                    return
+                }
                 let removed = removeRegistered()
                 let note = removed.isEmpty ? "" : "; removed the unfinished \(removed.joined(separator: ", "))"
                 FileHandle.standardError.write(Data("llmrec: interrupted\(note)\n".utf8))

@@ -63,6 +63,10 @@ public final class Trainer {
         LossSettings(kind: parameters.loss, beta: parameters.beta, tau: parameters.tau, scaleByTau: parameters.ats)
     }
 
+    /// Asked after every step: true saves checkpoint-latest at that step and throws
+    /// `TrainingStopped`, so that a resume loses nothing (an interrupted user, a sitting's end).
+    public var stopRequested: () -> Bool = { false }
+
     /// Trains from the start, or from checkpoint-latest with `resume`; reports each event.
     public func train(resume: Bool, report: (TrainingEvent) throws -> Void) throws {
         let p = parameters
@@ -122,7 +126,16 @@ public final class Trainer {
             if let tau { line["tau"] = tau }
             run.log(line)
 
-            if (p.evalEvery > 0 && step % p.evalEvery == 0) || step == total {
+            // checkpoint-latest at `step`: resuming from it repeats nothing (same batches, moments, τ).
+            func saveLatest(_ host: (weights: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>)) throws {
+                state.step = step
+                state.tau = ats.tau
+                try run.save(to: run.latest, buffers: [(weightsFile, host.weights, count), ("adam_m.bin", host.m, count),
+                                                       ("adam_v.bin", host.v, count)], state: state)
+                try report(.checkpoint(step: step))
+            }
+            let validates = (p.evalEvery > 0 && step % p.evalEvery == 0) || step == total
+            if validates {
                 let valid = try validationLoss(tau: ats.tau)
                 let isBest = state.bestValidLoss.map { valid < $0 } ?? true
                 let host = try engine.hostBuffers()
@@ -137,11 +150,11 @@ public final class Trainer {
                 }
                 try report(.validation(step: step, loss: valid, best: isBest))
                 run.log(["step": step, "valid_loss": valid, "best": isBest])
-                state.step = step
-                state.tau = ats.tau
-                try run.save(to: run.latest, buffers: [(weightsFile, host.weights, count), ("adam_m.bin", host.m, count),
-                                                       ("adam_v.bin", host.v, count)], state: state)
-                try report(.checkpoint(step: step))
+                try saveLatest(host)
+            }
+            if step < total && stopRequested() {
+                if !validates { try saveLatest(try engine.hostBuffers()) }
+                throw TrainingStopped(step: step, total: total)
             }
         }
     }
@@ -161,4 +174,11 @@ public final class Trainer {
         }
         return n > 0 ? sum / Double(n) : .nan
     }
+}
+
+/// Thrown when `stopRequested` stopped a training; checkpoint-latest holds its last step.
+public struct TrainingStopped: Error, CustomStringConvertible {
+    public var step: Int
+    public var total: Int
+    public var description: String { "training stopped after step \(step) of \(total), as asked; checkpoint-latest holds it, and a resume continues from there" }
 }

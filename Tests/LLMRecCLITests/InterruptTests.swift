@@ -89,3 +89,49 @@ extension InterruptTests {
         }
     }
 }
+
+extension InterruptTests {
+    /// Ctrl-C during a study's training stops it at the end of that step with a checkpoint there
+    /// (between the planned ones), exits 130, and the next run resumes at that step.
+    @Test(.enabled(if: Assets.ml100k.isPresent && Assets.smollm2.isPresent, "needs the assets; run scripts/fetch-assets.sh"))
+    func aStudyStoppedWithCtrlCResumesAtTheStepItStopped() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "no llmrec binary at \(Self.binary.path)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-study-stop-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plan = dir.appendingPathComponent("plan.json")
+        try Data("""
+            {"name": "stop", "model": "smollm2", "dataset": {"source": "ml-100k", "history": 5},
+             "samples": {"seed": 3, "train": 8, "valid": 4, "test": 10},
+             "training": {"loss": "ce", "lr": 1e-3, "warmup": 1, "batch": 2, "epochs": 10, "max_steps": 40, "eval_every": 40, "lora_rank": 4},
+             "evaluation": {"beams": 5, "batch": 10}, "decoders": [{"name": "plain"}],
+             "arms": [{"name": "ce", "decoders": ["plain"]}], "baseline": "ce", "floors": {"popularity": false}}
+            """.utf8).write(to: plan)
+        let log = dir.appendingPathComponent("runs/ce/log.jsonl")
+        func study() throws -> (Process, Pipe, Pipe) {
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = ["study", "run", plan.path, "--out", dir.path, "--log-level", "error"]
+            let (output, errors) = (Pipe(), Pipe())
+            (process.standardOutput, process.standardError) = (output, errors)
+            try process.run()
+            return (process, output, errors)
+        }
+        let (first, _, firstErrors) = try study()
+        // Once two steps are logged, well before the only planned checkpoint (step 40).
+        while first.isRunning, ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count < 2 { usleep(50_000) }
+        kill(first.processIdentifier, SIGINT)
+        let message = String(decoding: firstErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 130, "\(message)")
+        #expect(message.contains("stopping at the next safe point") && message.contains("run the same command to continue"), "\(message)")
+        struct Clock: Decodable { var step: Int }
+        let clock = try JSONDecoder().decode(Clock.self, from: Data(contentsOf: dir.appendingPathComponent("runs/ce/study-clock.json")))
+        #expect(clock.step >= 1 && clock.step < 40, "checkpoint at step \(clock.step)")
+        let (second, secondOutput, _) = try study()
+        let printed = String(decoding: secondOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0 && printed.contains("resuming at step \(clock.step)"), "\(printed)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("results/ce/plain.json").path))
+    }
+}

@@ -103,6 +103,33 @@ struct TrainerTests {
         #expect(FileManager.default.fileExists(atPath: b.appendingPathComponent("checkpoint-best/model.bin").path))
     }
 
+    /// A stop asked for between checkpoints (Ctrl-C, a sitting's end) saves checkpoint-latest at
+    /// that step; the resume repeats no step and ends with the uninterrupted run's weights.
+    @Test func aRequestedStopSavesItsStepAndResumesExactly() throws {
+        let a = scratch(), b = scratch()
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        let full = try makeTrainer(a, params, resume: false)
+        try full.train(resume: false) { _ in }
+        let first = try makeTrainer(b, params, resume: false)
+        var stepsDone = 0
+        first.stopRequested = { stepsDone == 5 }  // step 5: between the checkpoints at 4 and 6
+        var checkpoints: [Int] = []
+        #expect {
+            try first.train(resume: false) { event in
+                if case .step(let step, _, _, _, _, _, _) = event { stepsDone = step }
+                if case .checkpoint(let step) = event { checkpoints.append(step) }
+            }
+        } throws: { ($0 as? TrainingStopped)?.step == 5 }
+        #expect(checkpoints == [2, 4, 5])
+        #expect(try RunDirectory(b).loadState(from: RunDirectory(b).latest).step == 5)
+        let second = try makeTrainer(b, params, resume: true)
+        var resumedSteps: [Int] = []
+        try second.train(resume: true) { if case .step(let step, _, _, _, _, _, _) = $0 { resumedSteps.append(step) } }
+        #expect(resumedSteps == Array(6...12))
+        let n = full.model.layout.count
+        #expect((0..<n).allSatisfy { full.model.parameters.data[$0] == second.model.parameters.data[$0] }, "resumed weights differ")
+    }
+
     @Test func badStartsAndResumesAreRefused() throws {
         let dir = scratch()
         let t = try makeTrainer(dir, params, resume: false)
