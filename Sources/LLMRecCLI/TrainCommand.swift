@@ -22,7 +22,8 @@ struct TrainCommand: ParsableCommand {
             or --ats), msl+igd. Every weight is trained (--full, the default) or, with --lora-rank, LoRA \
             adapters on a frozen base. The run directory gets config.json, log.jsonl, checkpoint-latest/ \
             (for --resume) and checkpoint-best/ (lowest validation loss); `llmrec export` turns a run into \
-            a Hugging Face directory.
+            a Hugging Face directory. Ctrl-C (SIGINT or SIGTERM) stops after the current step, saving \
+            checkpoint-latest there, so that --resume repeats nothing; a second Ctrl-C stops at once.
 
             Examples:
               llmrec train --model smollm2 --data data/ml-100k --out runs/igd --loss igd --max-steps 100
@@ -192,21 +193,29 @@ struct TrainCommand: ParsableCommand {
         let bar = ProgressBar(label: "train", total: trainer.totalSteps)
         let terminal = isatty(STDERR_FILENO) == 1
         var lastStep = ""
-        try trainer.train(resume: resume) { event in
-            switch event {
-            case .step(let step, let total, let loss, let lr, let tau, let tps, let norm):
-                bar.update(step)
-                lastStep = String(format: "step %d/%d: loss %.4f, lr %.2e, %.0f tokens/s, grad norm %.3f", step, total, loss, lr, tps, norm)
-                    + (tau.map { String(format: ", tau %.3f", $0) } ?? "")
-                // On a terminal the bar shows progress; the last step's line follows it.
-                if !terminal { print(lastStep) }
-            case .skipped(let step, let reason):
-                log.warning("step \(step) skipped: \(reason)")
-            case .validation(let step, let loss, let best):
-                print(String(format: "step %d: valid loss %.4f%@", step, loss, best ? " (best)" : ""))
-            case .checkpoint:
-                break
+        InterruptCleanup.stopGracefully()
+        trainer.stopRequested = { InterruptCleanup.stopRequested }
+        do {
+            try trainer.train(resume: resume) { event in
+                switch event {
+                case .step(let step, let total, let loss, let lr, let tau, let tps, let norm):
+                    bar.update(step)
+                    lastStep = String(format: "step %d/%d: loss %.4f, lr %.2e, %.0f tokens/s, grad norm %.3f", step, total, loss, lr, tps, norm)
+                        + (tau.map { String(format: ", tau %.3f", $0) } ?? "")
+                    // On a terminal the bar shows progress; the last step's line follows it.
+                    if !terminal { print(lastStep) }
+                case .skipped(let step, let reason):
+                    log.warning("step \(step) skipped: \(reason)")
+                case .validation(let step, let loss, let best):
+                    print(String(format: "step %d: valid loss %.4f%@", step, loss, best ? " (best)" : ""))
+                case .checkpoint:
+                    break
+                }
             }
+        } catch let stopped as TrainingStopped {
+            bar.finish()
+            FileHandle.standardError.write(Data("llmrec: training stopped after step \(stopped.step) of \(stopped.total), with checkpoint-latest there; the same command with --resume continues\n".utf8))
+            throw ExitCode(130)
         }
         bar.finish()
         if terminal, !lastStep.isEmpty { print(lastStep) }

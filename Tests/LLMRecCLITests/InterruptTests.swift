@@ -135,3 +135,45 @@ extension InterruptTests {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("results/ce/plain.json").path))
     }
 }
+
+extension InterruptTests {
+    /// Ctrl-C during `llmrec train` stops after that step with checkpoint-latest there, exits 130,
+    /// and --resume continues from that step to the end.
+    @Test(.enabled(if: Assets.ml100k.isPresent && Assets.smollm2.isPresent, "needs the assets; run scripts/fetch-assets.sh"))
+    func aTrainingStoppedWithCtrlCResumesAtTheStepItStopped() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "no llmrec binary at \(Self.binary.path)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-train-stop-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func llmrec(_ arguments: [String], interruptAfterLogLines lines: Int? = nil) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = arguments + ["--log-level", "error"]
+            let errors = Pipe()
+            (process.standardOutput, process.standardError) = (FileHandle.nullDevice, errors)
+            try process.run()
+            if let lines {
+                let log = dir.appendingPathComponent("run/log.jsonl")
+                while process.isRunning, ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count < lines { usleep(50_000) }
+                kill(process.processIdentifier, SIGINT)
+            }
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, message)
+        }
+        let data = dir.appendingPathComponent("data").path, run = dir.appendingPathComponent("run").path
+        _ = try llmrec(["data", "prepare", "--dataset", "ml-100k", "--out", data, "--max-train", "64"])
+        let train = ["train", "--model", "smollm2", "--data", data, "--out", run, "--lora-rank", "4", "--batch", "2", "--max-steps", "30",
+                     "--eval-every", "1000", "--valid-samples", "2"]
+        let (status, message) = try llmrec(train, interruptAfterLogLines: 2)
+        #expect(status == 130 && message.contains("training stopped after step") && message.contains("--resume continues"), "\(message)")
+        struct State: Decodable { var step: Int }
+        let stopped = try JSONDecoder().decode(State.self, from: Data(contentsOf: dir.appendingPathComponent("run/checkpoint-latest/state.json"))).step
+        #expect(stopped >= 1 && stopped < 30, "checkpoint at step \(stopped)")
+        let (resumed, resumeMessage) = try llmrec(train + ["--resume"])
+        #expect(resumed == 0, "\(resumeMessage)")
+        let steps = try String(contentsOf: dir.appendingPathComponent("run/log.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["valid_loss"] == nil }.compactMap { $0["step"] as? Int }
+        #expect(steps == Array(1...30), "each step logged once: \(steps)")
+    }
+}
