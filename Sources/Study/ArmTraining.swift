@@ -8,18 +8,18 @@ import Training
 extension StudyRunner {
     /// Trains the arm (unless done) and evaluates it with `decoders` (default: all of its own).
     func runArm(_ arm: ArmSpec, trainWindows: Int, decoders: [String]? = nil) throws {
-        let record = ArmRecord(name: arm.name, training: armParameters(arm), trainWindows: trainWindows,
-                               validWindows: context.draw.valid.count, modelFingerprint: fingerprint(source.path), kind: nil)
+        let record = armRecord(arm, trainWindows: trainWindows)
         try claimArm(record)
         let wanted = (decoders ?? arm.decoders).compactMap { plan.decoder($0) }
         let pending = try wanted.filter { try !isEvaluated(arm.name, $0) }
+        let trained = files.exists(files.training(arm.name))
         // A finished arm needs no weights here (its results may have been made on another machine).
-        if files.exists(files.training(arm.name)) && pending.isEmpty {
+        if trained && pending.isEmpty {
             say("[\(arm.name)] done (results in \(files.arm(arm.name).path))")
             return
         }
         let hasWeights = files.exists(RunDirectory(files.run(arm.name)).latest)
-        if files.exists(files.training(arm.name)) && !hasWeights {
+        if trained && !hasWeights {
             // Retraining would replace the training its finished evaluations came from.
             let device = (try? StudyJSON.read(TrainingRecord.self, from: files.training(arm.name)))?.device
             throw StudyError.missing("[\(arm.name)] has results but no weights in \(files.run(arm.name).path) "
@@ -28,10 +28,16 @@ extension StudyRunner {
                 + "with --restart \(arm.name)")
         }
         // A checkpoint without training.json is a training under way: it resumes.
-        if !files.exists(files.training(arm.name)) { try train(arm, record) }
+        if !trained { try train(arm, record) }
         guard !pending.isEmpty else { return }
         let model = try ModelOrRun.load(run: files.run(arm.name), checkpoint: .latest).model
         try evaluate(arm.name, model: model, decoders: pending, precision: arm.training.precision ?? .fp32)
+    }
+
+    /// What arm.json stores for `arm` trained on `trainWindows` windows.
+    func armRecord(_ arm: ArmSpec, trainWindows: Int) -> ArmRecord {
+        ArmRecord(name: arm.name, training: armParameters(arm), trainWindows: trainWindows, validWindows: context.draw.valid.count,
+                  modelFingerprint: fingerprint(source.path), kind: nil)
     }
 
     func armParameters(_ arm: ArmSpec) -> TrainingParameters {
@@ -43,14 +49,9 @@ extension StudyRunner {
     /// Refuses, before anything runs, a plan that changes the settings of an arm with results
     /// (the training windows are the power check's, so they are taken as stored).
     func checkStoredArms() throws {
-        let model = fingerprint(source.path)
         for arm in plan.arms where files.exists(files.armSettings(arm.name)) {
             let stored = try StudyJSON.read(ArmRecord.self, from: files.armSettings(arm.name))
-            let record = ArmRecord(name: arm.name, training: armParameters(arm), trainWindows: stored.trainWindows,
-                                   validWindows: context.draw.valid.count, modelFingerprint: model, kind: nil)
-            if stored != record {
-                throw StudyError.changedArm(arm: arm.name, directory: files.arm(arm.name).path, differences: settingDifferences(stored, record))
-            }
+            try claimArm(armRecord(arm, trainWindows: stored.trainWindows))
         }
     }
 

@@ -88,8 +88,16 @@ public struct StudyReport {
         guard plan.noiseFloor.count == 2, let a = plan.arm(plan.noiseFloor[0]), let first = a.decoders.first,
             let r1 = results.row(plan.noiseFloor[0], first), let r2 = results.row(plan.noiseFloor[1], first)
         else { return nil }
-        let n = min(r1.ranks.count, r2.ranks.count)
-        return (PairedBootstrap.compare(r1.values(metric, first: n), r2.values(metric, first: n)), n)
+        return (paired(r1, r2, metric), common(r1, r2))
+    }
+
+    /// How many windows two rows share: the first n of one draw.
+    func common(_ a: StudyResults.Row, _ b: StudyResults.Row) -> Int { min(a.ranks.count, b.ranks.count) }
+
+    /// `b` minus `a` in `metric` on the windows both ranked, with its paired bootstrap interval.
+    func paired(_ a: StudyResults.Row, _ b: StudyResults.Row, _ metric: Metric) -> PairedComparison {
+        let n = common(a, b)
+        return PairedBootstrap.compare(a.values(metric, first: n), b.values(metric, first: n))
     }
 
     func comparisons() -> String {
@@ -110,11 +118,11 @@ public struct StudyReport {
         md += "| row | windows | Δ NDCG@10 | 95% interval | relative | Δ HR@10 | 95% interval | relative | verdict |\n"
         md += "| --- | ---: | ---: | --- | ---: | ---: | --- | ---: | --- |\n"
         for row in results.rows where !(row.arm == reference.arm && row.decoder == reference.decoder) {
-            let n = min(row.ranks.count, reference.ranks.count)
+            let n = common(reference, row)
             var cells: [String] = []
             var verdicts: [String] = []
             for (i, metric) in metrics.enumerated() {
-                let c = PairedBootstrap.compare(reference.values(metric, first: n), row.values(metric, first: n))
+                let c = paired(reference, row, metric)
                 cells += [signed(c.difference), interval(c), c.meanA > 0 ? String(format: "%+.0f%%", 100 * c.difference / c.meanA) : "–"]
                 verdicts.append(verdict(c, gap: NoiseFloor(gaps[i]?.comparison.difference)))
             }
@@ -147,8 +155,8 @@ public struct StudyReport {
         md += "| row | minus | windows | Δ NDCG@10 | 95% interval | Δ HR@10 | 95% interval | verdict |\n"
         md += "| --- | --- | ---: | ---: | --- | ---: | --- | --- |\n"
         for (base, row) in pairs {
-            let n = min(base.ranks.count, row.ranks.count)
-            let cs = metrics.map { PairedBootstrap.compare(base.values($0, first: n), row.values($0, first: n)) }
+            let n = common(base, row)
+            let cs = metrics.map { paired(base, row, $0) }
             md += "| \(row.label) | \(base.label) | \(grouped(n)) | \(signed(cs[0].difference)) | \(interval(cs[0])) | \(signed(cs[1].difference)) | \(interval(cs[1])) "
                 + "| NDCG: \(verdict(cs[0], gap: gaps[0])); HR: \(verdict(cs[1], gap: gaps[1])) |\n"
         }

@@ -64,10 +64,8 @@ extension StudyReport {
             let twinDevice = results.arms.first { $0.spec.name == twin.name }?.training?.device
             for arm in results.arms where arm.spec.name != twin.name && arm.training?.device != nil && arm.training?.device == twinDevice {
                 guard let decoder = twin.decoders.first, let a = results.row(twin.name, decoder), let b = results.row(arm.spec.name, decoder) else { continue }
-                let n = min(a.ranks.count, b.ranks.count)
-                let ndcg = Metric(.ndcg, 10)
-                let d = PairedBootstrap.compare(a.values(ndcg, first: n), b.values(ndcg, first: n))
-                md += "- \(arm.spec.name) − \(twin.name) (\(decoder), \(grouped(n)) windows): \(signed(d.difference)) \(interval(d))\n"
+                let d = paired(a, b, Metric(.ndcg, 10))
+                md += "- \(arm.spec.name) − \(twin.name) (\(decoder), \(grouped(common(a, b))) windows): \(signed(d.difference)) \(interval(d))\n"
             }
             md += "\n"
         }
@@ -83,9 +81,8 @@ extension StudyReport {
         let plan = results.plan
         guard let baseline = plan.arm(plan.baseline), let decoder = baseline.decoders.first,
               let a = results.row(plan.baseline, decoder), let b = results.row(twin.name, decoder) else { return nil }
-        let ndcg = Metric(.ndcg, 10)
-        let n = min(a.ranks.count, b.ranks.count)
-        let c = PairedBootstrap.compare(a.values(ndcg, first: n), b.values(ndcg, first: n))
+        let n = common(a, b)
+        let c = paired(a, b, Metric(.ndcg, 10))
         let valid = [plan.baseline, twin.name].map { name in results.arms.first { $0.spec.name == name }?.training?.finalValidLoss }
         let text = "\(twin.name) − \(plan.baseline) (\(decoder), \(grouped(n)) windows): NDCG@10 \(f4(c.meanB)) against \(f4(c.meanA)), "
             + "difference \(signed(c.difference)) \(interval(c)); final validation loss \(f4(valid[1])) against \(f4(valid[0])). "
