@@ -9,6 +9,40 @@ import Testing
 struct InterruptTests {
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("llmrec")
 
+    /// How a run of the binary ended.
+    struct Finished {
+        var status: Int32
+        var reason: Process.TerminationReason
+        var output: String
+        var errors: String
+    }
+
+    /// Runs `llmrec ARGUMENTS --log-level error`; with `signal`, sends it once `ready()` holds while
+    /// the command runs. Standard output goes to a file, so that neither stream can fill its pipe
+    /// while the other is read.
+    static func launch(_ arguments: [String], signal: Int32? = nil, when ready: () -> Bool = { true }) throws -> Finished {
+        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-output-\(UUID().uuidString.prefix(8))")
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outputFile) }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments + ["--log-level", "error"]
+        let errors = Pipe()
+        (process.standardOutput, process.standardError) = (try FileHandle(forWritingTo: outputFile), errors)
+        try process.run()
+        if let signal {
+            while process.isRunning, !ready() { usleep(50_000) }
+            kill(process.processIdentifier, signal)
+        }
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return Finished(status: process.terminationStatus, reason: process.terminationReason,
+                        output: (try? String(contentsOf: outputFile, encoding: .utf8)) ?? "", errors: message)
+    }
+
+    /// How many lines a file has now (0 while it does not exist).
+    static func lines(_ url: URL) -> Int { ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").count }
+
     @Test(.enabled(if: Assets.ml1m.isPresent, "needs the embedded datasets; run scripts/fetch-assets.sh"))
     func anInterruptedPrepareRemovesItsStagingDirectory() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "no llmrec binary at \(Self.binary.path)")
@@ -63,29 +97,14 @@ extension InterruptTests {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "no llmrec binary at \(Self.binary.path)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-interrupt-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: dir) }
-        func run(_ arguments: [String], signalAfter seconds: Double? = nil) throws -> (Process, String) {
-            let process = Process()
-            process.executableURL = Self.binary
-            process.arguments = arguments + ["--log-level", "error"]
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            if let seconds {
-                usleep(useconds_t(seconds * 1_000_000))
-                kill(process.processIdentifier, SIGTERM)
-            }
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process, message)
-        }
         let data = dir.appendingPathComponent("ml-100k").path
-        _ = try run(["data", "prepare", "--dataset", "ml-100k", "--out", data, "--max-train", "256"])
+        _ = try Self.launch(["data", "prepare", "--dataset", "ml-100k", "--out", data, "--max-train", "256"])
         for attempt in 0..<6 {
             // Far more steps than the wait: the workers are inside the products when it lands.
-            let (process, message) = try run(["bench", "train", "--data", data, "--steps", "1000"], signalAfter: 3 + 0.4 * Double(attempt))
-            #expect(process.terminationReason == .exit && process.terminationStatus == 128 + SIGTERM, "\(message)")
-            #expect(!message.contains("crashed"), "\(message)")
+            let deadline = Date().addingTimeInterval(3 + 0.4 * Double(attempt))
+            let run = try Self.launch(["bench", "train", "--data", data, "--steps", "1000"], signal: SIGTERM, when: { Date() >= deadline })
+            #expect(run.reason == .exit && run.status == 128 + SIGTERM, "\(run.errors)")
+            #expect(!run.errors.contains("crashed"), "\(run.errors)")
         }
     }
 }
@@ -108,30 +127,16 @@ extension InterruptTests {
              "arms": [{"name": "ce", "decoders": ["plain"]}], "baseline": "ce", "floors": {"popularity": false}}
             """.utf8).write(to: plan)
         let log = dir.appendingPathComponent("runs/ce/log.jsonl")
-        func study() throws -> (Process, Pipe, Pipe) {
-            let process = Process()
-            process.executableURL = Self.binary
-            process.arguments = ["study", "run", plan.path, "--out", dir.path, "--log-level", "error"]
-            let (output, errors) = (Pipe(), Pipe())
-            (process.standardOutput, process.standardError) = (output, errors)
-            try process.run()
-            return (process, output, errors)
-        }
-        let (first, _, firstErrors) = try study()
+        let study = ["study", "run", plan.path, "--out", dir.path]
         // Once two steps are logged, well before the only planned checkpoint (step 40).
-        while first.isRunning, ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count < 2 { usleep(50_000) }
-        kill(first.processIdentifier, SIGINT)
-        let message = String(decoding: firstErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        first.waitUntilExit()
-        #expect(first.terminationStatus == 130, "\(message)")
-        #expect(message.contains("stopping at the next safe point") && message.contains("run the same command to continue"), "\(message)")
+        let first = try Self.launch(study, signal: SIGINT, when: { Self.lines(log) >= 2 })
+        #expect(first.status == 130, "\(first.errors)")
+        #expect(first.errors.contains("stopping at the next safe point") && first.errors.contains("run the same command to continue"), "\(first.errors)")
         struct Clock: Decodable { var step: Int }
         let clock = try JSONDecoder().decode(Clock.self, from: Data(contentsOf: dir.appendingPathComponent("runs/ce/study-clock.json")))
         #expect(clock.step >= 1 && clock.step < 40, "checkpoint at step \(clock.step)")
-        let (second, secondOutput, _) = try study()
-        let printed = String(decoding: secondOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        second.waitUntilExit()
-        #expect(second.terminationStatus == 0 && printed.contains("resuming at step \(clock.step)"), "\(printed)")
+        let second = try Self.launch(study)
+        #expect(second.status == 0 && second.output.contains("resuming at step \(clock.step)"), "\(second.output)")
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("results/ce/plain.json").path))
     }
 }
@@ -144,33 +149,18 @@ extension InterruptTests {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "no llmrec binary at \(Self.binary.path)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-train-stop-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: dir) }
-        func llmrec(_ arguments: [String], interruptAfterLogLines lines: Int? = nil) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = Self.binary
-            process.arguments = arguments + ["--log-level", "error"]
-            let errors = Pipe()
-            (process.standardOutput, process.standardError) = (FileHandle.nullDevice, errors)
-            try process.run()
-            if let lines {
-                let log = dir.appendingPathComponent("run/log.jsonl")
-                while process.isRunning, ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count < lines { usleep(50_000) }
-                kill(process.processIdentifier, SIGINT)
-            }
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, message)
-        }
         let data = dir.appendingPathComponent("data").path, run = dir.appendingPathComponent("run").path
-        _ = try llmrec(["data", "prepare", "--dataset", "ml-100k", "--out", data, "--max-train", "64"])
+        _ = try Self.launch(["data", "prepare", "--dataset", "ml-100k", "--out", data, "--max-train", "64"])
         let train = ["train", "--model", "smollm2", "--data", data, "--out", run, "--lora-rank", "4", "--batch", "2", "--max-steps", "30",
                      "--eval-every", "1000", "--valid-samples", "2"]
-        let (status, message) = try llmrec(train, interruptAfterLogLines: 2)
-        #expect(status == 130 && message.contains("training stopped after step") && message.contains("--resume continues"), "\(message)")
+        let stopped = try Self.launch(train, signal: SIGINT, when: { Self.lines(dir.appendingPathComponent("run/log.jsonl")) >= 2 })
+        #expect(stopped.status == 130 && stopped.errors.contains("training stopped after step") && stopped.errors.contains("--resume continues"),
+                "\(stopped.errors)")
         struct State: Decodable { var step: Int }
-        let stopped = try JSONDecoder().decode(State.self, from: Data(contentsOf: dir.appendingPathComponent("run/checkpoint-latest/state.json"))).step
-        #expect(stopped >= 1 && stopped < 30, "checkpoint at step \(stopped)")
-        let (resumed, resumeMessage) = try llmrec(train + ["--resume"])
-        #expect(resumed == 0, "\(resumeMessage)")
+        let step = try JSONDecoder().decode(State.self, from: Data(contentsOf: dir.appendingPathComponent("run/checkpoint-latest/state.json"))).step
+        #expect(step >= 1 && step < 30, "checkpoint at step \(step)")
+        let resumed = try Self.launch(train + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.errors)")
         let steps = try String(contentsOf: dir.appendingPathComponent("run/log.jsonl"), encoding: .utf8).split(separator: "\n")
             .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .filter { $0["valid_loss"] == nil }.compactMap { $0["step"] as? Int }
