@@ -9,35 +9,11 @@ import Testing
 struct InterruptTests {
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("llmrec")
 
-    /// How a run of the binary ended.
-    struct Finished {
-        var status: Int32
-        var reason: Process.TerminationReason
-        var output: String
-        var errors: String
-    }
-
     /// Runs `llmrec ARGUMENTS --log-level error`; with `signal`, sends it once `ready()` holds while
-    /// the command runs. Standard output goes to a file, so that neither stream can fill its pipe
-    /// while the other is read.
-    static func launch(_ arguments: [String], signal: Int32? = nil, when ready: () -> Bool = { true }) throws -> Finished {
-        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-output-\(UUID().uuidString.prefix(8))")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outputFile) }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments + ["--log-level", "error"]
-        let errors = Pipe()
-        (process.standardOutput, process.standardError) = (try FileHandle(forWritingTo: outputFile), errors)
-        try process.run()
-        if let signal {
-            while process.isRunning, !ready() { usleep(50_000) }
-            kill(process.processIdentifier, signal)
-        }
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return Finished(status: process.terminationStatus, reason: process.terminationReason,
-                        output: (try? String(contentsOf: outputFile, encoding: .utf8)) ?? "", errors: message)
+    /// the command runs (see ChildProcess).
+    static func launch(_ arguments: [String], signal: Int32? = nil, interval: Double = 0.05,
+                       when ready: () -> Bool = { true }) throws -> ChildProcess.Finished {
+        try ChildProcess.run(binary, arguments + ["--log-level", "error"], signal: signal, interval: interval, when: ready)
     }
 
     /// How many lines a file has now (0 while it does not exist).
@@ -57,28 +33,16 @@ struct InterruptTests {
             var interrupted = false
             for _ in 0..<4 where !interrupted {
                 try? FileManager.default.removeItem(at: output)
-                let process = Process()
-                process.executableURL = Self.binary
-                process.arguments = ["data", "prepare", "--dataset", "ml-1m", "--out", output.path, "--force", "--log-level", "error"]
-                let errors = Pipe()
-                process.standardError = errors
-                try process.run()
                 // Interrupt while the output is being written (its staging directory exists).
-                while process.isRunning {
-                    if !staging().isEmpty {
-                        kill(process.processIdentifier, signal)
-                        break
-                    }
-                    usleep(200)
-                }
-                process.waitUntilExit()
-                let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let run = try Self.launch(["data", "prepare", "--dataset", "ml-1m", "--out", output.path, "--force"],
+                                          signal: signal, interval: 0.0002, when: { !staging().isEmpty })
+                let message = run.errors
                 #expect(staging().isEmpty, "left behind: \(staging()) (\(message))")
-                if process.terminationStatus == 0 {
+                if run.status == 0 {
                     #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("dataset.json").path))
                 } else {
                     interrupted = true
-                    #expect(process.terminationStatus == 128 + signal, "\(message)")
+                    #expect(run.exited && run.status == 128 + signal, "\(message)")
                     #expect(message.contains("interrupted; removed the unfinished"), "\(message)")
                     #expect(!FileManager.default.fileExists(atPath: output.path))
                 }
@@ -103,7 +67,7 @@ extension InterruptTests {
             // Far more steps than the wait: the workers are inside the products when it lands.
             let deadline = Date().addingTimeInterval(3 + 0.4 * Double(attempt))
             let run = try Self.launch(["bench", "train", "--data", data, "--steps", "1000"], signal: SIGTERM, when: { Date() >= deadline })
-            #expect(run.reason == .exit && run.status == 128 + SIGTERM, "\(run.errors)")
+            #expect(run.exited && run.status == 128 + SIGTERM, "\(run.errors)")
             #expect(!run.errors.contains("crashed"), "\(run.errors)")
         }
     }
