@@ -49,6 +49,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "MSL's adaptive temperature (starts at 1.5; the loss is multiplied by τ).")
     var ats = false
 
+    @Option(help: ArgumentHelp("With --ats: read each sample's first response position with at least this many valid tokens. Default: the smallest where ATS's C = ln(0.25·N) > 0.01, i.e. 5.",
+                               valueName: "n"))
+    var atsMinValid: Int?
+
     @Option(help: "Peak learning rate.")
     var lr: Double = 1e-4
 
@@ -127,6 +131,10 @@ struct TrainCommand: ParsableCommand {
         if !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be a number of at least 0, got \(weightDecay).") }
         if !(0...1).contains(beta) { throw ValidationError("--beta must be in [0, 1], got \(beta).") }
         if ats, !loss.masked { throw ValidationError("--ats applies to the msl losses only; use --loss msl or msl+igd.") }
+        if let n = atsMinValid {
+            if !ats { throw ValidationError("--ats-min-valid applies with --ats only.") }
+            if n < 2 { throw ValidationError("--ats-min-valid must be at least 2, got \(n).") }
+        }
         if full, loraRank != nil { throw ValidationError("--full and --lora-rank exclude each other: train every weight, or adapters.") }
         if loraRank == nil, loraAlpha != nil || loraTargets != "q_proj,v_proj" || loraDropout != 0.05 {
             throw ValidationError("--lora-alpha, --lora-dropout and --lora-targets need --lora-rank.")
@@ -145,6 +153,7 @@ struct TrainCommand: ParsableCommand {
         p.beta = beta
         p.tau = tau
         p.ats = ats
+        p.atsMinValid = atsMinValid
         p.learningRate = lr
         p.warmup = warmup
         p.schedule = schedule

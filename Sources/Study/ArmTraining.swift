@@ -141,12 +141,14 @@ extension StudyRunner {
                    clock.sittings, clock.sittings == 1 ? "" : "s", training.finalTrainLoss))
     }
 
+    func atsPosition(_ p: TrainingParameters) -> String { p.atsMinValid.map { " (read at ≥ \($0) valid tokens)" } ?? "" }
+
     func describeLoss(_ p: TrainingParameters) -> String {
         switch p.loss {
         case .ce: ""
         case .igd: " β \(formatSetting(p.beta))"
-        case .msl: p.ats ? " with ATS" : " τ \(formatSetting(p.tau))"
-        case .mslIGD: (p.ats ? " with ATS" : " τ \(formatSetting(p.tau))") + ", β \(formatSetting(p.beta))"
+        case .msl: p.ats ? " with ATS\(atsPosition(p))" : " τ \(formatSetting(p.tau))"
+        case .mslIGD: (p.ats ? " with ATS\(atsPosition(p))" : " τ \(formatSetting(p.tau))") + ", β \(formatSetting(p.beta))"
         }
     }
 }

@@ -26,7 +26,7 @@ public enum PlanReader {
     }
 
     /// The training keys a plan's "training" object and each arm take, and what they set.
-    public static let trainingKeys = ["loss", "beta", "tau", "ats", "lr", "warmup", "schedule", "epochs", "max_steps", "batch",
+    public static let trainingKeys = ["loss", "beta", "tau", "ats", "ats_min_valid", "lr", "warmup", "schedule", "epochs", "max_steps", "batch",
                                       "grad_accum", "clip", "weight_decay", "seed", "eval_every", "lora_rank", "lora_alpha",
                                       "lora_dropout", "lora_targets", "precision"]
 }
@@ -360,6 +360,7 @@ struct PlanParser {
         }
         if let x = try positive("tau") { p.tau = x }
         if let m = o.member("ats") { p.ats = try o.bool(m) }
+        if let m = o.member("ats_min_valid") { p.atsMinValid = try o.integer(m, min: 2) }
         if let x = try positive("lr") { p.learningRate = x }
         if let m = o.member("warmup") { p.warmup = try o.integer(m, min: 0) }
         if let m = o.member("schedule") { p.schedule = try o.choice(m, LRSchedule.self, what: "schedule") }
@@ -402,6 +403,9 @@ struct PlanParser {
         }
         if p.ats, !p.loss.masked {
             throw o.fail(o.line, "'ats' applies to the msl losses only (loss is \(p.loss.rawValue))")
+        }
+        if p.atsMinValid != nil, !p.ats {
+            throw o.fail(o.line, "'ats_min_valid' applies with 'ats' only")
         }
     }
 }

@@ -1,5 +1,5 @@
 // MSL's Adaptive Temperature Strategy (arXiv 2504.04178; docs/DESIGN.md, "Losses"): each step, from every sample's first response position
-// with more than one valid token, pool μ⁺ = mean target logit, μ and σ² = mean and unbiased
+// with enough valid tokens for τ* to be defined (TrainingParameters.atsMinValid), pool μ⁺ = mean target logit, μ and σ² = mean and unbiased
 // variance of all valid-set logits there (target included); with Δμ = μ⁺ − μ and C = ln(η·N₁),
 //   τ* = (Δμ + sqrt(max(Δμ² − 2Cσ², 0))) / (2C), clamped to [1.5, 5];  τ ← 0.95·τ + 0.05·τ*.
 // The update is skipped when C ≤ 0.01: the reference implementation divides by zero there.
@@ -13,9 +13,18 @@ public struct AdaptiveTemperature: Sendable, Codable, Equatable {
 
     public init(start: Double = 1.5) { tau = start }
 
+    /// The smallest valid set N₁ at which the update is not skipped: ln(η·N₁) > 0.01.
+    public static func smallestDefinedValidSet(eta: Double = AdaptiveTemperature().eta) -> Int {
+        var n = 2
+        while log(eta * Double(n)) <= 0.01 { n += 1 }
+        return n
+    }
+
     /// The statistics of one step, for the log.
     public struct Step: Sendable, Equatable {
+        /// τ* as used (clamped), and before the clamp: how far outside the range the data put it.
         public var tauStar: Double?
+        public var unclamped: Double? = nil
         public var skipped: Bool
         public var deltaMu: Double, variance: Double, c: Double
     }
@@ -41,9 +50,10 @@ public struct AdaptiveTemperature: Sendable, Codable, Equatable {
         let c = log(eta * validSizes / Double(n))
         guard c > 0.01 else { return Step(tauStar: nil, skipped: true, deltaMu: deltaMu, variance: variance, c: c) }
         let root = (max(deltaMu * deltaMu - 2 * c * variance, 0)).squareRoot()
-        let tauStar = min(max((deltaMu + root) / (2 * c), range.lowerBound), range.upperBound)
+        let unclamped = (deltaMu + root) / (2 * c)
+        let tauStar = min(max(unclamped, range.lowerBound), range.upperBound)
         tau = momentum * tau + (1 - momentum) * tauStar
-        return Step(tauStar: tauStar, skipped: false, deltaMu: deltaMu, variance: variance, c: c)
+        return Step(tauStar: tauStar, unclamped: unclamped, skipped: false, deltaMu: deltaMu, variance: variance, c: c)
     }
 }
 

@@ -90,17 +90,18 @@ public final class Trainer {
             let lr = p.schedule.rate(step: step, peak: p.learningRate, warmup: p.warmup, total: total)
             try engine.zeroGradients()
             var lossSum = 0.0, tokens = 0
+            var atsSteps: [AdaptiveTemperature.Step] = []
             for micro in 0..<p.gradAccum {
                 let index = step * p.gradAccum + micro
                 let epoch = index / batchesPerEpoch
                 if epoch != epochBatches.epoch { epochBatches = (epoch, corpus.batches(epoch: epoch, batchSize: p.batch, seed: p.seed)) }
-                let batch = corpus.assembled(epochBatches.batches[index % batchesPerEpoch].map { corpus.train[$0] })
+                let batch = corpus.assembled(epochBatches.batches[index % batchesPerEpoch].map { corpus.train[$0] }, atsMinValid: p.atsFirstPositionMinimum)
                 tokens += batch.sequences.reduce(0) { $0 + $1.count }
                 // Dropout masks from (seed, micro-batch), so a resumed run draws the same ones.
                 let dropoutSeed = p.seed ^ (UInt64(index) &+ 1) &* 0xD6E8_FEB8_6659_FD93
                 let settings = lossSettings
                 let temperature: ((FirstPositionLogits) -> Double)? = p.ats && settings.kind.masked ? { firstRows in
-                    ats.update(firstPositions: firstRows)
+                    atsSteps.append(ats.update(firstPositions: firstRows))
                     return ats.tau
                 } : nil
                 let loss = try engine.accumulate(batch, settings: settings, gradAccum: p.gradAccum, dropoutSeed: dropoutSeed, temperature: temperature)
@@ -124,6 +125,7 @@ public final class Trainer {
             try report(.step(step: step, total: total, loss: lossSum, lr: lr, tau: tau, tokensPerSecond: Double(tokens) / seconds, gradNorm: norm))
             var line: [String: Any] = ["step": step, "loss": lossSum, "lr": lr, "tokens_per_s": Double(tokens) / seconds, "grad_norm": norm]
             if let tau { line["tau"] = tau }
+            for (key, value) in Self.atsStatistics(atsSteps) { line[key] = value }
             run.log(line)
 
             // checkpoint-latest at `step`: resuming from it repeats nothing (same batches, moments, τ).
@@ -157,6 +159,15 @@ public final class Trainer {
                 throw TrainingStopped(step: step, total: total)
             }
         }
+    }
+
+    /// What ATS saw in a step, for the log (means over its micro-batches that updated τ): τ*
+    /// before the clamp, Δμ, σ² and C, so that a τ held at a bound shows why.
+    static func atsStatistics(_ steps: [AdaptiveTemperature.Step]) -> [String: Double] {
+        let updated = steps.filter { !$0.skipped }
+        guard !updated.isEmpty else { return [:] }
+        func mean(_ value: (AdaptiveTemperature.Step) -> Double) -> Double { updated.reduce(0) { $0 + value($1) } / Double(updated.count) }
+        return ["tau_star": mean { $0.unclamped ?? 0 }, "ats_delta_mu": mean(\.deltaMu), "ats_variance": mean(\.variance), "ats_c": mean(\.c)]
     }
 
     /// The training loss on the first validation samples (no gradients), at temperature `tau`.

@@ -78,13 +78,14 @@ public struct TrainingCorpus: Sendable {
     }
 
     /// `assemble` as one value.
-    public func assembled(_ examples: [TrainingExample]) -> AssembledBatch {
-        let (sequences, outputs, positions, firsts) = assemble(examples)
+    public func assembled(_ examples: [TrainingExample], atsMinValid: Int = AdaptiveTemperature.smallestDefinedValidSet()) -> AssembledBatch {
+        let (sequences, outputs, positions, firsts) = assemble(examples, atsMinValid: atsMinValid)
         return AssembledBatch(sequences: sequences, outputs: outputs, positions: positions, firstScored: firsts)
     }
 
-    /// Token sequences, the output positions of each, and the scored positions, for examples.
-    public func assemble(_ examples: [TrainingExample]) -> (sequences: [[Int32]], outputs: [[Int]], positions: [ScoredPosition], firstScored: [Int?]) {
+    /// Token sequences, the output positions of each, and the scored positions, for examples;
+    /// with each example's first scored position with at least `atsMinValid` valid tokens (ATS's).
+    public func assemble(_ examples: [TrainingExample], atsMinValid: Int = AdaptiveTemperature.smallestDefinedValidSet()) -> (sequences: [[Int32]], outputs: [[Int]], positions: [ScoredPosition], firstScored: [Int?]) {
         var sequences: [[Int32]] = [], outputs: [[Int]] = [], positions: [ScoredPosition] = [], firsts: [Int?] = []
         for e in examples {
             let prompt = catalog.promptTokens(history: e.history)
@@ -93,7 +94,7 @@ public struct TrainingCorpus: Sendable {
             // The logits at the last prompt token predict the first response token, and so on.
             sequences.append(prompt + response.dropLast())
             outputs.append(Array((prompt.count - 1)..<(prompt.count - 1 + response.count)))
-            firsts.append(scored.firstIndex { $0.valid.count > 1 }.map { positions.count + $0 })
+            firsts.append(scored.firstIndex { $0.valid.count >= atsMinValid }.map { positions.count + $0 })
             positions += scored
         }
         return (sequences, outputs, positions, firsts)

@@ -11,7 +11,7 @@ public struct AssembledBatch {
     public var sequences: [[Int32]]
     public var outputs: [[Int]]
     public var positions: [ScoredPosition]
-    /// Each sample's first scored position with more than one valid token (ATS reads its logits).
+    /// Each sample's first scored position with enough valid tokens for ATS (which reads its logits).
     public var firstScored: [Int?]
 
     public init(sequences: [[Int32]], outputs: [[Int]], positions: [ScoredPosition], firstScored: [Int?]) {

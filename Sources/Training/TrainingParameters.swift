@@ -12,6 +12,14 @@ public struct TrainingParameters: Sendable, Codable, Equatable {
     public var tau = 1.0
     /// MSL's adaptive temperature.
     public var ats = false
+    /// ATS reads each sample's first response position with at least this many valid tokens.
+    /// nil: the smallest set where its C = ln(η·N₁) is positive enough for τ* to be defined (5 at
+    /// η = 0.25; docs/DESIGN.md, "Losses"). 2 reads the first branching position, which with
+    /// SmolLM2's tokenizer is the trie's root (`"`, `"'`, `"...`): C < 0 there, so τ never moves.
+    public var atsMinValid: Int?
+
+    /// The valid-set size at which ATS reads a sample (`atsMinValid` or its default).
+    public var atsFirstPositionMinimum: Int { atsMinValid ?? AdaptiveTemperature.smallestDefinedValidSet() }
     public var learningRate = 1e-4
     public var warmup = 10
     public var schedule = LRSchedule.cosine

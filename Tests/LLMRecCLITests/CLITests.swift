@@ -93,6 +93,9 @@ struct CLITests {
         #expect { try LLMRec.parseAsRoot(train + ["--lora-alpha", "16"]) } throws: { LLMRec.message(for: $0).contains("need --lora-rank") }
         #expect { try LLMRec.parseAsRoot(train + ["--lora-rank", "8", "--lora-dropout", "1"]) } throws: { LLMRec.message(for: $0).contains("[0, 1)") }
         #expect(throws: Never.self) { try LLMRec.parseAsRoot(train + ["--lora-rank", "8", "--lora-targets", "all-linear"]) }
+        #expect { try LLMRec.parseAsRoot(train + ["--ats-min-valid", "2"]) } throws: { LLMRec.message(for: $0).contains("with --ats only") }
+        #expect { try LLMRec.parseAsRoot(train + ["--loss", "msl", "--ats", "--ats-min-valid", "1"]) } throws: { LLMRec.message(for: $0).contains("at least 2") }
+        #expect(throws: Never.self) { try LLMRec.parseAsRoot(train + ["--loss", "msl", "--ats", "--ats-min-valid", "2"]) }
         // Non-finite numbers are refused before anything is written.
         for (option, value) in [("--lr", "inf"), ("--tau", "inf"), ("--clip", "inf"), ("--lr", "nan"), ("--weight-decay", "inf"), ("--weight-decay", "nan")] {
             #expect { try LLMRec.parseAsRoot(train + [option, value]) } throws: { LLMRec.message(for: $0).contains(option) }

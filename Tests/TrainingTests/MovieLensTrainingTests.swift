@@ -69,5 +69,53 @@ struct MovieLensTrainingTests {
         #expect(after.train < before.train, "\(variant.testDescription): \(shown)")
         #expect(after.valid < before.valid, "\(variant.testDescription): \(shown)")
         print("\(variant.testDescription): \(shown)")
+        if variant.ats { try Self.checkATSLog(run.url.appendingPathComponent("log.jsonl"), steps: 4) }
+    }
+
+    /// SmolLM2's tokenizer splits the opening quote from the title's first word, so the trie's
+    /// root has only a few children (`"`, `"'`, `"...`): the first branching position has too few
+    /// valid tokens for ATS (C = ln(0.25·N₁) ≤ 0, the update skipped every step). ATS reads the
+    /// first position with at least 5, where its update is defined: the title's first word.
+    @Test func atsReadsTheFirstPositionWhereItsUpdateIsDefined() throws {
+        let (model, tokenizer) = try ModelSource.resolve("smollm2").load()
+        let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: DatasetReader.open(Self.dataset), tokenizer: tokenizer), maxValid: 8)
+        #expect(AdaptiveTemperature.smallestDefinedValidSet() == 5)  // ln(0.25·4) = 0, ln(0.25·5) = 0.22
+        let examples = corpus.train
+        let branching = corpus.assemble(examples, atsMinValid: 2), defined = corpus.assemble(examples)
+        var offset = 0
+        for (i, e) in examples.enumerated() {
+            let scored = corpus.ig.scoredPositions(ofItem: e.item)
+            #expect(branching.firstScored[i] == offset, "the first branching position is the root")
+            #expect(scored[0].valid.count < 5)
+            let first = try #require(defined.firstScored[i]) - offset
+            #expect(scored[first].valid.count >= 5 && scored[..<first].allSatisfy { $0.valid.count < 5 })
+            offset += scored.count
+        }
+        var ats = AdaptiveTemperature()
+        let (logits, _) = try model.trainForward(defined.sequences, outputs: defined.outputs)
+        let V = model.config.vocabSize
+        let step = logits.withUnsafeBufferPointer { l in
+            ats.update(firstPositions: defined.firstScored.compactMap { $0 }.map { (l.baseAddress! + $0 * V, defined.positions[$0].valid, defined.positions[$0].target) })
+        }
+        #expect(!step.skipped && step.c > 0.01, "\(step)")
+    }
+
+    /// An ATS run logs what ATS saw each step, and the logged τ follows from it:
+    /// τ_k = 0.95·τ_{k−1} + 0.05·clamp(τ*_k, 1.5, 5), one update a step at grad-accum 1.
+    static func checkATSLog(_ url: URL, steps: Int) throws {
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { $0["valid_loss"] == nil }
+        #expect(lines.count == steps)
+        var tau = 1.5
+        for line in lines {
+            let star = try #require(line["tau_star"] as? Double), logged = try #require(line["tau"] as? Double)
+            let c = try #require(line["ats_c"] as? Double), variance = try #require(line["ats_variance"] as? Double)
+            let deltaMu = try #require(line["ats_delta_mu"] as? Double)
+            #expect(c > 0.01 && variance > 0)
+            #expect(abs(star - (deltaMu + max(deltaMu * deltaMu - 2 * c * variance, 0).squareRoot()) / (2 * c)) < 1e-9)
+            tau = 0.95 * tau + 0.05 * min(max(star, 1.5), 5)
+            #expect(abs(logged - tau) < 1e-9, "step \(line["step"] ?? "?"): τ \(logged), expected \(tau)")
+            print(String(format: "ATS step %@: tau* %.3f (dmu %.3f, var %.3f, C %.3f), tau %.4f", "\(line["step"] ?? "?")", star, deltaMu, variance, c, logged))
+        }
     }
 }

@@ -102,7 +102,7 @@ struct AdaptiveTemperatureTests {
         let c = log(2.0), variance = 17.75 / 15, dmu = 2.625
         let tauStar = (dmu + (dmu * dmu - 2 * c * variance).squareRoot()) / (2 * c)  // 3.5464
         #expect(abs(step.c - c) < 1e-12 && abs(step.variance - variance) < 1e-12 && abs(step.deltaMu - dmu) < 1e-12)
-        #expect(abs(step.tauStar! - tauStar) < 1e-9)
+        #expect(abs(step.tauStar! - tauStar) < 1e-9 && step.unclamped == step.tauStar)
         #expect(abs(ats.tau - (0.95 * 1.5 + 0.05 * tauStar)) < 1e-9)
     }
 
@@ -120,12 +120,14 @@ struct AdaptiveTemperatureTests {
         var row = [Float](repeating: 0, count: 64)
         row[0] = 100  // a huge margin: τ* far above 5
         let step = update(&ats, [row], [all], [0])
-        #expect(step.tauStar == 5)
+        // Δμ = 100 − 100/64, σ² = (100² − 64·(100/64)²)/63, C = ln 16: τ* ≈ 34.7 before the clamp.
+        let dmu = 100 - 100.0 / 64, variance = (10_000 - 64 * (100.0 / 64) * (100.0 / 64)) / 63, c = log(16.0)
+        #expect(step.tauStar == 5 && abs(step.unclamped! - (dmu + (dmu * dmu - 2 * c * variance).squareRoot()) / (2 * c)) < 1e-9)
         #expect(abs(ats.tau - (0.95 * 1.5 + 0.05 * 5)) < 1e-12)
         // No margin at all: τ* = 0 before the clamp, so 1.5.
         var flat = AdaptiveTemperature()
         let s2 = update(&flat, [[Float](repeating: 1, count: 64)], [all], [0])
-        #expect(s2.tauStar == 1.5)
+        #expect(s2.tauStar == 1.5 && s2.unclamped == 0)
     }
 }
 

@@ -260,7 +260,13 @@ public struct StudyReport {
             let tau = p.loss == .ce || p.loss == .igd ? "–" : (p.ats ? "ATS" : formatSetting(p.tau))
             let beta = p.loss == .igd || p.loss == .mslIGD ? formatSetting(p.beta) : "–"
             let other = arm.spec.overrides.filter { !["loss", "beta", "tau", "ats", "seed"].contains($0) }
-                .map { $0 == "precision" ? "precision \(p.precision?.rawValue ?? "fp32")" : $0 }
+                .map { key in
+                    switch key {
+                    case "precision": "precision \(p.precision?.rawValue ?? "fp32")"
+                    case "ats_min_valid": "ATS read at the first position with ≥ \(p.atsFirstPositionMinimum) valid tokens"
+                    default: key
+                    }
+                }
                 + (arm.spec.device.map { ["device \($0.rawValue) only"] } ?? [])
             let tr = arm.training
             md += "| \(arm.spec.name) | \(p.loss.rawValue) | \(beta) | \(tau) | \(p.seed) | \(other.isEmpty ? "–" : other.joined(separator: ", ")) "
