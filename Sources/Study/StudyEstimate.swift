@@ -27,7 +27,7 @@ extension StudyRunner {
         let ordered = [plan.arm(plan.baseline)!] + plan.arms.filter { $0.name != plan.baseline }
         for arm in ordered {
             let trained = files.exists(files.training(arm.name))
-            let windows = arm.decoders.reduce(0) { $0 + ((try? isEvaluated(arm.name, plan.decoder($1)!)) == true ? 0 : plan.decoder($1)!.samples ?? plan.samples.test) }
+            let windows = windowsToDecode(arm.name, arm.decoders)
             // A started training counts only the steps after its last checkpoint.
             let done = (try? StudyJSON.read(TrainingClock.self, from: files.trainingClock(arm.name)))?.step ?? 0
             let hours = rates.map { rates in
@@ -45,7 +45,7 @@ extension StudyRunner {
                 + left(here ? hours : nil) + state)
         }
         if !plan.floors.zeroShot.isEmpty {
-            let windows = plan.floors.zeroShot.reduce(0) { $0 + ((try? isEvaluated("zero-shot", plan.decoder($1)!)) == true ? 0 : plan.decoder($1)!.samples ?? plan.samples.test) }
+            let windows = windowsToDecode("zero-shot", plan.floors.zeroShot)
             let hours = chosen("zero-shot") ? rates.map { Double(windows) * $0.secondsPerWindow / 3600 } : nil
             total += hours ?? 0
             say("  zero-shot    \(plan.floors.zeroShot.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
@@ -56,6 +56,16 @@ extension StudyRunner {
         let besides = elsewhere.isEmpty ? "" : " on this device, besides " + elsewhere.map { "\($0.name) (--device \($0.device!.rawValue))" }.joined(separator: ", ")
         let amount = rates == nil ? "hours left unknown" : String(format: "about %.1f h of work left", total)
         say("\(amount)\(besides); finished parts are kept, so the study can stop and continue at any time")
+    }
+
+    /// Test windows `arm` still has to decode with `decoders`: none for a finished decoder, and
+    /// those after its partial file's last whole batch for one under way.
+    func windowsToDecode(_ arm: String, _ decoders: [String]) -> Int {
+        decoders.compactMap { plan.decoder($0) }.reduce(0) { sum, decoder in
+            if (try? isEvaluated(arm, decoder)) == true { return sum }
+            let started = RankedSample.readPartial(files.partial(arm, decoder.name)).count
+            return sum + max(0, (decoder.samples ?? plan.samples.test) - started)
+        }
     }
 
     struct Rates {

@@ -11,12 +11,17 @@ import Testing
 
     @Test func thePlanReads() throws {
         let plan = try PlanReader.read(Self.study.appendingPathComponent("plan.json"), checkSources: false)
-        // The arms in its order, and after ce the checks of precision (ce retrained in bf16)
-        // and of backend (ce retrained on a GPU).
-        #expect(plan.arms.map(\.name) == ["ce", "ce-bf16", "ce-gpu", "igd", "msl", "msl+igd", "ce-seed2", "igd-beta0"])
-        #expect(plan.arms.map { $0.training.precision?.rawValue ?? "fp32" } == ["fp32", "bf16", "fp32", "fp32", "fp32", "fp32", "fp32", "fp32"])
-        #expect(plan.arms.map { $0.device?.rawValue ?? "any" } == ["any", "any", "cuda", "any", "any", "any", "any", "any"])
+        // The arms, after ce the checks of precision (ce retrained in bf16) and of backend
+        // (ce retrained on a GPU); msl as first trained (ATS read where it never updates) in msl's
+        // place, the corrected msl last.
+        #expect(plan.arms.map(\.name) == ["ce", "ce-bf16", "ce-gpu", "igd", "msl-tau1.5", "msl+igd", "ce-seed2", "igd-beta0", "msl"])
+        #expect(plan.arms.map { $0.training.precision?.rawValue ?? "fp32" } == ["fp32", "bf16"] + Array(repeating: "fp32", count: 7))
+        #expect(plan.arms.map { $0.device?.rawValue ?? "any" } == ["any", "any", "cuda"] + Array(repeating: "any", count: 6))
         #expect(plan.arm("ce-gpu")!.training == plan.arm("ce")!.training)
+        #expect(plan.arm("msl-tau1.5")!.training.atsMinValid == 2 && plan.arm("msl")!.training.atsMinValid == nil)
+        var corrected = plan.arm("msl-tau1.5")!.training
+        corrected.atsMinValid = nil
+        #expect(corrected == plan.arm("msl")!.training, "the two msl arms differ in where ATS reads only")
         #expect(plan.samples.train == 4096 && plan.samples.test == 5000 && plan.samples.valid == 512)
     }
 

@@ -90,6 +90,8 @@ struct StudyRunTests {
         // 3. Finished.
         let finishing = try run(plan, in: dir)
         #expect(finishing.contains { $0.contains("[igd] evaluating with plain") && $0.contains("resuming after 10") })
+        // The summary counts the 10 windows already decoded: 10 of plain's 20 and igd-decoding's 10 are left.
+        #expect(finishing.contains { $0.contains(" igd ") && $0.contains("trained; 20 windows to decode") }, "\(finishing)")
         #expect(finishing.contains { $0.contains("[ce] done") })
         #expect(!files.exists(files.partial("igd", "plain")))
         let results = try contents(files.results)

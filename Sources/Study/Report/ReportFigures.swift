@@ -20,6 +20,8 @@ struct ReportFigures {
         "train-loss.svg": "Each arm's own loss, as it trains (mean of 8 steps): CE, IGD's weighted CE, MSL's masked softmax (times τ with ATS). "
             + "Curves of different losses are not on one scale; within a loss they compare.",
         "valid-loss.svg": "The same losses on the validation windows at each checkpoint.",
+        "tau.svg": "Solid: τ as trained. Dashed, for runs that logged it: the τ* each step's batch gave before the clamp to [1.5, 5] "
+            + "(the mean over its micro-batches); τ moves only while τ* is above 1.5.",
         "hr-at-k.svg": "LLM rows stop at their list length (one item per beam); the floors rank the whole catalog.",
         "zero-ig.svg": "Over the training split's targets, with the tokenizer of the model: position 0 is the opening quote, "
             + "the last positions are the closing quote and EOS. IGD weights zero-IG tokens by β.",
@@ -69,9 +71,12 @@ struct ReportFigures {
     }
 
     func tau() -> String {
-        let series = results.arms.filter { $0.spec.training.ats && !$0.log.isEmpty }.map { arm in
-            SVGPlot.Series(name: arm.spec.name, points: arm.log.filter { $0.kind == .step }.compactMap { e in e.value("tau").map { (x: Double(e.step), y: $0) } },
-                           color: color(arm.spec.name))
+        let series = results.arms.filter { $0.spec.training.ats && !$0.log.isEmpty }.flatMap { arm in
+            let steps = arm.log.filter { $0.kind == .step }
+            func points(_ key: String) -> [(x: Double, y: Double)] { steps.compactMap { e in e.value(key).map { (x: Double(e.step), y: $0) } } }
+            let tauStar = points("tau_star")
+            return [SVGPlot.Series(name: arm.spec.name, points: points("tau"), color: color(arm.spec.name))]
+                + (tauStar.isEmpty ? [] : [SVGPlot.Series(name: "\(arm.spec.name) τ*", points: tauStar, dashed: true, color: color(arm.spec.name))])
         }
         return SVGPlot.lines(title: "ATS temperature τ", xLabel: "optimiser step", yLabel: "τ", series: series)
     }
