@@ -27,6 +27,8 @@ public final class BatchingWorker: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Pending] = []
     private var stopping = false
+    /// Set when the server starts shutting down: nobody new can join a batch, so none waits.
+    private var noMoreCompany = false
     private var finished = false
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -62,6 +64,15 @@ public final class BatchingWorker: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return queue.count
+    }
+
+    /// The server turns new requests away from now on: a gathering batch stops waiting for
+    /// company and runs at once, so a shutdown does not hold its requests for maxWait.
+    public func stopWaitingForCompany() {
+        condition.lock()
+        defer { condition.unlock() }
+        noMoreCompany = true
+        condition.broadcast()
     }
 
     /// Refuses new requests, lets the worker finish what is queued, and returns when it has.
@@ -101,7 +112,7 @@ public final class BatchingWorker: @unchecked Sendable {
             return nil
         }
         let deadline = Date.now.addingTimeInterval(seconds(maxWait - queue[0].arrived.duration(to: .now)))
-        while queue.count < maxBatch && !stopping {
+        while queue.count < maxBatch && !stopping && !noMoreCompany {
             if !condition.wait(until: deadline) { break }
         }
         let batch = Array(queue.prefix(maxBatch))

@@ -218,6 +218,7 @@ struct ShutdownFlag: Service {
     func run() async throws {
         try? await gracefulShutdown()
         server.shuttingDown.store(true, ordering: .relaxed)
+        server.worker.stopWaitingForCompany()
     }
 }
 

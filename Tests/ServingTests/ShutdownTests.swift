@@ -9,16 +9,29 @@ import Testing
 struct ShutdownTests {
     @Test func requestsInFlightFinishAndNewOnesAreRefused() async throws {
         var settings = ServeSettings()
-        // The request waits in the batcher for company, so it is in flight when the shutdown starts.
-        settings.maxWait = .milliseconds(1500)
+        // The request waits in the batcher for company until the shutdown flushes it, so it is in
+        // flight when the shutdown starts however slowly this test's task is scheduled. (With a
+        // wait of 1.5 s a CI machine busy with other suites answered it before the loop below
+        // looked, and the loop waited for ever.)
+        settings.maxWait = .seconds(600)
         let running = try await RunningServer.start(tinyRecommender, settings)
         let inFlight = Task { try await running.recommend(["history": ["Heat (1995)"], "k": 2]) }
         // Start the shutdown only once the request is waiting in the batcher.
-        while running.server.worker.queued == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let deadline = ContinuousClock.now + .seconds(300)
+        while running.server.worker.queued == 0 {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the request never reached the batcher within 300 s")
+                inFlight.cancel()
+                try await running.stop()
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let stopping = Task { try await running.stop() }
         try await Task.sleep(for: .milliseconds(200))
         do {
-            let late = try await running.send(.GET, "/healthz")
+            // A connection made while the server drains may never be read: 10 s, then refused.
+            let late = try await running.send(.GET, "/healthz", timeout: .seconds(10))
             #expect(late.status == 503 && late.errorCode == "shutting_down", "\(late.status) \(late.text)")
         } catch {
             // Refused: the listener is already closed. Also a refusal.
