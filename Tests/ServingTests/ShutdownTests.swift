@@ -28,7 +28,14 @@ struct ShutdownTests {
             try await Task.sleep(for: .milliseconds(10))
         }
         let stopping = Task { try await running.stop() }
-        try await Task.sleep(for: .milliseconds(200))
+        // Ask only once the shutdown has begun (a busy machine may start it late).
+        while !running.server.shuttingDown.load(ordering: .relaxed) {
+            guard ContinuousClock.now < deadline + .seconds(300) else {
+                Issue.record("the shutdown never began")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         do {
             // A connection made while the server drains may never be read: 10 s, then refused.
             let late = try await running.send(.GET, "/healthz", timeout: .seconds(10))
