@@ -13,10 +13,13 @@ public struct AdaptiveTemperature: Sendable, Codable, Equatable {
 
     public init(start: Double = 1.5) { tau = start }
 
-    /// The smallest valid set N₁ at which the update is not skipped: ln(η·N₁) > 0.01.
+    /// C at or below which the update is skipped (the reference divides by zero at C = 0).
+    static let smallestC = 0.01
+
+    /// The smallest valid set N₁ at which the update is not skipped: ln(η·N₁) > smallestC.
     public static func smallestDefinedValidSet(eta: Double = AdaptiveTemperature().eta) -> Int {
         var n = 2
-        while log(eta * Double(n)) <= 0.01 { n += 1 }
+        while log(eta * Double(n)) <= smallestC { n += 1 }
         return n
     }
 
@@ -48,7 +51,7 @@ public struct AdaptiveTemperature: Sendable, Codable, Equatable {
         let variance = values.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(values.count - 1)
         let deltaMu = muPlus - mu
         let c = log(eta * validSizes / Double(n))
-        guard c > 0.01 else { return Step(tauStar: nil, skipped: true, deltaMu: deltaMu, variance: variance, c: c) }
+        guard c > Self.smallestC else { return Step(tauStar: nil, skipped: true, deltaMu: deltaMu, variance: variance, c: c) }
         let root = (max(deltaMu * deltaMu - 2 * c * variance, 0)).squareRoot()
         let unclamped = (deltaMu + root) / (2 * c)
         let tauStar = min(max(unclamped, range.lowerBound), range.upperBound)
