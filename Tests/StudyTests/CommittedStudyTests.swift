@@ -15,14 +15,48 @@ import Testing
         // (ce retrained on a GPU); msl as first trained (ATS read where it never updates) in msl's
         // place, the corrected msl last.
         #expect(plan.arms.map(\.name) == ["ce", "ce-bf16", "ce-gpu", "igd", "msl-tau1.5", "msl+igd", "ce-seed2", "igd-beta0", "msl"])
-        #expect(plan.arms.map { $0.training.precision?.rawValue ?? "fp32" } == ["fp32", "bf16"] + Array(repeating: "fp32", count: 7))
+        // From msl+igd on, bf16 (the bf16 check passed; an fp32 arm outlasted a sitting), and the
+        // noise floor is the two seeds in bf16.
+        #expect(plan.arms.map { $0.training.precision?.rawValue ?? "fp32" } == ["fp32", "bf16"] + Array(repeating: "fp32", count: 3) + Array(repeating: "bf16", count: 4))
+        #expect(plan.noiseFloor == ["ce-bf16", "ce-seed2"])
+        var seed2 = plan.arm("ce-bf16")!.training
+        seed2.seed = 2
+        #expect(seed2 == plan.arm("ce-seed2")!.training, "the two noise-floor arms differ in the seed only")
         #expect(plan.arms.map { $0.device?.rawValue ?? "any" } == ["any", "any", "cuda"] + Array(repeating: "any", count: 6))
         #expect(plan.arm("ce-gpu")!.training == plan.arm("ce")!.training)
         #expect(plan.arm("msl-tau1.5")!.training.atsMinValid == 2 && plan.arm("msl")!.training.atsMinValid == nil)
         var corrected = plan.arm("msl-tau1.5")!.training
         corrected.atsMinValid = nil
-        #expect(corrected == plan.arm("msl")!.training, "the two msl arms differ in where ATS reads only")
+        corrected.precision = .bf16
+        #expect(corrected == plan.arm("msl")!.training, "the two msl arms differ in where ATS reads and in precision only")
         #expect(plan.samples.train == 4096 && plan.samples.test == 5000 && plan.samples.valid == 512)
+    }
+
+    /// The arms in bf16 after the bf16 check are also compared with ce-bf16, and the noise floor
+    /// is ce-seed2 − ce-bf16: with ce-seed2's results made a copy of ce-bf16's, both differences
+    /// are exactly 0 on every window.
+    @Test func bf16ArmsCompareWithTheBF16Twin() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-study-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.copyItem(at: Self.study, to: copy)
+        let twin = copy.appendingPathComponent("results/ce-bf16"), seed2 = copy.appendingPathComponent("results/ce-seed2")
+        try FileManager.default.copyItem(at: twin, to: seed2)
+        for (file, edit) in [("arm.json", { (o: inout [String: Any]) in
+                                 var training = o["training"] as! [String: Any]
+                                 training["seed"] = 2
+                                 o["training"] = training
+                                 o["name"] = "ce-seed2" }),
+                             ("plain.json", { (o: inout [String: Any]) in o["arm"] = "ce-seed2" })] {
+            let url = seed2.appendingPathComponent(file)
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            edit(&object)
+            try JSONSerialization.data(withJSONObject: object).write(to: url)
+        }
+        let written = try StudyReport.write(directory: copy, to: copy.appendingPathComponent("RESULTS.md"))
+        let report = try String(contentsOf: written.markdown, encoding: .utf8)
+        #expect(report.contains("Arms in bf16 besides ce-bf16: msl+igd, ce-seed2, igd-beta0, msl."))
+        #expect(report.contains("- ce-seed2 − ce-bf16 (plain, 5,000 windows): +0.0000 [+0.0000, +0.0000]\n"))
+        #expect(report.contains("(ce-seed2 − ce-bf16, 5,000 windows): +0.0000 [+0.0000, +0.0000] in NDCG@10"))
     }
 
     /// The README shows the report's main table as it is (regenerating the report and copying the

@@ -28,14 +28,33 @@ extension StudyReport {
                 continue
             }
             md += text
-            if c.low <= 0 && c.high >= 0 {
-                md += "The interval includes 0: **bf16 may be used for further arms**" + withinSeedGap(c)
-                    + ". This study keeps its other arms in fp32 all the same, so that they compare with the baseline without a second change.\n\n"
-            } else {
+            guard c.low <= 0 && c.high >= 0 else {
                 md += "The interval excludes 0: **bf16 changes the result here; further arms stay in fp32**.\n\n"
+                continue
             }
+            md += "The interval includes 0: **bf16 may be used for further arms**" + withinSeedGap(c) + ". "
+            let further = plan.arms.filter { $0.training.precision == .bf16 && !twins.map(\.name).contains($0.name) }
+            guard !further.isEmpty else {
+                md += "This study keeps its other arms in fp32 all the same, so that they compare with the baseline without a second change.\n\n"
+                continue
+            }
+            md += "Arms in bf16 besides \(twin.name): " + further.map(\.name).joined(separator: ", ") + ". Each is compared with "
+                + "\(plan.baseline) like every arm, and here also with \(twin.name), trained in the same precision, NDCG@10:\n\n"
+            md += againstTwin(twin, arms: further.map(\.name))
         }
         return md
+    }
+
+    /// One line per arm that has results: "- ARM − TWIN (decoder, n windows): difference [interval]",
+    /// on the twin's first decoder; a blank line after.
+    func againstTwin(_ twin: ArmSpec, arms: [String]) -> String {
+        var md = ""
+        for name in arms {
+            guard let decoder = twin.decoders.first, let a = results.row(twin.name, decoder), let b = results.row(name, decoder) else { continue }
+            let d = paired(a, b, Metric(.ndcg, 10))
+            md += "- \(name) − \(twin.name) (\(decoder), \(grouped(common(a, b))) windows): \(signed(d.difference)) \(interval(d))\n"
+        }
+        return md.isEmpty ? "None of them is evaluated yet.\n\n" : md + "\n"
     }
 
     /// Whether the device an arm trained and was evaluated on changes the result, and so whether
@@ -62,12 +81,7 @@ extension StudyReport {
             }
             md += "The interval excludes 0: **the device changes the result here**. The arms trained there against \(twin.name), NDCG@10:\n\n"
             let twinDevice = results.arms.first { $0.spec.name == twin.name }?.training?.device
-            for arm in results.arms where arm.spec.name != twin.name && arm.training?.device != nil && arm.training?.device == twinDevice {
-                guard let decoder = twin.decoders.first, let a = results.row(twin.name, decoder), let b = results.row(arm.spec.name, decoder) else { continue }
-                let d = paired(a, b, Metric(.ndcg, 10))
-                md += "- \(arm.spec.name) − \(twin.name) (\(decoder), \(grouped(common(a, b))) windows): \(signed(d.difference)) \(interval(d))\n"
-            }
-            md += "\n"
+            md += againstTwin(twin, arms: results.arms.filter { $0.spec.name != twin.name && $0.training?.device != nil && $0.training?.device == twinDevice }.map(\.spec.name))
         }
         let elsewhere = results.arms.compactMap { arm in arm.training?.device.map { "\(arm.spec.name) (\($0))" } }
         md += elsewhere.isEmpty ? "So far every arm trained on the CPU.\n\n"
