@@ -16,8 +16,11 @@ extension StudyRunner {
         say("study '\(plan.name)': \(plan.arms.count) arms, \(plan.samples.test) test windows (seed \(plan.samples.seed)), "
             + "\(trainWindows) training windows, model \(plan.model), dataset \(plan.dataset.source)")
         if let rates {
+            let bf16 = rates.byPrecision[.fp32] == nil ? "" : rates.byPrecision[.bf16].map { training in
+                "; in bf16 \(Int(training / 60)) min" + (rates.windowSecondsByPrecision[.bf16].map { String(format: " and %.2f s", $0) } ?? "")
+            } ?? ""
             say("pace on this machine (\(rates.source)): training \(Int(rates.trainingSecondsPerArm / 60)) min per arm, "
-                + String(format: "decoding %.2f s per test window", rates.secondsPerWindow))
+                + String(format: "decoding %.2f s per test window", rates.secondsPerWindow) + bf16)
         } else {
             say("pace on \(compute.device): not known until an arm has finished there, so no hours are estimated")
         }
@@ -33,7 +36,8 @@ extension StudyRunner {
             let hours = rates.map { rates in
                 let perArm = rates.byPrecision[arm.training.precision ?? .fp32] ?? rates.trainingSecondsPerArm
                 let remaining = trained ? 0 : perArm * max(0, 1 - Double(done) / Double(arm.training.totalSteps(trainSamples: trainWindows)))
-                return (remaining + Double(windows) * rates.secondsPerWindow) / 3600
+                let perWindow = rates.windowSecondsByPrecision[arm.training.precision ?? .fp32] ?? rates.secondsPerWindow
+                return (remaining + Double(windows) * perWindow) / 3600
             }
             var state = trained && windows == 0 ? "done" : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
             // The baseline runs whatever --arm says (every other arm waits for it).
@@ -74,6 +78,8 @@ extension StudyRunner {
         var source: String
         /// Finished arms' training time by their precision (bf16 arms train faster).
         var byPrecision: [Precision: Double] = [:]
+        /// Decoding seconds per test window by the precision decoded in (bf16 arms decode in bf16).
+        var windowSecondsByPrecision: [Precision: Double] = [:]
     }
 
     /// Finished arms' pace on this run's device, or a short measurement of the base model on the
@@ -84,7 +90,10 @@ extension StudyRunner {
             (try? StudyJSON.read(TrainingRecord.self, from: self.files.training(arm))).flatMap { $0.trainWindows == trainWindows && $0.device == self.compute.recorded ? $0 : nil }
         }
         let trained = plan.arms.compactMap { trainedHere($0.name) }
-        let decoded = (plan.arms.map(\.name) + ["zero-shot"]).flatMap { arm in
+        // The zero-shot floor decodes in fp32.
+        let precisions = Dictionary(uniqueKeysWithValues: plan.arms.map { ($0.name, $0.training.precision ?? .fp32) })
+            .merging(["zero-shot": .fp32]) { a, _ in a }
+        let decoded = precisions.keys.sorted().flatMap { arm in
             plan.decoders.compactMap { try? StudyJSON.read(DecoderRecord.self, from: files.metrics(arm, $0.name)) }.filter { $0.device == compute.recorded }
         }
         if !trained.isEmpty, !decoded.isEmpty {
@@ -94,10 +103,12 @@ extension StudyRunner {
                 byPrecision[arm.training.precision ?? .fp32, default: []].append(record.seconds)
             }
             let means = byPrecision.mapValues { $0.reduce(0, +) / Double($0.count) }
+            let perWindow = Dictionary(grouping: decoded) { precisions[$0.arm] ?? .fp32 }
+                .mapValues { records in records.reduce(0) { $0 + $1.seconds } / Double(max(1, records.reduce(0) { $0 + $1.samples })) }
             // The pace printed (and used for arms of a precision not yet timed) is fp32's where there is one.
             return Rates(trainingSecondsPerArm: means[.fp32] ?? trained.reduce(0) { $0 + $1.seconds } / Double(trained.count),
-                         secondsPerWindow: decoded.reduce(0) { $0 + $1.seconds } / Double(decoded.reduce(0) { $0 + $1.samples }),
-                         source: "\(trained.count) finished arm(s)", byPrecision: means)
+                         secondsPerWindow: perWindow[.fp32] ?? decoded.reduce(0) { $0 + $1.seconds } / Double(decoded.reduce(0) { $0 + $1.samples }),
+                         source: "\(trained.count) finished arm(s)", byPrecision: means, windowSecondsByPrecision: perWindow)
         }
         guard compute.engine == nil else { return nil }
         // One micro-batch through the forward and backward pass, one batch of users decoded.

@@ -59,8 +59,17 @@ public struct DecoderRecord: Sendable, Codable, Equatable {
     public var droppedHistories: Int
     /// The GPU it was decoded on; nil: the CPU.
     public var device: String? = nil
+    /// A result made outside `study run` (SASRec) may say how long its training took and where.
+    public var training: ExternalTraining? = nil
 
     public static let cutoffs = [1, 3, 5, 10, 20]
+}
+
+/// The training of a result made outside `study run`, as its script records it.
+public struct ExternalTraining: Sendable, Codable, Equatable {
+    public var seconds: Double
+    /// "cpu", or the GPU's device name ("cuda").
+    public var device: String?
 }
 
 /// The pre-registered power check's attempts, in order.

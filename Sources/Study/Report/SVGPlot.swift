@@ -4,8 +4,11 @@
 import Foundation
 
 public enum SVGPlot {
-    /// A categorical palette that stays apart in colour and in grey (Tableau 10).
-    static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+    /// A categorical palette that stays apart in colour and in grey: Tableau 10, then a dark grey
+    /// and near-black, so that a plan of nine arms keeps its floors and an external result apart
+    /// from its arms.
+    static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+                          "#6b6360", "#222222"]
 
     public struct Series {
         public var name: String

@@ -71,7 +71,8 @@ public struct StudyReport {
         md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         for row in results.rows {
             let m = row.record.metrics
-            let training = results.arms.first { $0.spec.name == row.arm }?.training.map { formatDuration($0.seconds) + onDevice($0.device) } ?? "–"
+            let external = row.record.training.map { formatDuration($0.seconds) + onDevice($0.device == "cpu" ? nil : $0.device) }
+            let training = results.arms.first { $0.spec.name == row.arm }?.training.map { formatDuration($0.seconds) + onDevice($0.device) } ?? external ?? "–"
             let evaluation = row.kind == .external ? "–" : formatDuration(row.record.seconds) + onDevice(row.record.device)
             md += "| \(row.label) | \(grouped(row.record.samples)) | \(f4(m["ndcg@5"])) | **\(f4(m["ndcg@10"]))** | \(f4(m["hr@5"])) | \(f4(m["hr@10"])) "
                 + "| \(String(format: "%.0f%%", 100 * row.record.validShare)) | \(training) | \(evaluation) |\n"
