@@ -103,11 +103,14 @@ extension StudyRunner {
                 byPrecision[arm.training.precision ?? .fp32, default: []].append(record.seconds)
             }
             let means = byPrecision.mapValues { $0.reduce(0, +) / Double($0.count) }
-            let perWindow = Dictionary(grouping: decoded) { precisions[$0.arm] ?? .fp32 }
-                .mapValues { records in records.reduce(0) { $0 + $1.seconds } / Double(max(1, records.reduce(0) { $0 + $1.samples })) }
+            /// Decoding seconds per test window over `records`.
+            func pace(_ records: [DecoderRecord]) -> Double {
+                records.reduce(0) { $0 + $1.seconds } / Double(max(1, records.reduce(0) { $0 + $1.samples }))
+            }
+            let perWindow = Dictionary(grouping: decoded) { precisions[$0.arm] ?? .fp32 }.mapValues(pace)
             // The pace printed (and used for arms of a precision not yet timed) is fp32's where there is one.
             return Rates(trainingSecondsPerArm: means[.fp32] ?? trained.reduce(0) { $0 + $1.seconds } / Double(trained.count),
-                         secondsPerWindow: perWindow[.fp32] ?? decoded.reduce(0) { $0 + $1.seconds } / Double(decoded.reduce(0) { $0 + $1.samples }),
+                         secondsPerWindow: perWindow[.fp32] ?? pace(decoded),
                          source: "\(trained.count) finished arm(s)", byPrecision: means, windowSecondsByPrecision: perWindow)
         }
         guard compute.engine == nil else { return nil }
