@@ -26,6 +26,7 @@ if pgrep -f "llmrec study run $plan" >/dev/null; then
     echo "sitting: a study on $plan is already running (pid $(pgrep -f "llmrec study run $plan" | head -1))" >&2
     exit 1
 fi
+scripts/ensure-openblas.sh sitting
 scripts/fetch-assets.sh
 swift build -c release --product llmrec
 mkdir -p "$(dirname "$bin")" "$runs"

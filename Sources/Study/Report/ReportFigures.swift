@@ -21,7 +21,8 @@ struct ReportFigures {
             + "Curves of different losses are not on one scale; within a loss they compare.",
         "valid-loss.svg": "The same losses on the validation windows at each checkpoint.",
         "tau.svg": "Solid: τ as trained. Dashed, for runs that logged it: the τ* each step's batch gave before the clamp to [1.5, 5] "
-            + "(the mean over its micro-batches); τ moves only while τ* is above 1.5.",
+            + "(the mean over its micro-batches); τ moves only while τ* is above 1.5. "
+            + "Arms whose τ stayed at 1.5 share that line: the earlier arm in the plan is drawn wider, under the later.",
         "hr-at-k.svg": "LLM rows stop at their list length (one item per beam); the floors rank the whole catalog.",
         "zero-ig.svg": "Over the training split's targets, with the tokenizer of the model: position 0 is the opening quote, "
             + "the last positions are the closing quote and EOS. IGD weights zero-IG tokens by β.",
@@ -49,14 +50,20 @@ struct ReportFigures {
 
     func ndcg() -> String {
         let metric = Metric(.ndcg, 10)
-        let rows = results.rows.map { row -> SVGPlot.Interval in
+        let rows = results.rows.map { row -> (interval: SVGPlot.Interval, external: Bool) in
             let values = row.values(metric)
             let c = PairedBootstrap.compare([Double](repeating: 0, count: values.count), values)
-            return .init(label: "\(row.label) (\(grouped(values.count)))", value: c.meanB, low: c.low, high: c.high, color: color(row.arm))
+            return (.init(label: "\(row.label) (\(grouped(values.count)))", value: c.meanB, low: c.low, high: c.high, color: color(row.arm)),
+                    row.kind == .external)
         }
         var references: [(String, Double)] = []
         if let p = results.row("popularity", ExternalResults.decoder) { references.append(("popularity", p.record.metrics["ndcg@10"] ?? 0)) }
-        return SVGPlot.intervals(title: "NDCG@10 on the test windows (windows in brackets)", xLabel: "NDCG@10", rows: rows, references: references)
+        // An external model far above the LLM rows (SASRec) would squeeze their differences into a
+        // sliver; the axis then ends at the LLM rows and the external row shows its numbers.
+        let ownHigh = rows.filter { !$0.external }.map(\.interval.high).max() ?? 0
+        let externalLow = rows.filter(\.external).map(\.interval.low).min() ?? 0
+        return SVGPlot.intervals(title: "NDCG@10 on the test windows (windows in brackets)", xLabel: "NDCG@10", rows: rows.map(\.interval),
+                                 references: references, axisHigh: ownHigh > 0 && externalLow > 2 * ownHigh ? ownHigh : nil)
     }
 
     func loss(validation: Bool) -> String {
@@ -71,11 +78,14 @@ struct ReportFigures {
     }
 
     func tau() -> String {
-        let series = results.arms.filter { $0.spec.training.ats && !$0.log.isEmpty }.flatMap { arm in
+        let arms = results.arms.filter { $0.spec.training.ats && !$0.log.isEmpty }
+        let series = arms.enumerated().flatMap { i, arm in
             let steps = arm.log.filter { $0.kind == .step }
             func points(_ key: String) -> [(x: Double, y: Double)] { steps.compactMap { e in e.value(key).map { (x: Double(e.step), y: $0) } } }
             let tauStar = points("tau_star")
-            return [SVGPlot.Series(name: arm.spec.name, points: points("tau"), color: color(arm.spec.name))]
+            // Arms whose τ never left 1.5 draw the same line: earlier arms are wider, so each shows.
+            let width = 1.8 + 2.4 * Double(arms.count - 1 - i)
+            return [SVGPlot.Series(name: arm.spec.name, points: points("tau"), color: color(arm.spec.name), width: width)]
                 + (tauStar.isEmpty ? [] : [SVGPlot.Series(name: "\(arm.spec.name) τ*", points: tauStar, dashed: true, color: color(arm.spec.name))])
         }
         return SVGPlot.lines(title: "ATS temperature τ", xLabel: "optimiser step", yLabel: "τ", series: series)

@@ -15,11 +15,14 @@ public enum SVGPlot {
         public var points: [(x: Double, y: Double)]
         public var dashed: Bool
         public var color: Int
-        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, color: Int) {
+        /// Stroke width; a wider line drawn first stays visible under a later one on the same values.
+        public var width: Double
+        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, color: Int, width: Double = 1.8) {
             self.name = name
             self.points = points
             self.dashed = dashed
             self.color = color
+            self.width = width
         }
     }
 
@@ -52,7 +55,7 @@ public enum SVGPlot {
         for s in series where !s.points.isEmpty {
             let color = palette[s.color % palette.count]
             let path = s.points.map { "\(f(frame.px($0.x))),\(f(frame.py($0.y)))" }.joined(separator: " ")
-            out += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(s.dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
+            out += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(f(s.width))\"\(s.dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
             if markers || s.points.count == 1 {
                 for p in s.points {
                     out += "<circle cx=\"\(f(frame.px(p.x)))\" cy=\"\(f(frame.py(p.y)))\" r=\"2.6\" fill=\"\(color)\"/>\n"
@@ -64,12 +67,14 @@ public enum SVGPlot {
     }
 
     /// One row per interval: the point and a horizontal bar from low to high; `reference`
-    /// draws a labelled vertical line (e.g. a floor).
-    public static func intervals(title: String, xLabel: String, rows: [Interval], references: [(label: String, value: Double)] = []) -> String {
+    /// draws a labelled vertical line (e.g. a floor). With `axisHigh`, the axis ends there: a row
+    /// beyond it is cut at the edge, and one whose point lies beyond it shows its value in words.
+    public static func intervals(title: String, xLabel: String, rows: [Interval], references: [(label: String, value: Double)] = [],
+                                 axisHigh: Double? = nil) -> String {
         let rowHeight = 26.0
         let height = plotTop + Double(rows.count) * rowHeight + 60
         let lows = rows.map(\.low) + references.map(\.value), highs = rows.map(\.high) + references.map(\.value)
-        let (xTicks, xMin, xMax) = niceTicks(min(lows.min() ?? 0, 0), highs.max() ?? 1, integers: false)
+        let (xTicks, xMin, xMax) = niceTicks(min(lows.min() ?? 0, 0), axisHigh ?? highs.max() ?? 1, integers: false)
         let labelWidth = 230.0
         let left = labelWidth, right = width - 30
         func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * (right - left) }
@@ -89,7 +94,14 @@ public enum SVGPlot {
             let y = plotTop + (Double(i) + 0.5) * rowHeight
             let color = palette[r.color % palette.count]
             out += text(left - 8, y + 4, r.label, anchor: "end")
-            out += "<line x1=\"\(f(px(r.low)))\" y1=\"\(f(y))\" x2=\"\(f(px(r.high)))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2.2\"/>\n"
+            if r.value > xMax {
+                // Off the axis: an arrow at the edge and the numbers, so the rest keep their scale.
+                out += "<line x1=\"\(f(px(min(r.low, xMax))))\" y1=\"\(f(y))\" x2=\"\(f(right))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2.2\"/>\n"
+                out += "<polygon points=\"\(f(right)),\(f(y - 5)) \(f(right + 9)),\(f(y)) \(f(right)),\(f(y + 5))\" fill=\"\(color)\"/>\n"
+                out += text(right - 4, y - 5, "off the axis: \(tickLabel(r.value)) [\(tickLabel(r.low)), \(tickLabel(r.high))]", anchor: "end", size: 10)
+                continue
+            }
+            out += "<line x1=\"\(f(px(r.low)))\" y1=\"\(f(y))\" x2=\"\(f(px(min(r.high, xMax))))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2.2\"/>\n"
             out += "<circle cx=\"\(f(px(r.value)))\" cy=\"\(f(y))\" r=\"4\" fill=\"\(color)\"/>\n"
         }
         return out + "</svg>\n"
