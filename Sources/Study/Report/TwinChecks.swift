@@ -103,8 +103,14 @@ extension StudyReport {
         return (text, c)
     }
 
-    /// " (the difference is within the seed gap of …)", once the noise floor exists.
+    /// " (the difference is within the seed gap of …)", once the noise floor exists. Both sizes
+    /// are compared as printed (four decimals), so the words never contradict the numbers.
     func withinSeedGap(_ c: PairedComparison) -> String {
-        seedGap(Metric(.ndcg, 10)).map { " (the difference is \(abs(c.difference) <= abs($0.comparison.difference) ? "within" : "beyond") the seed gap of \(signed($0.comparison.difference)))" } ?? ""
+        seedGap(Metric(.ndcg, 10)).map { gap in
+            let printed = { (x: Double) in (abs(x) * 10_000).rounded() }
+            let d = printed(c.difference), g = printed(gap.comparison.difference)
+            let relation = d == 0 || d < g ? "within" : d == g ? "as large as" : "beyond"
+            return " (the difference is \(relation) the seed gap of \(signed(gap.comparison.difference)))"
+        } ?? ""
     }
 }
