@@ -18,20 +18,26 @@ extension StudyRunner {
             say("[\(arm.name)] done (results in \(files.arm(arm.name).path))")
             return
         }
-        let hasWeights = files.exists(RunDirectory(files.run(arm.name)).latest)
-        if trained && !hasWeights {
-            // Retraining would replace the training its finished evaluations came from.
-            let device = (try? StudyJSON.read(TrainingRecord.self, from: files.training(arm.name)))?.device
-            throw StudyError.missing("[\(arm.name)] has results but no weights in \(files.run(arm.name).path) "
-                + "(\(device.map { "trained on \($0)" } ?? "trained on another machine, or its run was removed")), so "
-                + "\(pending.map(\.name).joined(separator: ", ")) cannot be decoded here; finish it where it was trained, or retrain it "
-                + "with --restart \(arm.name)")
-        }
+        if let stranded = try stranded(arm, decoders: decoders) { throw StudyError.missing(stranded) }
         // A checkpoint without training.json is a training under way: it resumes.
         if !trained { try train(arm, record) }
         guard !pending.isEmpty else { return }
         let model = try ModelOrRun.load(run: files.run(arm.name), checkpoint: .latest).model
         try evaluate(arm.name, model: model, decoders: pending, precision: arm.training.precision ?? .fp32)
+    }
+
+    /// Why the arm cannot go on here, when it is trained, has decoders left, and its weights are
+    /// gone (another machine trained it, or its run was removed): retraining would replace the
+    /// training its finished evaluations came from, so only `--restart` may.
+    func stranded(_ arm: ArmSpec, decoders: [String]? = nil) throws -> String? {
+        let pending = try (decoders ?? arm.decoders).compactMap { plan.decoder($0) }.filter { try !isEvaluated(arm.name, $0) }
+        guard files.exists(files.training(arm.name)), !pending.isEmpty,
+              !files.exists(RunDirectory(files.run(arm.name)).latest) else { return nil }
+        let device = (try? StudyJSON.read(TrainingRecord.self, from: files.training(arm.name)))?.device
+        return "[\(arm.name)] has results but no weights in \(files.run(arm.name).path) "
+            + "(\(device.map { "trained on \($0)" } ?? "trained on another machine, or its run was removed")), so "
+            + "\(pending.map(\.name).joined(separator: ", ")) cannot be decoded here; finish it where it was trained, or retrain it "
+            + "with --restart \(arm.name)"
     }
 
     /// What arm.json stores for `arm` trained on `trainWindows` windows.

@@ -95,7 +95,7 @@ public final class StudyRunner {
         try printSummary()
         if plan.floors.popularity { try rankPopularity() }
         let trainWindows = try decideTrainWindows()
-        var waiting: [ArmSpec] = []
+        var waiting: [ArmSpec] = [], stranded: [String] = []
         for arm in plan.arms where arm.name != plan.baseline {
             guard chosen(arm.name) else {
                 say("[\(arm.name)] left for another run (not named by --arm)")
@@ -110,15 +110,22 @@ public final class StudyRunner {
                 }
                 continue
             }
+            // An arm stranded without its weights does not stop the arms after it, unless named.
+            if only == nil, let reason = try self.stranded(arm) {
+                say(reason + "; the other arms go on")
+                stranded.append(arm.name)
+                continue
+            }
             try runArm(arm, trainWindows: trainWindows)
         }
         if !plan.floors.zeroShot.isEmpty && chosen("zero-shot") { try runZeroShot() }
         for e in plan.external where !files.exists(files.metrics(e.name, ExternalResults.decoder)) {
             say("\(e.name): no results yet in \(files.arm(e.name).path); they come from outside: \(e.command)")
         }
+        let left = stranded.map { "\($0) (no weights here: retrain it with --restart \($0))" }
+            + waiting.map { "\($0.name) (waiting for another device: --device \($0.device!.rawValue))" }
         let rest = only != nil ? "the arms named by --arm are done"
-            : waiting.isEmpty ? "study complete" : "this device's part of the study is complete; waiting for another device: "
-            + waiting.map { "\($0.name) (--device \($0.device!.rawValue))" }.joined(separator: ", ")
+            : left.isEmpty ? "study complete" : "this device's part of the study is complete but for " + left.joined(separator: ", ")
         say("\(rest): `llmrec report \(files.directory.path) --out REPORT.md` writes the report")
     }
 

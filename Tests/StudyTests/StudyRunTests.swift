@@ -105,17 +105,21 @@ struct StudyRunTests {
         let withoutWeights = try run(plan, in: dir)
         #expect(withoutWeights.contains { $0.contains("[igd] done") } && !files.exists(files.run("igd")))
         #expect(try contents(files.results) == results)
-        // But a decoder added to it cannot run without the weights: refused, not retrained.
+        // But a decoder added to it cannot run without the weights: named by --arm, refused, not
+        // retrained; in a run of the whole plan, left with the reason while the other arms go on.
         let moreDecoders = plan
             .replacingOccurrences(of: #"{"name": "igd-decoding", "igd_alpha": 0.2, "samples": 10}]"#,
                                   with: #"{"name": "igd-decoding", "igd_alpha": 0.2, "samples": 10}, {"name": "masked", "mask_softmax": true, "samples": 10}]"#)
             .replacingOccurrences(of: #""decoders": ["plain", "igd-decoding"]"#, with: #""decoders": ["plain", "igd-decoding", "masked"]"#)
         do {
-            try run(moreDecoders, in: dir)
+            try run(moreDecoders, in: dir, only: ["igd"])
             Issue.record("an arm without its weights was evaluated or retrained")
         } catch let e as StudyError {
             #expect("\(e)".contains("[igd] has results but no weights") && "\(e)".contains("masked cannot be decoded here") && "\(e)".contains("--restart igd"))
         }
+        let wholePlan = try run(moreDecoders, in: dir)
+        #expect(wholePlan.contains { $0.contains("[igd] has results but no weights") && $0.hasSuffix("; the other arms go on") })
+        #expect(wholePlan.last!.hasPrefix("this device's part of the study is complete but for igd (no weights here: retrain it with --restart igd)"))
         let afterRefusal = try contents(files.results).filter { !$0.key.hasPrefix("igd/masked") }
         #expect(!files.exists(files.run("igd")) && afterRefusal == results)
 
@@ -164,7 +168,7 @@ struct StudyRunTests {
         #expect(waiting.contains { $0.contains("ce-gpu") && $0.contains("to do by a run with --device cuda") })
         #expect(waiting.contains { $0.contains("[ce-gpu] waits for a run with --device cuda") })
         #expect(waiting.contains { $0.contains("besides ce-gpu (--device cuda)") })
-        #expect(waiting.last!.hasPrefix("this device's part of the study is complete; waiting for another device: ce-gpu (--device cuda)"))
+        #expect(waiting.last!.hasPrefix("this device's part of the study is complete but for ce-gpu (waiting for another device: --device cuda)"))
         #expect(!files.exists(files.run("ce-gpu")) && !files.exists(files.arm("ce-gpu")))
         try run(pinned, in: dir, compute: compute)
         #expect(try StudyJSON.read(TrainingRecord.self, from: files.training("ce-gpu")).device == "test device")
