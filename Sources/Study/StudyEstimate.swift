@@ -39,10 +39,14 @@ extension StudyRunner {
                 let perWindow = rates.windowSecondsByPrecision[arm.training.precision ?? .fp32] ?? rates.secondsPerWindow
                 return (remaining + Double(windows) * perWindow) / 3600
             }
-            var state = trained && windows == 0 ? "done" : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
+            // Decoders left without the weights (trained on another machine): not this run's work.
+            let stranded = trained && windows > 0 && !files.exists(RunDirectory(files.run(arm.name)).latest)
+            var state = trained && windows == 0 ? "done"
+                : stranded ? "trained, \(windows) windows to decode, no weights here (--restart \(arm.name) redoes it)"
+                : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"
             // The baseline runs whatever --arm says (every other arm waits for it).
-            let here = compute.runs(arm) && (chosen(arm.name) || arm.name == plan.baseline)
-            if here { total += hours ?? 0 } else if state != "done" {
+            let here = !stranded && compute.runs(arm) && (chosen(arm.name) || arm.name == plan.baseline)
+            if here { total += hours ?? 0 } else if state != "done" && !stranded {
                 state += compute.runs(arm) ? " (not named by --arm)" : " by a run with --device \(arm.device!.rawValue)"
             }
             say("  \(arm.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(arm.decoders.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "

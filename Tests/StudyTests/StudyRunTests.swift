@@ -118,6 +118,7 @@ struct StudyRunTests {
             #expect("\(e)".contains("[igd] has results but no weights") && "\(e)".contains("masked cannot be decoded here") && "\(e)".contains("--restart igd"))
         }
         let wholePlan = try run(moreDecoders, in: dir)
+        #expect(wholePlan.contains { $0.hasPrefix("  igd ") && $0.hasSuffix("trained, 10 windows to decode, no weights here (--restart igd redoes it)") })
         #expect(wholePlan.contains { $0.contains("[igd] has results but no weights") && $0.hasSuffix("; the other arms go on") })
         #expect(wholePlan.last!.hasPrefix("this device's part of the study is complete but for igd (no weights here: retrain it with --restart igd)"))
         let afterRefusal = try contents(files.results).filter { !$0.key.hasPrefix("igd/masked") }
