@@ -10,15 +10,14 @@ extension StudyRunner {
     func runArm(_ arm: ArmSpec, trainWindows: Int, decoders: [String]? = nil) throws {
         let record = armRecord(arm, trainWindows: trainWindows)
         try claimArm(record)
-        let wanted = (decoders ?? arm.decoders).compactMap { plan.decoder($0) }
-        let pending = try wanted.filter { try !isEvaluated(arm.name, $0) }
+        let pending = try pendingDecoders(arm, decoders)
         let trained = files.exists(files.training(arm.name))
         // A finished arm needs no weights here (its results may have been made on another machine).
         if trained && pending.isEmpty {
             say("[\(arm.name)] done (results in \(files.arm(arm.name).path))")
             return
         }
-        if let stranded = try stranded(arm, decoders: decoders) { throw StudyError.missing(stranded) }
+        if let stranded = stranded(arm, pending: pending) { throw StudyError.missing(stranded) }
         // A checkpoint without training.json is a training under way: it resumes.
         if !trained { try train(arm, record) }
         guard !pending.isEmpty else { return }
@@ -26,13 +25,22 @@ extension StudyRunner {
         try evaluate(arm.name, model: model, decoders: pending, precision: arm.training.precision ?? .fp32)
     }
 
-    /// Why the arm cannot go on here, when it is trained, has decoders left, and its weights are
-    /// gone (another machine trained it, or its run was removed): retraining would replace the
-    /// training its finished evaluations came from, so only `--restart` may.
-    func stranded(_ arm: ArmSpec, decoders: [String]? = nil) throws -> String? {
-        let pending = try (decoders ?? arm.decoders).compactMap { plan.decoder($0) }.filter { try !isEvaluated(arm.name, $0) }
-        guard files.exists(files.training(arm.name)), !pending.isEmpty,
-              !files.exists(RunDirectory(files.run(arm.name)).latest) else { return nil }
+    /// The decoders named (default: the arm's own) that have no finished result yet.
+    func pendingDecoders(_ arm: ArmSpec, _ names: [String]? = nil) throws -> [DecoderSpec] {
+        try (names ?? arm.decoders).compactMap { plan.decoder($0) }.filter { try !isEvaluated(arm.name, $0) }
+    }
+
+    /// Whether the arm finished its training but its weights are not here (another machine
+    /// trained it, or its run was removed).
+    func weightsGone(_ name: String) -> Bool {
+        files.exists(files.training(name)) && !files.exists(RunDirectory(files.run(name)).latest)
+    }
+
+    /// Why the arm cannot go on here, when its weights are gone and `pending` decoders are left:
+    /// retraining would replace the training its finished evaluations came from, so only
+    /// `--restart` may.
+    func stranded(_ arm: ArmSpec, pending: [DecoderSpec]) -> String? {
+        guard !pending.isEmpty, weightsGone(arm.name) else { return nil }
         let device = (try? StudyJSON.read(TrainingRecord.self, from: files.training(arm.name)))?.device
         return "[\(arm.name)] has results but no weights in \(files.run(arm.name).path) "
             + "(\(device.map { "trained on \($0)" } ?? "trained on another machine, or its run was removed")), so "

@@ -40,7 +40,7 @@ extension StudyRunner {
                 return (remaining + Double(windows) * perWindow) / 3600
             }
             // Decoders left without the weights (trained on another machine): not this run's work.
-            let stranded = trained && windows > 0 && !files.exists(RunDirectory(files.run(arm.name)).latest)
+            let stranded = windows > 0 && weightsGone(arm.name)
             var state = trained && windows == 0 ? "done"
                 : stranded ? "trained, \(windows) windows to decode, no weights here (--restart \(arm.name) redoes it)"
                 : trained ? "trained; \(windows) windows to decode" : files.exists(files.run(arm.name)) ? "started (resumes)" : "to do"

@@ -95,14 +95,14 @@ public final class StudyRunner {
         try printSummary()
         if plan.floors.popularity { try rankPopularity() }
         let trainWindows = try decideTrainWindows()
-        var waiting: [ArmSpec] = [], stranded: [String] = []
+        var waiting: [ArmSpec] = [], strandedArms: [String] = []
         for arm in plan.arms where arm.name != plan.baseline {
             guard chosen(arm.name) else {
                 say("[\(arm.name)] left for another run (not named by --arm)")
                 continue
             }
             guard compute.runs(arm) else {
-                if try arm.decoders.allSatisfy({ try isEvaluated(arm.name, plan.decoder($0)!) }) {
+                if try pendingDecoders(arm).isEmpty {
                     say("[\(arm.name)] done (results in \(files.arm(arm.name).path))")
                 } else {
                     say("[\(arm.name)] waits for a run with --device \(arm.device!.rawValue): the plan pins it there")
@@ -111,9 +111,9 @@ public final class StudyRunner {
                 continue
             }
             // An arm stranded without its weights does not stop the arms after it, unless named.
-            if only == nil, let reason = try self.stranded(arm) {
+            if only == nil, let reason = stranded(arm, pending: try pendingDecoders(arm)) {
                 say(reason + "; the other arms go on")
-                stranded.append(arm.name)
+                strandedArms.append(arm.name)
                 continue
             }
             try runArm(arm, trainWindows: trainWindows)
@@ -122,7 +122,7 @@ public final class StudyRunner {
         for e in plan.external where !files.exists(files.metrics(e.name, ExternalResults.decoder)) {
             say("\(e.name): no results yet in \(files.arm(e.name).path); they come from outside: \(e.command)")
         }
-        let left = stranded.map { "\($0) (no weights here: retrain it with --restart \($0))" }
+        let left = strandedArms.map { "\($0) (no weights here: retrain it with --restart \($0))" }
             + waiting.map { "\($0.name) (waiting for another device: --device \($0.device!.rawValue))" }
         let rest = only != nil ? "the arms named by --arm are done"
             : left.isEmpty ? "study complete" : "this device's part of the study is complete but for " + left.joined(separator: ", ")
