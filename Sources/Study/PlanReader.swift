@@ -131,7 +131,7 @@ struct PlanParser {
     let checkSources: Bool
 
     static let topKeys = ["name", "description", "model", "dataset", "samples", "training", "evaluation", "decoders", "arms",
-                          "baseline", "noise_floor", "power_check", "floors", "external"]
+                          "baseline", "noise_floor", "contrasts", "power_check", "floors", "external"]
 
     func object(_ node: JSONNode, _ context: String) throws -> PlanObject { try PlanObject(node, file: file, context: context) }
 
@@ -181,13 +181,14 @@ struct PlanParser {
                 throw top.fail(m.line, "'noise_floor' names '\(n)', which is pinned to a device; the two arms may differ in their seed only")
             }
         }
+        let contrasts = try contrastSpecs(top.member("contrasts"), arms: arms)
         let floors = try floorSpec(top.member("floors"), decoders: decoders)
         let powerCheck = try top.member("power_check").map { try powerCheckSpec($0, samples: samples, floors: floors) }
         let external = try externalSpecs(top.member("external"), taken: armNames + ["popularity", "zero-shot"])
         try top.finish(known: Self.topKeys)
         return StudyPlan(name: name, description: description, model: model, dataset: dataset, samples: samples, training: training,
                          evaluation: evaluation, decoders: decoders, arms: arms, baseline: baseline, noiseFloor: noiseFloor,
-                         powerCheck: powerCheck, floors: floors, external: external)
+                         contrasts: contrasts, powerCheck: powerCheck, floors: floors, external: external)
     }
 
     func datasetSpec(_ m: JSONMember) throws -> DatasetSpec {
@@ -317,6 +318,30 @@ struct PlanParser {
         }
         try o.finish(known: ["against", "metric", "train"])
         return PowerCheckSpec(against: against, metric: metric, train: sizes)
+    }
+
+    func contrastSpecs(_ m: JSONMember?, arms: [ArmSpec]) throws -> [ContrastSpec] {
+        guard let m else { return [] }
+        var out: [ContrastSpec] = []
+        for node in try array(m) {
+            var o = try object(node, "a contrast")
+            let armMember = try o.required("arm"), minusMember = try o.required("minus")
+            let spec = ContrastSpec(arm: try o.string(armMember), minus: try o.string(minusMember), asks: try o.string(o.required("asks")))
+            try o.finish(known: ["arm", "minus", "asks"])
+            for (name, line) in [(spec.arm, armMember.line), (spec.minus, minusMember.line)] where !arms.contains(where: { $0.name == name }) {
+                throw o.fail(line, "'\(name)' is not an arm (arms: \(arms.map(\.name).joined(separator: ", ")))")
+            }
+            guard spec.arm != spec.minus else { throw o.fail(minusMember.line, "'arm' and 'minus' name the same arm '\(spec.arm)'") }
+            let a = arms.first { $0.name == spec.arm }!, b = arms.first { $0.name == spec.minus }!
+            guard a.decoders.contains(where: b.decoders.contains) else {
+                throw o.fail(minusMember.line, "'\(spec.arm)' and '\(spec.minus)' share no decoder, so nothing compares them")
+            }
+            guard !out.contains(where: { $0.arm == spec.arm && $0.minus == spec.minus }) else {
+                throw o.fail(armMember.line, "'\(spec.arm)' minus '\(spec.minus)' is declared twice")
+            }
+            out.append(spec)
+        }
+        return out
     }
 
     func externalSpecs(_ m: JSONMember?, taken: [String]) throws -> [ExternalSpec] {

@@ -28,6 +28,8 @@ public struct StudyPlan: Sendable, Equatable {
     public var baseline: String
     /// Two arms that differ only in their seed: their gap is the noise floor.
     public var noiseFloor: [String]
+    /// Pairs of arms the report compares directly (besides each against the baseline).
+    public var contrasts: [ContrastSpec] = []
     public var powerCheck: PowerCheckSpec?
     public var floors: FloorSpec
     public var external: [ExternalSpec]
@@ -95,6 +97,21 @@ public struct ArmSpec: Sendable, Equatable {
     /// The device the plan pins this arm to (a backend check): only a run there trains and
     /// evaluates it; nil: whichever device the run uses.
     public var device: StudyDevice? = nil
+}
+
+/// Two arms the report sets against each other on every decoder both ran: `arm` minus `minus`,
+/// with the question the pair answers (e.g. IGD with β = 0 against β = 0.1). Declared in the
+/// plan, so the report shows every declared pair, whichever way it comes out.
+public struct ContrastSpec: Sendable, Equatable, Codable {
+    public var arm: String
+    public var minus: String
+    public var asks: String
+
+    public init(arm: String, minus: String, asks: String) {
+        self.arm = arm
+        self.minus = minus
+        self.asks = asks
+    }
 }
 
 /// The devices a study runs on (`study run --device`).

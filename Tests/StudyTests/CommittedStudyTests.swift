@@ -30,6 +30,33 @@ import Testing
         corrected.precision = .bf16
         #expect(corrected == plan.arm("msl")!.training, "the two msl arms differ in where ATS reads and in precision only")
         #expect(plan.samples.train == 4096 && plan.samples.test == 5000 && plan.samples.valid == 512)
+        #expect(plan.contrasts.map { "\($0.arm) − \($0.minus)" } == ["igd-beta0 − igd", "msl − msl-tau1.5", "msl+igd − msl"])
+    }
+
+    /// The plan's contrasts set two arms against each other on the decoders both ran: igd-beta0 −
+    /// igd in HR@10 is the difference of the two lists' hit counts in their TSVs; a pair one of
+    /// whose arms has no results yet is listed as such.
+    @Test func contrastsSetThePairedArmsAgainstEachOther() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-study-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.copyItem(at: Self.study, to: copy)
+        let msl = copy.appendingPathComponent("results/msl")
+        if FileManager.default.fileExists(atPath: msl.path) { try FileManager.default.removeItem(at: msl) }
+        let report = StudyReport(results: try StudyResults(directory: copy), figureFolder: "figures").render().0
+
+        /// Windows whose target is among the first 10 items (ranks count from 0; -1: absent).
+        func hits(_ arm: String) throws -> Int {
+            let tsv = try String(contentsOf: copy.appendingPathComponent("results/\(arm)/plain.tsv"), encoding: .utf8)
+            return tsv.split(separator: "\n").dropFirst().filter { line in
+                let rank = Int(line.split(separator: "\t")[2])!
+                return (0..<10).contains(rank)
+            }.count
+        }
+        let row = try #require(report.split(separator: "\n").first { $0.hasPrefix("| igd-beta0 · plain | igd · plain | 5,000 |") })
+        let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(cells[5] == String(format: "%+.4f", Double(try hits("igd-beta0") - hits("igd")) / 5000))
+        #expect(report.contains("- msl − msl-tau1.5 (not both run yet): MSL with ATS read at the title's first word against τ held at 1.5; "
+                                + "msl trained in bf16, msl-tau1.5 in fp32\n"))
     }
 
     /// The arms in bf16 after the bf16 check are also compared with ce-bf16, and the noise floor

@@ -27,6 +27,7 @@ import Training
           ],
           "baseline": "ce",
           "noise_floor": ["ce", "ce-seed2"],
+          "contrasts": [{"arm": "msl+igd", "minus": "ce", "asks": "does MSL+IGD beat CE?"}],
           "floors": {"popularity": true, "zero_shot": ["plain"]},
           "external": [{"name": "sasrec", "description": "SASRec", "command": "python3 x.py"}]
         }
@@ -80,13 +81,14 @@ import Training
         #expect(plan.baseline == "ce" && plan.noiseFloor == ["ce", "ce-seed2"])
         #expect(plan.floors.popularity && plan.floors.zeroShot == ["plain"])
         #expect(plan.external.map(\.name) == ["sasrec"])
+        #expect(plan.contrasts == [ContrastSpec(arm: "msl+igd", minus: "ce", asks: "does MSL+IGD beat CE?")])
     }
 
     @Test func namesTheLineOfEachMistake() {
         // Line numbers count from the "{" on line 1.
         #expect(failure("{\n  \"name\": \"x\",\n  \"model\" \"smollm2\"\n}") == "3: not valid JSON: expected ':' after the key 'model' (column 11)")
         #expect(failure(edited(#""name": "demo","#, #""name": "demo", "nmae": 1,"#))
-                == "2: the plan: unknown key 'nmae' (known: name, description, model, dataset, samples, training, evaluation, decoders, arms, baseline, noise_floor, power_check, floors, external)")
+                == "2: the plan: unknown key 'nmae' (known: name, description, model, dataset, samples, training, evaluation, decoders, arms, baseline, noise_floor, contrasts, power_check, floors, external)")
         #expect(failure(edited(#"{"name": "ce-seed2", "seed": 2,"#, #"{"name": "ce-seed2", "sed": 2,"#)).hasPrefix("17: arm 'ce-seed2': unknown key 'sed' (known: name, decoders, loss, beta"))
         #expect(failure(edited(#""loss": "msl+igd""#, #""loss": "msl-igd""#)) == "15: arm 'msl+igd': unknown loss 'msl-igd' (one of: ce, igd, msl, msl+igd)")
         #expect(failure(edited(#"{"name": "ce-lora","#, #"{"name": "ce","#)) == "16: an arm: a second arm named 'ce'")
@@ -117,6 +119,13 @@ import Training
         #expect(failure(edited(#""name": "demo","#, #""name": "../demo","#)).contains("no error"))
         #expect(failure(edited(#"{"name": "ce-lora","#, #"{"name": "../x","#))
                 == "16: an arm: the name '../x' must be 1-64 letters, digits, '-', '_', '+' or '.' (it names a directory)")
+        #expect(failure(edited(#""minus": "ce""#, #""minus": "cee""#))
+                == "21: a contrast: 'cee' is not an arm (arms: ce, msl+igd, ce-lora, ce-seed2)")
+        #expect(failure(edited(#""minus": "ce""#, #""minus": "msl+igd""#)) == "21: a contrast: 'arm' and 'minus' name the same arm 'msl+igd'")
+        let sharesNothing = edited(#""beta": 0.3, "decoders": ["plain"]"#, #""beta": 0.3, "decoders": ["masked"]"#)
+            .replacingOccurrences(of: #""minus": "ce""#, with: #""minus": "ce-seed2""#)
+        #expect(failure(sharesNothing) == "21: a contrast: 'msl+igd' and 'ce-seed2' share no decoder, so nothing compares them")
+        #expect(failure(edited(#""asks": "does MSL+IGD beat CE?""#, #""asks": "x", "why": "x""#)) == "21: a contrast: unknown key 'why' (known: arm, minus, asks)")
     }
 
     @Test func checksTheModelAndDatasetNames() throws {

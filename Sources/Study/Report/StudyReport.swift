@@ -132,6 +132,7 @@ public struct StudyReport {
         md += "\n"
         md += sameDecoderComparisons(metrics: metrics, gaps: gaps.map { $0?.comparison.difference })
         md += sameArmComparisons(metrics: metrics)
+        md += contrastComparisons(metrics: metrics, gaps: gaps.map { $0?.comparison.difference })
         return md
     }
 
@@ -147,6 +148,26 @@ public struct StudyReport {
         let first = firsts.count == 1 ? firsts.first! : "first"
         // No seed gap here: the training is the same on both sides, only the decoder differs.
         return comparisonTable("With the arm held fixed (each decoder minus the same arm's \(first) decoder):", pairs, metrics: metrics, gaps: [.notApplicable, .notApplicable])
+    }
+
+    /// The pairs of arms the plan declares, on every decoder both ran (in the first arm's order).
+    func contrastComparisons(metrics: [Metric], gaps: [Double?]) -> String {
+        let plan = results.plan
+        var pairs: [(StudyResults.Row, StudyResults.Row)] = []
+        var questions: [String] = []
+        for contrast in plan.contrasts {
+            guard let arm = plan.arm(contrast.arm) else { continue }
+            let found = arm.decoders.compactMap { d -> (StudyResults.Row, StudyResults.Row)? in
+                guard let base = results.row(contrast.minus, d), let row = results.row(contrast.arm, d) else { return nil }
+                return (base, row)
+            }
+            questions.append("- \(contrast.arm) − \(contrast.minus)" + (found.isEmpty ? " (not both run yet)" : "") + ": \(contrast.asks)")
+            pairs += found
+        }
+        guard !questions.isEmpty else { return "" }
+        let title = "Between the arms the plan pairs (each row minus the other arm decoded the same way):\n\n" + questions.joined(separator: "\n")
+        guard !pairs.isEmpty else { return title + "\n\n" }
+        return comparisonTable(title, pairs, metrics: metrics, gaps: gaps.map(NoiseFloor.init))
     }
 
     /// A table of row-minus-row differences on each pair's common windows, with intervals and
