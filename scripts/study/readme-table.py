@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""Copies docs/RESULTS.md's main table into README.md between the results-table markers.
+
+Run after `llmrec report docs/study/ml-1m --out docs/RESULTS.md`; CommittedStudyTests checks
+the two tables agree.
+"""
+import pathlib
+import sys
+
+root = pathlib.Path(__file__).resolve().parents[2]
+report = (root / "docs/RESULTS.md").read_text(encoding="utf-8").split("\n")
+start = next(i for i, line in enumerate(report) if line.startswith("| row | windows | NDCG@5"))
+table = []
+for line in report[start:]:
+    if not line.startswith("|"):
+        break
+    table.append(line)
+
+readme_path = root / "README.md"
+readme = readme_path.read_text(encoding="utf-8").split("\n")
+open_at = next(i for i, line in enumerate(readme) if line.startswith("<!-- results-table"))
+close_at = next(i for i, line in enumerate(readme) if line.startswith("<!-- /results-table"))
+if close_at < open_at:
+    sys.exit("README.md: the results-table markers are out of order")
+readme[open_at + 1:close_at] = table
+tmp = readme_path.with_suffix(".md.tmp")
+tmp.write_text("\n".join(readme), encoding="utf-8")
+tmp.replace(readme_path)
+print(f"README.md: {len(table) - 2} rows copied from docs/RESULTS.md")
