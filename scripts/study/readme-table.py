@@ -8,8 +8,18 @@ import pathlib
 import sys
 
 root = pathlib.Path(__file__).resolve().parents[2]
+
+
+def line_starting(lines, prefix, file):
+    """The index of the first line that starts with prefix; exits naming the file if none does."""
+    for i, line in enumerate(lines):
+        if line.startswith(prefix):
+            return i
+    sys.exit(f"{file}: no line starts with '{prefix}'")
+
+
 report = (root / "docs/RESULTS.md").read_text(encoding="utf-8").split("\n")
-start = next(i for i, line in enumerate(report) if line.startswith("| row | windows | NDCG@5"))
+start = line_starting(report, "| row | windows | NDCG@5", "docs/RESULTS.md")
 table = []
 for line in report[start:]:
     if not line.startswith("|"):
@@ -18,8 +28,8 @@ for line in report[start:]:
 
 readme_path = root / "README.md"
 readme = readme_path.read_text(encoding="utf-8").split("\n")
-open_at = next(i for i, line in enumerate(readme) if line.startswith("<!-- results-table"))
-close_at = next(i for i, line in enumerate(readme) if line.startswith("<!-- /results-table"))
+open_at = line_starting(readme, "<!-- results-table", "README.md")
+close_at = line_starting(readme, "<!-- /results-table", "README.md")
 if close_at < open_at:
     sys.exit("README.md: the results-table markers are out of order")
 readme[open_at + 1:close_at] = table

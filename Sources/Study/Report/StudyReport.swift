@@ -130,9 +130,10 @@ public struct StudyReport {
             md += "| \(row.label) | \(grouped(n)) | " + cells.joined(separator: " | ") + " | NDCG: \(verdicts[0]); HR: \(verdicts[1]) |\n"
         }
         md += "\n"
-        md += sameDecoderComparisons(metrics: metrics, gaps: gaps.map { $0?.comparison.difference })
+        let gapDifferences = gaps.map { $0?.comparison.difference }
+        md += sameDecoderComparisons(metrics: metrics, gaps: gapDifferences)
         md += sameArmComparisons(metrics: metrics)
-        md += contrastComparisons(metrics: metrics, gaps: gaps.map { $0?.comparison.difference })
+        md += contrastComparisons(metrics: metrics, gaps: gapDifferences)
         return md
     }
 
