@@ -90,6 +90,13 @@ import Testing
         #expect(report.contains("**bf16 may be used for further arms** (the difference is beyond the seed gap of +0.0000)."))
     }
 
+    /// Every CPU arm, floor and external row has its results; only the arm pinned to a GPU waits,
+    /// and the report says what runs it.
+    @Test func onlyTheGPUArmWaits() throws {
+        let results = try StudyResults(directory: Self.study)
+        #expect(results.missing == ["arm ce-gpu (pinned to cuda: only `study run --device cuda` runs it)"])
+    }
+
     /// The README shows the report's main table as it is (regenerating the report and copying the
     /// table between the README's results-table markers keeps them together).
     @Test func theReadmeShowsTheMainTable() throws {

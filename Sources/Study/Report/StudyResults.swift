@@ -92,7 +92,9 @@ public struct StudyResults {
         for a in plan.arms {
             let have = a.decoders.filter { row(a.name, $0) != nil }
             if have.count < a.decoders.count {
-                out.append(have.isEmpty ? "arm \(a.name)" : "arm \(a.name): \(a.decoders.filter { !have.contains($0) }.joined(separator: ", "))")
+                // A pinned arm waits for a run on its device, which this machine may not have.
+                let waits = a.device.map { " (pinned to \($0.rawValue): only `study run --device \($0.rawValue)` runs it)" } ?? ""
+                out.append((have.isEmpty ? "arm \(a.name)" : "arm \(a.name): \(a.decoders.filter { !have.contains($0) }.joined(separator: ", "))") + waits)
             }
         }
         if plan.floors.popularity, row("popularity", ExternalResults.decoder) == nil { out.append("popularity") }
