@@ -164,11 +164,11 @@ struct PlanParser {
 
         let baselineMember = try top.required("baseline")
         let baseline = try top.string(baselineMember)
-        guard armNames.contains(baseline) else {
+        guard let baselineArm = arms.first(where: { $0.name == baseline }) else {
             throw top.fail(baselineMember.line, "'baseline' names '\(baseline)', which is not an arm (arms: \(armNames.joined(separator: ", ")))")
         }
         // The baseline runs first, for the power check, wherever the study runs.
-        guard arms.first(where: { $0.name == baseline })!.device == nil else {
+        guard baselineArm.device == nil else {
             throw top.fail(baselineMember.line, "the baseline '\(baseline)' cannot be pinned to a device (it runs first, on every device)")
         }
         var noiseFloor: [String] = []
@@ -328,11 +328,14 @@ struct PlanParser {
             let armMember = try o.required("arm"), minusMember = try o.required("minus")
             let spec = ContrastSpec(arm: try o.string(armMember), minus: try o.string(minusMember), asks: try o.string(o.required("asks")))
             try o.finish(known: ["arm", "minus", "asks"])
-            for (name, line) in [(spec.arm, armMember.line), (spec.minus, minusMember.line)] where !arms.contains(where: { $0.name == name }) {
-                throw o.fail(line, "'\(name)' is not an arm (arms: \(arms.map(\.name).joined(separator: ", ")))")
+            func arm(_ name: String, line: Int) throws -> ArmSpec {
+                guard let found = arms.first(where: { $0.name == name }) else {
+                    throw o.fail(line, "'\(name)' is not an arm (arms: \(arms.map(\.name).joined(separator: ", ")))")
+                }
+                return found
             }
+            let a = try arm(spec.arm, line: armMember.line), b = try arm(spec.minus, line: minusMember.line)
             guard spec.arm != spec.minus else { throw o.fail(minusMember.line, "'arm' and 'minus' name the same arm '\(spec.arm)'") }
-            let a = arms.first { $0.name == spec.arm }!, b = arms.first { $0.name == spec.minus }!
             guard a.decoders.contains(where: b.decoders.contains) else {
                 throw o.fail(minusMember.line, "'\(spec.arm)' and '\(spec.minus)' share no decoder, so nothing compares them")
             }

@@ -90,12 +90,12 @@ public struct StudyResults {
     public var missing: [String] {
         var out: [String] = []
         for a in plan.arms {
-            let have = a.decoders.filter { row(a.name, $0) != nil }
-            if have.count < a.decoders.count {
-                // A pinned arm waits for a run on its device, which this machine may not have.
-                let waits = a.device.map { " (pinned to \($0.rawValue): only `study run --device \($0.rawValue)` runs it)" } ?? ""
-                out.append((have.isEmpty ? "arm \(a.name)" : "arm \(a.name): \(a.decoders.filter { !have.contains($0) }.joined(separator: ", "))") + waits)
-            }
+            let lacking = a.decoders.filter { row(a.name, $0) == nil }
+            guard !lacking.isEmpty else { continue }
+            let what = lacking.count == a.decoders.count ? "arm \(a.name)" : "arm \(a.name): \(lacking.joined(separator: ", "))"
+            // A pinned arm waits for a run on its device, which this machine may not have.
+            let waits = a.device.map { " (pinned to \($0.rawValue): only `study run --device \($0.rawValue)` runs it)" } ?? ""
+            out.append(what + waits)
         }
         if plan.floors.popularity, row("popularity", ExternalResults.decoder) == nil { out.append("popularity") }
         for d in plan.floors.zeroShot where row("zero-shot", d) == nil { out.append("zero-shot · \(d)") }
