@@ -16,6 +16,12 @@ public struct TokenizedCatalog: Sendable {
     public let ig: InformationGain
     /// How often each catalog item is a training target (IG's weights, the popularity baseline).
     public let targetCounts: [Int]
+    /// How prompts render a history: the instruction prompt (windows) or the sequence header
+    /// followed by each item's response tokens (sequences); a run's models are prompted in the
+    /// format they were trained in.
+    public var format = SampleFormat.windows
+    /// The sequence header's tokens (without BOS).
+    public let sequenceHeaderTokens: [Int32]
 
     /// With IG from `targetCounts` (a study counts over the whole training split even when it
     /// trains on a sample of it).
@@ -26,6 +32,7 @@ public struct TokenizedCatalog: Sendable {
         self.targetCounts = targetCounts
         let trie = try TokenTrie(sequences: Self.responseSequences(dataset, tokenizer: tokenizer))
         ig = InformationGain(trie: trie, targetCounts: targetCounts, eosTokenID: tokenizer.eosTokenID)
+        sequenceHeaderTokens = tokenizer.encode(dataset.manifest.prompt.sequenceHeader)
     }
 
     /// With IG from the dataset's training split.
@@ -41,12 +48,29 @@ public struct TokenizedCatalog: Sendable {
         dataset.catalog.titles.map { tokenizer.encode(dataset.manifest.prompt.response(title: $0)) + [tokenizer.eosTokenID] }
     }
 
+    /// This catalog prompting in `format`.
+    public func formatted(_ format: SampleFormat) -> TokenizedCatalog {
+        var copy = self
+        copy.format = format
+        return copy
+    }
+
     /// The prompt's token ids for a history of item indices (BOS first where the model wants it).
+    /// In the sequence format each item is exactly its trie path, joined as token ids (never
+    /// re-tokenized as text), so training, IG, MSL's valid sets and the trie agree token for token.
     public func promptTokens(history: [Int]) -> [Int32] {
-        var prompt = tokenizer.encode(dataset.manifest.prompt.prompt(history: history.map { dataset.catalog.titles[$0] }))
+        var prompt: [Int32]
+        switch format {
+        case .windows:
+            prompt = tokenizer.encode(dataset.manifest.prompt.prompt(history: history.map { dataset.catalog.titles[$0] }))
+        case .sequences:
+            prompt = sequenceHeaderTokens
+            for item in history { prompt += ig.trie.sequences[item] }
+        }
         if tokenizer.addsBOS, let bos = tokenizer.bosTokenID { prompt.insert(bos, at: 0) }
         return prompt
     }
+
 
     /// The prompt of a history with its oldest items dropped until it fits in `limit` tokens.
     public func promptTokens(history: [Int], limit: Int) -> (tokens: [Int32], dropped: Int) {

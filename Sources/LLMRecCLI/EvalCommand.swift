@@ -53,6 +53,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Users decoded together.")
     var batch: Int = 8
 
+    @Option(help: ArgumentHelp("History items in each prompt, the latest first kept, read from the user's whole sequence (train, valid and test samples chained). (default: the samples' stored history, data prepare's --history)",
+                               valueName: "n"))
+    var history: Int?
+
     @Option(help: "Also rank by this baseline (a row after the models'): popularity.")
     var baseline: Baseline?
 
@@ -67,6 +71,19 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    /// `samples` (the first of `split`) with up to `limit` items of their users' whole sequences.
+    static func withWholeHistories(_ samples: [StoredSample], split: SplitName, of dataset: PreparedDataset, limit: Int) throws -> [StoredSample] {
+        let order: [SplitName] = [.train, .valid, .test]
+        let splits = try order.map { try DatasetReader.samples($0, of: dataset) }
+        let histories = UserHistories(splits: splits, historyLength: dataset.manifest.options.historyLength)
+        let index = order.firstIndex(of: split)!
+        return samples.enumerated().map { i, s in
+            var s = s
+            s.history = histories.history(split: index, index: i, limit: limit)
+            return s
+        }
+    }
+
     var cutoffs: [Int] { k.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
@@ -78,6 +95,7 @@ struct EvalCommand: ParsableCommand {
         if let m = maxUsers, m < 1 { throw ValidationError("--max-users must be at least 1, got \(m).") }
         if out != nil, rows.count > 1 { throw ValidationError("--out takes the rankings of one model or baseline; this evaluates \(rows.count).") }
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch).") }
+        if let h = history, h < 1 { throw ValidationError("--history must be at least 1, got \(h).") }
     }
 
     /// What to evaluate, in table order: the models, then the baseline.
@@ -89,8 +107,9 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let log = global.prepareForCompute()
         let dataset = try dataOptions.open()
-        let samples = try DatasetReader.samples(split, of: dataset, limit: maxUsers)
+        var samples = try DatasetReader.samples(split, of: dataset, limit: maxUsers)
         guard !samples.isEmpty else { throw CommandFailure("\(dataOptions.data): the \(split.rawValue) split is empty.") }
+        if let history { samples = try Self.withWholeHistories(samples, split: split, of: dataset, limit: history) }
         let ks = cutoffs
         let count = ks.max()!
         if count > dataset.catalog.count {
@@ -99,7 +118,7 @@ struct EvalCommand: ParsableCommand {
         var table: [(String, MetricsSummary)] = []
         for spec in models {
             let loaded = try ModelOrRun.load(spec, checkpoint: checkpoint)
-            let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name,
+            let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer).formatted(loaded.format), name: loaded.name,
                                       precision: precisionOptions.chosen(log: log),
                                       passes: try deviceOptions.beamPasses(loaded.model, precision: precisionOptions.precision))
             let evaluator = Evaluator(recommender: recommender)

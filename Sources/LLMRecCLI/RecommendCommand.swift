@@ -59,7 +59,7 @@ struct RecommendCommand: ParsableCommand {
         case .failure(let unknown): throw CommandFailure("in \(dataOptions.data)'s catalog: " + unknown.description)
         }
         let loaded = try ModelOrRun.load(model, checkpoint: checkpoint)
-        let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name,
+        let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer).formatted(loaded.format), name: loaded.name,
                                       precision: precisionOptions.chosen(log: log),
                                       passes: try deviceOptions.beamPasses(loaded.model, precision: precisionOptions.precision))
         let count = min(top, dataset.catalog.count)

@@ -82,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         let log = global.prepareForCompute()
         let dataset = try dataOptions.open()
         let loaded = try ModelOrRun.load(model, checkpoint: checkpoint)
-        let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer), name: loaded.name,
+        let recommender = Recommender(model: loaded.model, catalog: try TokenizedCatalog(dataset: dataset, tokenizer: loaded.tokenizer).formatted(loaded.format), name: loaded.name,
                                       precision: precisionOptions.chosen(log: log),
                                       passes: try deviceOptions.beamPasses(loaded.model, precision: precisionOptions.precision))
         var settings = ServeSettings()

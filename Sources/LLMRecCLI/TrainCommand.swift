@@ -9,6 +9,7 @@ import Support
 import Training
 
 extension LossKind: ExpressibleByArgument {}
+extension SampleFormat: ExpressibleByArgument {}
 extension LRSchedule: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
@@ -16,8 +17,12 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Fine-tune a model on a prepared dataset (full fine-tuning or LoRA).",
         discussion: """
-            Each training sample is its prompt followed by the target's response ("Title" then EOS); \
-            only response tokens are scored. Losses: ce (cross-entropy over the vocabulary), igd (zero-IG \
+            With --samples windows (the default) each training sample is its prompt followed by the \
+            target's response ("Title" then EOS); only response tokens are scored. With --samples sequences \
+            each user's training items, in time order, are one sequence (a short header, then each item's \
+            response tokens), cut into chunks of at most --max-tokens tokens; every training target is \
+            scored once per epoch, with at least the 10 items before it (the dataset's --history) as \
+            context. eval, recommend, serve and export prompt a run in the format it was trained in. Losses: ce (cross-entropy over the vocabulary), igd (zero-IG \
             tokens weighted by --beta), msl (softmax over the tokens the catalog allows, temperature --tau \
             or --ats), msl+igd. Every weight is trained (--full, the default) or, with --lora-rank, LoRA \
             adapters on a frozen base. The run directory gets config.json, log.jsonl, checkpoint-latest/ \
@@ -68,7 +73,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many optimiser steps.")
     var maxSteps: Int?
 
-    @Option(help: "Samples per micro-batch.")
+    @Option(help: ArgumentHelp("Train until this many forward tokens have passed, instead of --epochs (the log counts them).", valueName: "n"))
+    var trainTokens: Int?
+
+    @Option(help: "Training rows: windows (one target after the instruction prompt) or sequences (each user's items, every target scored).")
+    var samples: SampleFormat = .windows
+
+    @Option(help: ArgumentHelp("With --samples sequences: the longest row in tokens; longer users are cut into chunks. (default: \(SequenceChunks.defaultMaxTokens))",
+                               valueName: "n"))
+    var maxTokens: Int?
+
+    @Option(help: "Samples (or sequence chunks) per micro-batch.")
     var batch: Int = 8
 
     @Option(help: "Micro-batches per optimiser step.")
@@ -139,6 +154,11 @@ struct TrainCommand: ParsableCommand {
         if loraRank == nil, loraAlpha != nil || loraTargets != "q_proj,v_proj" || loraDropout != 0.05 {
             throw ValidationError("--lora-alpha, --lora-dropout and --lora-targets need --lora-rank.")
         }
+        if let n = trainTokens, n < 1 { throw ValidationError("--train-tokens must be at least 1, got \(n).") }
+        if let n = maxTokens {
+            if samples != .sequences { throw ValidationError("--max-tokens applies with --samples sequences only.") }
+            if n < SequenceChunks.smallestMaxTokens { throw ValidationError("--max-tokens must be at least \(SequenceChunks.smallestMaxTokens), got \(n).") }
+        }
         if let r = loraRank, r < 1 { throw ValidationError("--lora-rank must be at least 1, got \(r).") }
         if !(0..<1).contains(loraDropout) { throw ValidationError("--lora-dropout must be in [0, 1), got \(loraDropout).") }
         if let a = loraAlpha, !(a > 0 && a.isFinite) { throw ValidationError("--lora-alpha must be positive, got \(a).") }
@@ -159,6 +179,9 @@ struct TrainCommand: ParsableCommand {
         p.schedule = schedule
         p.epochs = epochs
         p.maxSteps = maxSteps
+        p.trainTokens = trainTokens
+        p.samples = samples == .windows ? nil : samples
+        p.maxTokens = maxTokens
         p.batch = batch
         p.gradAccum = gradAccum
         p.clipNorm = clip
@@ -187,7 +210,8 @@ struct TrainCommand: ParsableCommand {
         let runDir = RunDirectory(URL(fileURLWithPath: out))
         try runDir.check(config, resume: resume)
         let (model, tokenizer) = try source.load()
-        let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: dataset, tokenizer: tokenizer), maxValid: validSamples)
+        let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: dataset, tokenizer: tokenizer), maxValid: validSamples,
+                                        format: parameters.format, maxTokens: parameters.chunkTokens)
         if let note = corpus.validationSource { log.notice("\(note)") }
         // Everything is checked before the run directory is written.
         let engine: ((LoRAAdapter?) throws -> TrainingEngine)? = deviceOptions.device == .cpu ? nil : { [parameters, gradientCheckpointing] adapter in
@@ -198,7 +222,8 @@ struct TrainCommand: ParsableCommand {
         try runDir.prepare(config, resume: resume)
         let what = trainer.adapter.map { "LoRA rank \($0.settings.rank) on \($0.settings.targets.map(\.rawValue).joined(separator: ",")) (\($0.parameters.count) weights)" }
             ?? "every weight (\(model.layout.count))"
-        log.info("training \(model.config.architecture.rawValue), \(what), on \(corpus.train.count) samples: \(trainer.totalSteps) steps of \(batch * gradAccum), loss \(loss.rawValue)")
+        let rows = samples == .windows ? "\(corpus.train.count) samples" : "\(corpus.train.count) sequence chunks of at most \(parameters.chunkTokens) tokens (packed, no padding)"
+        log.info("training \(model.config.architecture.rawValue), \(what), on \(rows): \(trainer.totalSteps) steps of \(batch * gradAccum), loss \(loss.rawValue)")
         let bar = ProgressBar(label: "train", total: trainer.totalSteps)
         let terminal = isatty(STDERR_FILENO) == 1
         var lastStep = ""

@@ -25,6 +25,13 @@ public struct StoredSample: Sendable, Codable, Equatable {
     public var history: [Int]
     public var target: Int
     public var timestamp: Double
+
+    public init(user: String, history: [Int], target: Int, timestamp: Double) {
+        self.user = user
+        self.history = history
+        self.target = target
+        self.timestamp = timestamp
+    }
 }
 
 public enum DatasetReader {

@@ -45,4 +45,21 @@ public struct PromptTemplate: Sendable, Codable, Equatable {
 
     /// The response text for a target title; the tokenizer appends the EOS token after it.
     public func response(title: String) -> String { "\"" + title + "\"" }
+
+    /// The line that opens a user's sequence in sequence training and its prompts: no
+    /// instruction, no chat template; the items follow, each as its response tokens (EOS included).
+    public var sequenceHeader: String {
+        let v = vocabulary
+        return v.plural.prefix(1).uppercased() + v.plural.dropFirst() + " the user has \(v.verb), oldest first:\n"
+    }
+}
+
+/// How a run turns a user's history into training rows and prompts.
+public enum SampleFormat: String, Sendable, Codable, CaseIterable {
+    /// One target per row: the instruction prompt with up to `history` titles, then the target's
+    /// response (BIGRec/D3; docs/DESIGN.md, "Samples and prompts").
+    case windows
+    /// A user's items in time order, each as its response tokens, a loss on every training
+    /// target: the sequence header, then the items (docs/DESIGN.md, "Sequence training").
+    case sequences
 }

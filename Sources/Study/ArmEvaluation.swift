@@ -37,13 +37,14 @@ extension StudyRunner {
     }
 
     /// Ranks the first n test windows with each decoder, resuming partial files; in bf16 when
-    /// the arm trained in bf16.
-    func evaluate(_ arm: String, model: DecoderModel, decoders: [DecoderSpec], precision: Precision = .fp32) throws {
-        let recommender = Recommender(model: model, catalog: context.catalog, precision: precision,
+    /// the arm trained in bf16, with prompts in the format it trained in.
+    func evaluate(_ arm: String, model: DecoderModel, decoders: [DecoderSpec], precision: Precision = .fp32,
+                  format: SampleFormat = .windows) throws {
+        let recommender = Recommender(model: model, catalog: context.catalog.formatted(format), precision: precision,
                                       passes: try compute.passes?(model, precision))
         for decoder in decoders {
             let n = decoder.samples ?? plan.samples.test
-            let samples = context.testSamples(n)
+            let samples = context.testSamples(n, history: decoder.history)
             let partialURL = files.partial(arm, decoder.name)
             var done = RankedSample.readPartial(partialURL)
             if done.count > n { done.removeAll() }

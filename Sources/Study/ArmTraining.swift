@@ -22,7 +22,7 @@ extension StudyRunner {
         if !trained { try train(arm, record) }
         guard !pending.isEmpty else { return }
         let model = try ModelOrRun.load(run: files.run(arm.name), checkpoint: .latest).model
-        try evaluate(arm.name, model: model, decoders: pending, precision: arm.training.precision ?? .fp32)
+        try evaluate(arm.name, model: model, decoders: pending, precision: arm.training.precision ?? .fp32, format: arm.training.format)
     }
 
     /// The decoders named (default: the arm's own) that have no finished result yet.
@@ -50,7 +50,9 @@ extension StudyRunner {
 
     /// What arm.json stores for `arm` trained on `trainWindows` windows.
     func armRecord(_ arm: ArmSpec, trainWindows: Int) -> ArmRecord {
-        ArmRecord(name: arm.name, training: armParameters(arm), trainWindows: trainWindows, validWindows: context.draw.valid.count,
+        // A sequence arm trains on every window's target, whatever the draw.
+        ArmRecord(name: arm.name, training: armParameters(arm), trainWindows: arm.training.format == .sequences ? context.train.count : trainWindows,
+                  validWindows: context.draw.valid.count,
                   modelFingerprint: fingerprint(source.path), kind: nil)
     }
 
@@ -105,7 +107,7 @@ extension StudyRunner {
             try fm.removeItem(at: runDir.url)
         }
         let (model, _) = try source.load()
-        let corpus = TrainingCorpus(catalog: context.catalog, train: context.trainSamples(record.trainWindows), valid: context.validSamples)
+        let corpus = trainingCorpus(parameters, trainWindows: record.trainWindows)
         let trainer = try Trainer(model: model, corpus: corpus, parameters: parameters, run: runDir,
                                   engine: compute.engine.map { make in { adapter in try make(model, parameters, adapter) } })
         trainer.stopRequested = stopRequested
@@ -117,8 +119,11 @@ extension StudyRunner {
         let start = Date()
         let total = trainer.totalSteps
         let firstStep = resume ? ((try? runDir.loadState(from: runDir.latest).step) ?? 0) : 0
-        say("[\(arm.name)] training: \(parameters.loss.rawValue)\(describeLoss(parameters)), \(record.trainWindows) windows, \(total) steps of "
-            + "\(parameters.batch * parameters.gradAccum)" + (resume ? ", resuming at step \(firstStep)" : ""))
+        let rows = parameters.format == .windows ? "\(record.trainWindows) windows"
+            : "\(record.trainWindows) targets in \(corpus.train.count) sequence chunks of at most \(parameters.chunkTokens) tokens (packed rows, no padding)"
+        say("[\(arm.name)] training: \(parameters.loss.rawValue)\(describeLoss(parameters)), \(rows), \(total) steps of "
+            + "\(parameters.batch * parameters.gradAccum)" + (parameters.trainTokens.map { " (\($0) tokens)" } ?? "")
+            + (resume ? ", resuming at step \(firstStep)" : ""))
         let progress = PhaseProgress(label: "[\(arm.name)] train", total: total, done: firstStep, say: say)
         do {
             try trainer.train(resume: resume) { event in
@@ -153,6 +158,17 @@ extension StudyRunner {
         try StudyJSON.write(training, to: files.training(arm.name))
         say(String(format: "[%@] trained in %@ (%d sitting%@); final train loss %.4f", arm.name, formatDuration(clock.seconds),
                    clock.sittings, clock.sittings == 1 ? "" : "s", training.finalTrainLoss))
+    }
+
+    /// An arm's training examples: its drawn windows, or in the sequence format the whole training
+    /// split chained per user (every window's target, each scored once per epoch).
+    func trainingCorpus(_ p: TrainingParameters, trainWindows: Int) -> TrainingCorpus {
+        switch p.format {
+        case .windows:
+            TrainingCorpus(catalog: context.catalog, train: context.trainSamples(trainWindows), valid: context.validSamples)
+        case .sequences:
+            TrainingCorpus(catalog: context.catalog, train: context.train, valid: context.validSamples, format: .sequences, maxTokens: p.chunkTokens)
+        }
     }
 
     func atsPosition(_ p: TrainingParameters) -> String { p.atsMinValid.map { " (read at ≥ \($0) valid tokens)" } ?? "" }

@@ -22,13 +22,13 @@ public enum PlanReader {
         do { root = try JSONDocument.parse(text) } catch let e as JSONSyntaxError {
             throw StudyError.plan(file: file, line: e.line, message: "not valid JSON: \(e.message) (column \(e.column))")
         }
-        return try PlanParser(file: file, checkSources: checkSources).plan(root)
+        return try PlanParser(file: file, checkSources: checkSources, directory: url.deletingLastPathComponent()).plan(root)
     }
 
     /// The training keys a plan's "training" object and each arm take, and what they set.
     public static let trainingKeys = ["loss", "beta", "tau", "ats", "ats_min_valid", "lr", "warmup", "schedule", "epochs", "max_steps", "batch",
                                       "grad_accum", "clip", "weight_decay", "seed", "eval_every", "lora_rank", "lora_alpha",
-                                      "lora_dropout", "lora_targets", "precision"]
+                                      "lora_dropout", "lora_targets", "precision", "samples", "max_tokens", "train_tokens"]
 }
 
 /// One JSON object being read: hands out members by key, remembers which were read, and
@@ -129,9 +129,11 @@ struct PlanObject {
 struct PlanParser {
     let file: String
     let checkSources: Bool
+    /// Where the plan lies: imported studies are found from here.
+    var directory: URL? = nil
 
     static let topKeys = ["name", "description", "model", "dataset", "samples", "training", "evaluation", "decoders", "arms",
-                          "baseline", "noise_floor", "contrasts", "power_check", "floors", "external"]
+                          "baseline", "noise_floor", "contrasts", "power_check", "floors", "external", "imports"]
 
     func object(_ node: JSONNode, _ context: String) throws -> PlanObject { try PlanObject(node, file: file, context: context) }
 
@@ -181,14 +183,16 @@ struct PlanParser {
                 throw top.fail(m.line, "'noise_floor' names '\(n)', which is pinned to a device; the two arms may differ in their seed only")
             }
         }
-        let contrasts = try contrastSpecs(top.member("contrasts"), arms: arms)
         let floors = try floorSpec(top.member("floors"), decoders: decoders)
         let powerCheck = try top.member("power_check").map { try powerCheckSpec($0, samples: samples, floors: floors) }
         let external = try externalSpecs(top.member("external"), taken: armNames + ["popularity", "zero-shot"])
+        let imports = try importSpec(top.member("imports"), taken: armNames + external.map(\.name)
+            + (floors.popularity ? ["popularity"] : []) + (floors.zeroShot.isEmpty ? [] : ["zero-shot"]))
+        let contrasts = try contrastSpecs(top.member("contrasts"), arms: arms, imported: imports?.rows ?? [])
         try top.finish(known: Self.topKeys)
         return StudyPlan(name: name, description: description, model: model, dataset: dataset, samples: samples, training: training,
                          evaluation: evaluation, decoders: decoders, arms: arms, baseline: baseline, noiseFloor: noiseFloor,
-                         contrasts: contrasts, powerCheck: powerCheck, floors: floors, external: external)
+                         contrasts: contrasts, powerCheck: powerCheck, floors: floors, external: external, imports: imports)
     }
 
     func datasetSpec(_ m: JSONMember) throws -> DatasetSpec {
@@ -241,12 +245,13 @@ struct PlanParser {
             }
             if let s = o.member("mask_softmax") { spec.maskSoftmax = try o.bool(s) }
             if let l = o.member("length_penalty") { spec.lengthPenalty = try o.number(l) }
+            if let h = o.member("history") { spec.history = try o.integer(h, min: 1) }
             if let n = o.member("samples") {
                 let count = try o.integer(n, min: 1)
                 guard count <= samples.test else { throw o.fail(n.line, "'samples' is \(count), more than the plan's \(samples.test) test windows") }
                 spec.samples = count
             }
-            try o.finish(known: ["name", "igd_alpha", "mask_softmax", "length_penalty", "samples"])
+            try o.finish(known: ["name", "igd_alpha", "mask_softmax", "length_penalty", "samples", "history"])
             guard !out.contains(where: { $0.name == name }) else { throw o.fail(nameMember.line, "a second decoder named '\(name)'") }
             out.append(spec)
         }
@@ -320,7 +325,7 @@ struct PlanParser {
         return PowerCheckSpec(against: against, metric: metric, train: sizes)
     }
 
-    func contrastSpecs(_ m: JSONMember?, arms: [ArmSpec]) throws -> [ContrastSpec] {
+    func contrastSpecs(_ m: JSONMember?, arms: [ArmSpec], imported: [String] = []) throws -> [ContrastSpec] {
         guard let m else { return [] }
         var out: [ContrastSpec] = []
         for node in try array(m) {
@@ -328,23 +333,59 @@ struct PlanParser {
             let armMember = try o.required("arm"), minusMember = try o.required("minus")
             let spec = ContrastSpec(arm: try o.string(armMember), minus: try o.string(minusMember), asks: try o.string(o.required("asks")))
             try o.finish(known: ["arm", "minus", "asks"])
+            guard spec.arm != spec.minus else { throw o.fail(minusMember.line, "'arm' and 'minus' name the same arm '\(spec.arm)'") }
+            guard !out.contains(where: { $0.arm == spec.arm && $0.minus == spec.minus }) else {
+                throw o.fail(armMember.line, "'\(spec.arm)' minus '\(spec.minus)' is declared twice")
+            }
+            // A row imported from another study is set against each decoder of the arm.
+            if imported.contains(spec.minus) {
+                guard arms.contains(where: { $0.name == spec.arm }) else {
+                    throw o.fail(armMember.line, "'\(spec.arm)' is not an arm (arms: \(arms.map(\.name).joined(separator: ", ")))")
+                }
+                out.append(spec)
+                continue
+            }
             func arm(_ name: String, line: Int) throws -> ArmSpec {
                 guard let found = arms.first(where: { $0.name == name }) else {
-                    throw o.fail(line, "'\(name)' is not an arm (arms: \(arms.map(\.name).joined(separator: ", ")))")
+                    throw o.fail(line, "'\(name)' is not an arm (arms: \(arms.map(\.name).joined(separator: ", ")))"
+                        + (imported.isEmpty ? "" : " nor an imported row (\(imported.joined(separator: ", ")))"))
                 }
                 return found
             }
             let a = try arm(spec.arm, line: armMember.line), b = try arm(spec.minus, line: minusMember.line)
-            guard spec.arm != spec.minus else { throw o.fail(minusMember.line, "'arm' and 'minus' name the same arm '\(spec.arm)'") }
             guard a.decoders.contains(where: b.decoders.contains) else {
                 throw o.fail(minusMember.line, "'\(spec.arm)' and '\(spec.minus)' share no decoder, so nothing compares them")
-            }
-            guard !out.contains(where: { $0.arm == spec.arm && $0.minus == spec.minus }) else {
-                throw o.fail(armMember.line, "'\(spec.arm)' minus '\(spec.minus)' is declared twice")
             }
             out.append(spec)
         }
         return out
+    }
+
+    /// Rows of another study on the same dataset and test windows, shown and compared beside this
+    /// one's without being run again: `{"study": DIR relative to the plan, "rows": [arm, floor or external names]}`.
+    func importSpec(_ m: JSONMember?, taken: [String]) throws -> ImportSpec? {
+        guard let m else { return nil }
+        var o = try object(m.node, "'imports'")
+        let studyMember = try o.required("study"), rowsMember = try o.required("rows")
+        let spec = ImportSpec(study: try o.string(studyMember), rows: try o.strings(rowsMember))
+        try o.finish(known: ["study", "rows"])
+        guard !spec.rows.isEmpty, Set(spec.rows).count == spec.rows.count else { throw o.fail(rowsMember.line, "'rows' names each row once, at least one") }
+        for row in spec.rows where taken.contains(row) {
+            throw o.fail(rowsMember.line, "the imported row '\(row)' has the name of one of this plan's rows")
+        }
+        if checkSources, let directory {
+            let url = directory.appendingPathComponent(spec.study).appendingPathComponent("plan.json")
+            let other: StudyPlan
+            do { other = try PlanReader.read(url, checkSources: false) } catch {
+                throw o.fail(studyMember.line, "'study': \(error)")
+            }
+            let known = other.arms.map(\.name) + other.external.map(\.name) + (other.floors.popularity ? ["popularity"] : [])
+                + (other.floors.zeroShot.isEmpty ? [] : ["zero-shot"])
+            for row in spec.rows where !known.contains(row) {
+                throw o.fail(rowsMember.line, "'\(row)' is no row of \(url.path) (rows: \(known.joined(separator: ", ")))")
+            }
+        }
+        return spec
     }
 
     func externalSpecs(_ m: JSONMember?, taken: [String]) throws -> [ExternalSpec] {
@@ -394,6 +435,10 @@ struct PlanParser {
         if let m = o.member("schedule") { p.schedule = try o.choice(m, LRSchedule.self, what: "schedule") }
         if let m = o.member("epochs") { p.epochs = try o.integer(m, min: 1) }
         if let m = o.member("max_steps") { p.maxSteps = try o.integer(m, min: 1) }
+        if let m = o.member("train_tokens") { p.trainTokens = try o.integer(m, min: 1) }
+        // Windows stay nil, as in a run's config.json.
+        if let m = o.member("samples") { p.samples = try o.choice(m, SampleFormat.self, what: "sample format") == .sequences ? .sequences : nil }
+        if let m = o.member("max_tokens") { p.maxTokens = try o.integer(m, min: SequenceChunks.smallestMaxTokens) }
         if let m = o.member("batch") { p.batch = try o.integer(m, min: 1) }
         if let m = o.member("grad_accum") { p.gradAccum = try o.integer(m, min: 1) }
         if let x = try positive("clip") { p.clipNorm = x }
@@ -431,6 +476,9 @@ struct PlanParser {
         }
         if p.ats, !p.loss.masked {
             throw o.fail(o.line, "'ats' applies to the msl losses only (loss is \(p.loss.rawValue))")
+        }
+        if p.maxTokens != nil, p.format != .sequences {
+            throw o.fail(o.line, "'max_tokens' applies with \"samples\": \"sequences\" only")
         }
         if p.atsMinValid != nil, !p.ats {
             throw o.fail(o.line, "'ats_min_valid' applies with 'ats' only")

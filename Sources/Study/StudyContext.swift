@@ -21,6 +21,8 @@ struct StudyContext {
     let tokenizer: BPETokenizer
     /// The catalog index every arm trains and decodes with: the trie, IG from `targetCounts`, prompts.
     let catalog: TokenizedCatalog
+    /// Every sample's whole history, when a decoder asks for more than the stored one.
+    let histories: UserHistories?
 
     static func load(plan: StudyPlan, files: StudyFiles, source: ModelSource, say: (String) -> Void) throws -> StudyContext {
         let dataset = try prepareDataset(plan.dataset, at: files.data, say: say)
@@ -51,8 +53,10 @@ struct StudyContext {
         for s in train { counts[s.target] += 1 }
         let tokenizer = try source.loadTokenizer()
         let catalog = try TokenizedCatalog(dataset: dataset, tokenizer: tokenizer, targetCounts: counts)
+        let histories = plan.decoders.contains { $0.history != nil }
+            ? UserHistories(splits: [train, valid, test], historyLength: plan.dataset.history) : nil
         let context = StudyContext(dataset: dataset, train: train, valid: valid, test: test, draw: draw, targetCounts: counts,
-                                   tokenizer: tokenizer, catalog: catalog)
+                                   tokenizer: tokenizer, catalog: catalog, histories: histories)
         try context.writeSummaries(files)
         return context
     }
@@ -81,6 +85,17 @@ struct StudyContext {
     var validSamples: [StoredSample] { SampleDraw.pick(draw.valid, from: valid) }
     /// The first `count` test windows of the draw.
     func testSamples(_ count: Int) -> [StoredSample] { SampleDraw.pick(draw.test.prefix(count), from: test) }
+
+    /// The first `count` test windows of the draw, each with up to `history` items of its user's
+    /// whole sequence (nil: as stored).
+    func testSamples(_ count: Int, history: Int?) -> [StoredSample] {
+        guard let history, let histories else { return testSamples(count) }
+        return draw.test.prefix(count).map { i in
+            var s = test[i]
+            s.history = histories.history(split: 2, index: i, limit: history)
+            return s
+        }
+    }
 
     /// results/dataset.json and results/ig.json: what the report says about the data.
     func writeSummaries(_ files: StudyFiles) throws {

@@ -35,7 +35,8 @@ extension StudyRunner {
             let done = (try? StudyJSON.read(TrainingClock.self, from: files.trainingClock(arm.name)))?.step ?? 0
             let hours = rates.map { rates in
                 let perArm = rates.byPrecision[arm.training.precision ?? .fp32] ?? rates.trainingSecondsPerArm
-                let remaining = trained ? 0 : perArm * max(0, 1 - Double(done) / Double(arm.training.totalSteps(trainSamples: trainWindows)))
+                let remaining = trained ? 0 : arm.training.format == .sequences ? sequenceSecondsLeft(arm, rates: rates, doneSteps: done)
+                    : perArm * max(0, 1 - Double(done) / Double(arm.training.totalSteps(trainSamples: trainWindows)))
                 let perWindow = rates.windowSecondsByPrecision[arm.training.precision ?? .fp32] ?? rates.secondsPerWindow
                 return (remaining + Double(windows) * perWindow) / 3600
             }
@@ -50,7 +51,7 @@ extension StudyRunner {
                 state += compute.runs(arm) ? " (not named by --arm)" : " by a run with --device \(arm.device!.rawValue)"
             }
             say("  \(arm.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(arm.decoders.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
-                + left(here ? hours : nil) + state)
+                + left(here ? hours : nil) + state + ", \(grouped(plannedTokens(arm, trainWindows: trainWindows))) training tokens")
         }
         if !plan.floors.zeroShot.isEmpty {
             let windows = windowsToDecode("zero-shot", plan.floors.zeroShot)
@@ -76,6 +77,25 @@ extension StudyRunner {
         }
     }
 
+    /// The forward tokens an arm's training takes (its batches, in order; validation not counted).
+    func plannedTokens(_ arm: ArmSpec, trainWindows: Int) -> Int {
+        let p = arm.training
+        let corpus = trainingCorpus(p, trainWindows: trainWindows)
+        let steps = p.trainTokens.map { Trainer.steps(toReach: $0, corpus: corpus, parameters: p) } ?? p.totalSteps(trainSamples: corpus.train.count)
+        return Trainer.plannedTokens(corpus: corpus, parameters: p, steps: steps)
+    }
+
+    /// Training seconds a sequence arm has left: its forward tokens (its budget, or its epochs
+    /// over every chunk) after `doneSteps`, at the tokens/s measured in its precision.
+    func sequenceSecondsLeft(_ arm: ArmSpec, rates: Rates, doneSteps: Int) -> Double {
+        let p = arm.training
+        let corpus = trainingCorpus(p, trainWindows: context.train.count)
+        let steps = p.trainTokens.map { Trainer.steps(toReach: $0, corpus: corpus, parameters: p) } ?? p.totalSteps(trainSamples: corpus.train.count)
+        let tokens = Double(p.trainTokens ?? p.epochs * corpus.train.reduce(0) { $0 + corpus.tokens($1) })
+        let pace = rates.tokensPerSecondByPrecision[p.precision ?? .fp32] ?? rates.tokensPerSecond
+        return tokens * max(0, 1 - Double(doneSteps) / Double(steps)) / pace
+    }
+
     struct Rates {
         var trainingSecondsPerArm: Double
         var secondsPerWindow: Double
@@ -84,14 +104,20 @@ extension StudyRunner {
         var byPrecision: [Precision: Double] = [:]
         /// Decoding seconds per test window by the precision decoded in (bf16 arms decode in bf16).
         var windowSecondsByPrecision: [Precision: Double] = [:]
+        /// Training tokens per second (finished arms' mean by precision, or the timed micro-batch's).
+        var tokensPerSecond = 0.0
+        var tokensPerSecondByPrecision: [Precision: Double] = [:]
     }
 
     /// Finished arms' pace on this run's device, or a short measurement of the base model on the
     /// CPU; nil on a GPU where no arm has finished yet (timing the CPU there would say nothing).
     func measuredRates(trainWindows: Int) throws -> Rates? {
         // Work done on another device (a GPU's arms in a CPU run, or the other way) says nothing about this one's pace.
+        // Sequence arms train on every window whatever the draw; their pace is per token.
         let trainedHere = { (arm: String) in
-            (try? StudyJSON.read(TrainingRecord.self, from: self.files.training(arm))).flatMap { $0.trainWindows == trainWindows && $0.device == self.compute.recorded ? $0 : nil }
+            (try? StudyJSON.read(TrainingRecord.self, from: self.files.training(arm))).flatMap {
+                ($0.trainWindows == trainWindows || self.plan.arm(arm)?.training.format == .sequences) && $0.device == self.compute.recorded ? $0 : nil
+            }
         }
         let trained = plan.arms.compactMap { trainedHere($0.name) }
         // The zero-shot floor decodes in fp32.
@@ -107,6 +133,9 @@ extension StudyRunner {
                 byPrecision[arm.training.precision ?? .fp32, default: []].append(record.seconds)
             }
             let means = byPrecision.mapValues { $0.reduce(0, +) / Double($0.count) }
+            var tokenPaces: [Precision: [Double]] = [:]
+            for arm in plan.arms { if let r = trainedHere(arm.name) { tokenPaces[arm.training.precision ?? .fp32, default: []].append(r.meanTokensPerSecond) } }
+            let tokenMeans = tokenPaces.mapValues { $0.reduce(0, +) / Double($0.count) }
             /// Decoding seconds per test window over `records`.
             func pace(_ records: [DecoderRecord]) -> Double {
                 records.reduce(0) { $0 + $1.seconds } / Double(max(1, records.reduce(0) { $0 + $1.samples }))
@@ -115,25 +144,27 @@ extension StudyRunner {
             // The pace printed (and used for arms of a precision not yet timed) is fp32's where there is one.
             return Rates(trainingSecondsPerArm: means[.fp32] ?? trained.reduce(0) { $0 + $1.seconds } / Double(trained.count),
                          secondsPerWindow: perWindow[.fp32] ?? pace(decoded),
-                         source: "\(trained.count) finished arm(s)", byPrecision: means, windowSecondsByPrecision: perWindow)
+                         source: "\(trained.count) finished arm(s)", byPrecision: means, windowSecondsByPrecision: perWindow,
+                         tokensPerSecond: tokenMeans[.fp32] ?? trained.reduce(0) { $0 + $1.meanTokensPerSecond } / Double(trained.count),
+                         tokensPerSecondByPrecision: tokenMeans)
         }
         guard compute.engine == nil else { return nil }
         // One micro-batch through the forward and backward pass, one batch of users decoded.
         let (model, _) = try source.load()
         let p = plan.arm(plan.baseline)!.training
-        let corpus = TrainingCorpus(catalog: context.catalog, train: context.trainSamples(trainWindows), valid: [])
+        let corpus = trainingCorpus(p, trainWindows: trainWindows)
         let batch = Array(corpus.train.prefix(p.batch))
         let (sequences, outputs, _, _) = corpus.assemble(batch)
         let tokens = sequences.reduce(0) { $0 + $1.count }
         let grads = ParameterBuffer(count: model.layout.count, zeroed: true)
         let t0 = Date()
-        let (logits, tape) = try model.trainForward(sequences, outputs: outputs)
+        let (logits, tape) = try model.trainForward(sequences, outputs: outputs, precision: p.precision ?? .fp32)
         let dlogits = [Float](repeating: 1e-6, count: logits.count)
         dlogits.withUnsafeBufferPointer { model.backward(tape, dlogits: $0.baseAddress!, grads: grads) }
         model.recycle(tape)
         let tokensPerSecond = Double(tokens) / Date().timeIntervalSince(t0)
-        // Every training window's tokens, per epoch.
-        let perEpoch = corpus.train.reduce(0) { $0 + context.catalog.promptTokens(history: $1.history).count + context.catalog.ig.trie.sequences[$1.item].count - 1 }
+        // Every training example's tokens, per epoch.
+        let perEpoch = corpus.train.reduce(0) { $0 + corpus.tokens($1) }
         let steps = p.totalSteps(trainSamples: corpus.train.count)
         let fraction = Double(steps * p.batch * p.gradAccum) / Double(corpus.train.count)
         // Validation passes (forward only, about a third of a training step's work) at each checkpoint.
@@ -146,6 +177,7 @@ extension StudyRunner {
         _ = try recommender.recommend(users.map(\.history), options: plan.decoders[0].options(beams: plan.evaluation.beams))
         let perWindow = Date().timeIntervalSince(t1) / Double(users.count)
         return Rates(trainingSecondsPerArm: trainingSeconds, secondsPerWindow: perWindow,
-                     source: String(format: "one timed micro-batch, %.0f tokens/s, and one timed decoding batch", tokensPerSecond))
+                     source: String(format: "one timed micro-batch, %.0f tokens/s, and one timed decoding batch", tokensPerSecond),
+                     tokensPerSecond: tokensPerSecond)
     }
 }

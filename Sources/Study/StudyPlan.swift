@@ -33,6 +33,8 @@ public struct StudyPlan: Sendable, Equatable {
     public var powerCheck: PowerCheckSpec?
     public var floors: FloorSpec
     public var external: [ExternalSpec]
+    /// Rows of another study, read from its results for the report (never run here).
+    public var imports: ImportSpec? = nil
 
     public func arm(_ name: String) -> ArmSpec? { arms.first { $0.name == name } }
     public func decoder(_ name: String) -> DecoderSpec? { decoders.first { $0.name == name } }
@@ -73,6 +75,9 @@ public struct DecoderSpec: Sendable, Equatable, Codable {
     public var lengthPenalty = 0.0
     /// Test windows decoded (the first n of the draw); nil: all of them.
     public var samples: Int?
+    /// History items in each prompt, read from the user's whole sequence (nil: the dataset's
+    /// stored history, `dataset.history` items).
+    public var history: Int?
 
     public func options(beams: Int) -> DecodingOptions {
         DecodingOptions(beams: beams, count: beams, igdAlpha: igdAlpha, maskSoftmax: maskSoftmax, lengthPenalty: lengthPenalty)
@@ -83,6 +88,7 @@ public struct DecoderSpec: Sendable, Equatable, Codable {
         if igdAlpha > 0 { parts.append("--igd-alpha \(formatSetting(igdAlpha))") }
         if maskSoftmax { parts.append("--mask-softmax") }
         if lengthPenalty != 0 { parts.append("--length-penalty \(formatSetting(lengthPenalty))") }
+        if let history { parts.append("--history \(history)") }
         return parts.isEmpty ? "full-vocabulary log-softmax, λ = 0" : parts.joined(separator: " ")
     }
 }
@@ -134,6 +140,14 @@ public struct FloorSpec: Sendable, Equatable {
     public var popularity = true
     /// Decoders to evaluate the untrained model with; empty: no zero-shot floor.
     public var zeroShot: [String] = []
+}
+
+/// Rows of another study on the same dataset and the same test windows (its arms, floors or
+/// external results), which the report reads from that study's results directory.
+public struct ImportSpec: Sendable, Equatable, Codable {
+    /// The other study's directory, relative to this plan's.
+    public var study: String
+    public var rows: [String]
 }
 
 /// Results made outside `study run` (a classic recommender trained by a script), read from

@@ -26,6 +26,8 @@ public struct RunConfig: Sendable, Codable, Equatable {
 
 public struct LoopState: Sendable, Codable, Equatable {
     public var step = 0
+    /// Forward training tokens up to `step` (nil in checkpoints from before it was counted).
+    public var tokens: Int?
     public var tau = 1.5
     public var bestValidLoss: Double?
     public var bestStep: Int?

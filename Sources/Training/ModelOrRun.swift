@@ -4,6 +4,7 @@
 // serve, export and studies.
 import CausalLM
 import Foundation
+import RecData
 import Support
 import Tokenizers
 
@@ -21,6 +22,8 @@ public enum ModelOrRun {
         public let tokenizer: BPETokenizer
         /// The path, or for a run its name, checkpoint and step.
         public let name: String
+        /// How to prompt it: a run's training format; windows for any other model.
+        public var format = SampleFormat.windows
     }
 
     /// A run's model, or any other --model.
@@ -28,7 +31,8 @@ public enum ModelOrRun {
         if isRun(spec) {
             let trained = try load(run: URL(fileURLWithPath: spec), checkpoint: checkpoint)
             return Loaded(model: trained.model, tokenizer: trained.tokenizer,
-                          name: "\(URL(fileURLWithPath: spec).lastPathComponent) (\(checkpoint.rawValue), step \(trained.state.bestStep ?? trained.state.step))")
+                          name: "\(URL(fileURLWithPath: spec).lastPathComponent) (\(checkpoint.rawValue), step \(trained.state.bestStep ?? trained.state.step))",
+                          format: trained.config.parameters.format)
         }
         let (model, tokenizer) = try ModelSource.resolve(spec).load()
         return Loaded(model: model, tokenizer: tokenizer, name: spec)

@@ -39,11 +39,15 @@ public final class Trainer {
         guard !corpus.valid.isEmpty else {
             throw RunError.badData(data, "the valid split is empty; validation chooses the best checkpoint (never the test split), so training needs it")
         }
+        precondition(corpus.format == parameters.format, "the corpus is in the \(corpus.format) format, the parameters ask for \(parameters.format)")
         let perStep = parameters.batch * parameters.gradAccum
+        let unit = corpus.format == .windows ? "samples" : "sequence chunks"
         guard perStep <= corpus.train.count else {
-            throw RunError.badData(data, "a step takes \(perStep) samples (batch \(parameters.batch) × grad-accum \(parameters.gradAccum)) "
+            throw RunError.badData(data, "a step takes \(perStep) \(unit) (batch \(parameters.batch) × grad-accum \(parameters.gradAccum)) "
                 + "but the train split holds \(corpus.train.count); lower --batch or --grad-accum")
         }
+        totalSteps = parameters.trainTokens.map { Self.steps(toReach: $0, corpus: corpus, parameters: parameters) }
+            ?? parameters.totalSteps(trainSamples: corpus.train.count)
         let adapter = try parameters.lora.map { try LoRAAdapter(settings: $0, config: model.config, seed: parameters.seed) }
         self.adapter = adapter
         engine = try makeEngine?(adapter) ?? CPUTrainingEngine(model: model, adapter: adapter, recompute: recomputeActivations,
@@ -57,7 +61,42 @@ public final class Trainer {
 
     /// Micro-batches per epoch, and optimiser steps in the whole run.
     public var batchesPerEpoch: Int { (corpus.train.count + parameters.batch - 1) / parameters.batch }
-    public var totalSteps: Int { parameters.totalSteps(trainSamples: corpus.train.count) }
+    public let totalSteps: Int
+
+    /// The micro-batch of global index `index` (step × grad-accum + micro), its epoch's batches
+    /// made once and kept in `cache`.
+    static func microBatch(_ index: Int, corpus: TrainingCorpus, parameters p: TrainingParameters,
+                           cache: inout (epoch: Int, batches: [[Int]])) -> [TrainingExample] {
+        let perEpoch = (corpus.train.count + p.batch - 1) / p.batch
+        let epoch = index / perEpoch
+        if epoch != cache.epoch { cache = (epoch, corpus.batches(epoch: epoch, batchSize: p.batch, seed: p.seed)) }
+        return cache.batches[index % perEpoch].map { corpus.train[$0] }
+    }
+
+    /// Walks the run's steps in order (the same batches), adding each step's forward tokens, while
+    /// `goOn(step, tokens so far)` holds; returns the steps walked and their tokens.
+    static func walkSteps(corpus: TrainingCorpus, parameters p: TrainingParameters, while goOn: (Int, Int) -> Bool) -> (steps: Int, tokens: Int) {
+        var cache: (epoch: Int, batches: [[Int]]) = (-1, [])
+        var tokens = 0, step = 0
+        while goOn(step, tokens) {
+            for micro in 0..<p.gradAccum {
+                tokens += microBatch(step * p.gradAccum + micro, corpus: corpus, parameters: p, cache: &cache).reduce(0) { $0 + corpus.tokens($1) }
+            }
+            step += 1
+        }
+        return (step, tokens)
+    }
+
+    /// The steps a token budget takes: the first step at which the forward tokens of the batches
+    /// the run will see reach `budget`, capped by `maxSteps`.
+    public static func steps(toReach budget: Int, corpus: TrainingCorpus, parameters p: TrainingParameters) -> Int {
+        max(1, walkSteps(corpus: corpus, parameters: p) { step, tokens in tokens < budget && step < (p.maxSteps ?? Int.max) }.steps)
+    }
+
+    /// The forward training tokens of the run's `steps` steps (validation not counted).
+    public static func plannedTokens(corpus: TrainingCorpus, parameters p: TrainingParameters, steps: Int) -> Int {
+        walkSteps(corpus: corpus, parameters: p) { step, _ in step < steps }.tokens
+    }
 
     var lossSettings: LossSettings {
         LossSettings(kind: parameters.loss, beta: parameters.beta, tau: parameters.tau, scaleByTau: parameters.ats)
@@ -84,6 +123,7 @@ public final class Trainer {
         var ats = AdaptiveTemperature(start: state.tau)
         var epochBatches: (epoch: Int, batches: [[Int]]) = (-1, [])
         let total = totalSteps
+        var tokensSeen = state.tokens ?? 0
         var step = state.step
         while step < total {
             let start = Date()
@@ -93,9 +133,8 @@ public final class Trainer {
             var atsSteps: [AdaptiveTemperature.Step] = []
             for micro in 0..<p.gradAccum {
                 let index = step * p.gradAccum + micro
-                let epoch = index / batchesPerEpoch
-                if epoch != epochBatches.epoch { epochBatches = (epoch, corpus.batches(epoch: epoch, batchSize: p.batch, seed: p.seed)) }
-                let batch = corpus.assembled(epochBatches.batches[index % batchesPerEpoch].map { corpus.train[$0] }, atsMinValid: p.atsFirstPositionMinimum)
+                let batch = corpus.assembled(Self.microBatch(index, corpus: corpus, parameters: p, cache: &epochBatches),
+                                             atsMinValid: p.atsFirstPositionMinimum)
                 tokens += batch.sequences.reduce(0) { $0 + $1.count }
                 // Dropout masks from (seed, micro-batch), so a resumed run draws the same ones.
                 let dropoutSeed = p.seed ^ (UInt64(index) &+ 1) &* 0xD6E8_FEB8_6659_FD93
@@ -114,16 +153,19 @@ public final class Trainer {
                     try report(.skipped(step: step + 1, reason: "\(what) is not finite"))
                     run.log(["step": step + 1, "skipped": "\(what) not finite"])
                     step += 1
+                    tokensSeen += tokens
                     continue
                 }
                 throw RunError.nonFinite(step: step + 1, what: what)
             }
             try engine.update(lr: lr)
             step += 1
+            tokensSeen += tokens
             let seconds = Date().timeIntervalSince(start)
             let tau: Double? = p.ats ? ats.tau : nil
             try report(.step(step: step, total: total, loss: lossSum, lr: lr, tau: tau, tokensPerSecond: Double(tokens) / seconds, gradNorm: norm))
-            var line: [String: Any] = ["step": step, "loss": lossSum, "lr": lr, "tokens_per_s": Double(tokens) / seconds, "grad_norm": norm]
+            var line: [String: Any] = ["step": step, "loss": lossSum, "lr": lr, "tokens_per_s": Double(tokens) / seconds, "grad_norm": norm,
+                                       "tokens": tokens, "tokens_total": tokensSeen]
             if let tau { line["tau"] = tau }
             for (key, value) in Self.atsStatistics(atsSteps) { line[key] = value }
             run.log(line)
@@ -131,6 +173,7 @@ public final class Trainer {
             // checkpoint-latest at `step`: resuming from it repeats nothing (same batches, moments, τ).
             func saveLatest(_ host: (weights: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>)) throws {
                 state.step = step
+                state.tokens = tokensSeen
                 state.tau = ats.tau
                 try run.save(to: run.latest, buffers: [(weightsFile, host.weights, count), ("adam_m.bin", host.m, count),
                                                        ("adam_v.bin", host.v, count)], state: state)

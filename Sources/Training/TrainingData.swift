@@ -1,6 +1,9 @@
-// Training examples on a tokenized catalog: each sample's prompt (tokenized when its batch is
-// built: the prompts are long and most runs see only part of them) followed by its target
-// item's response tokens. Batches group samples of similar length to limit padding-free but
+// Training examples on a tokenized catalog. In the window format (docs/DESIGN.md, "Samples and
+// prompts") an example is one sample: its prompt (tokenized when its batch is built: the prompts
+// are long and most runs see only part of them) followed by its target item's response tokens. In
+// the sequence format ("Sequence training") an example is a chunk of a user's chain of training
+// items: the sequence header, a few items of context, then targets, each its response tokens, with
+// the loss on every target. Batches group examples of similar length to limit padding-free but
 // uneven work, in an order fixed by the seed and the epoch, so a resumed run sees the same batches.
 import CatalogIndex
 import Foundation
@@ -9,15 +12,22 @@ import RecData
 import Support
 
 public struct TrainingExample: Sendable {
+    /// Items before the first target, oldest first: context only.
     public var history: [Int]
-    public var item: Int
-    /// Characters of the prompt: a cheap stand-in for its token count when grouping by length.
+    /// The items the loss teaches, in order: a window's one target, or a sequence chunk's.
+    public var targets: [Int]
+    /// Characters of the prompt (windows) or tokens of the row (sequences): a cheap stand-in for
+    /// its token count when grouping by length.
     public var lengthHint: Int
+
+    /// A window's target (a chunk's last).
+    public var item: Int { targets[targets.count - 1] }
 }
 
 public struct TrainingCorpus: Sendable {
-    /// Response sequences, trie, IG and prompts.
+    /// Response sequences, trie, IG and prompts (in the corpus's format).
     public let catalog: TokenizedCatalog
+    public var format: SampleFormat { catalog.format }
     public let train: [TrainingExample]
     public let valid: [TrainingExample]
 
@@ -28,7 +38,7 @@ public struct TrainingCorpus: Sendable {
     /// dataset. A dataset without a validation split (ready-made sample files published without
     /// one) validates on the last `maxValid` training samples (at most a tenth of them), which
     /// are then left out of training; `validationSource` says which.
-    public init(catalog: TokenizedCatalog, maxValid: Int) throws {
+    public init(catalog: TokenizedCatalog, maxValid: Int, format: SampleFormat = .windows, maxTokens: Int = SequenceChunks.defaultMaxTokens) throws {
         var train = try DatasetReader.samples(.train, of: catalog.dataset)
         var valid = try DatasetReader.samples(.valid, of: catalog.dataset, limit: maxValid)
         var note: String?
@@ -38,22 +48,36 @@ public struct TrainingCorpus: Sendable {
             train.removeLast(n)
             note = "the dataset has no validation split: validating on the last \(n) training samples (\(train.count + 1)–\(train.count + n) of \(train.count + n)), left out of training"
         }
-        self.init(catalog: catalog, train: train, valid: valid)
+        self.init(catalog: catalog, train: train, valid: valid, format: format, maxTokens: maxTokens)
         validationSource = note
     }
 
     /// Training and validation on chosen samples (a study trains on a sample of the split while
-    /// the catalog's IG counts targets over all of it).
-    public init(catalog: TokenizedCatalog, train: [StoredSample], valid: [StoredSample]) {
+    /// the catalog's IG counts targets over all of it). In the sequence format `train` is chained
+    /// per user (in the order its split file holds it) and cut into chunks of at most `maxTokens`
+    /// tokens; each validation sample stays one example, its history rendered as a sequence.
+    public init(catalog: TokenizedCatalog, train: [StoredSample], valid: [StoredSample], format: SampleFormat = .windows,
+                maxTokens: Int = SequenceChunks.defaultMaxTokens) {
+        let catalog = catalog.formatted(format)
         self.catalog = catalog
-        func examples(_ samples: [StoredSample]) -> [TrainingExample] {
+        let chunker = SequenceChunks(catalog: catalog, maxTokens: maxTokens)
+        func windows(_ samples: [StoredSample]) -> [TrainingExample] {
             samples.map { s in
-                TrainingExample(history: s.history, item: s.target,
-                                lengthHint: s.history.reduce(0) { $0 + catalog.dataset.catalog.titles[$1].count + 4 })
+                let hint = switch format {
+                case .windows: s.history.reduce(0) { $0 + catalog.dataset.catalog.titles[$1].count + 4 }
+                case .sequences: chunker.tokens(history: s.history, targets: [s.target])
+                }
+                return TrainingExample(history: s.history, targets: [s.target], lengthHint: hint)
             }
         }
-        self.train = examples(train)
-        self.valid = examples(valid)
+        switch format {
+        case .windows:
+            self.train = windows(train)
+        case .sequences:
+            let context = catalog.dataset.manifest.options.historyLength
+            self.train = UserSequences.chain(train, historyLength: context).flatMap { chunker.chunks($0, context: context) }
+        }
+        self.valid = windows(valid)
     }
 
     public var dataset: PreparedDataset { catalog.dataset }
@@ -84,19 +108,35 @@ public struct TrainingCorpus: Sendable {
     }
 
     /// Token sequences, the output positions of each, and the scored positions, for examples;
-    /// with each example's first scored position with at least `atsMinValid` valid tokens (ATS's).
+    /// with each target's first scored position with at least `atsMinValid` valid tokens (ATS's).
+    /// A row is the prompt of the example's history, then each target's response tokens, the last
+    /// token dropped (nothing follows it to predict).
     public func assemble(_ examples: [TrainingExample], atsMinValid: Int = AdaptiveTemperature.smallestDefinedValidSet()) -> (sequences: [[Int32]], outputs: [[Int]], positions: [ScoredPosition], firstScored: [Int?]) {
         var sequences: [[Int32]] = [], outputs: [[Int]] = [], positions: [ScoredPosition] = [], firsts: [Int?] = []
         for e in examples {
-            let prompt = catalog.promptTokens(history: e.history)
-            let response = ig.trie.sequences[e.item]
-            let scored = ig.scoredPositions(ofItem: e.item)
-            // The logits at the last prompt token predict the first response token, and so on.
-            sequences.append(prompt + response.dropLast())
-            outputs.append(Array((prompt.count - 1)..<(prompt.count - 1 + response.count)))
-            firsts.append(scored.firstIndex { $0.valid.count >= atsMinValid }.map { positions.count + $0 })
-            positions += scored
+            var row = catalog.promptTokens(history: e.history)
+            var rowOutputs: [Int] = []
+            for item in e.targets {
+                let response = ig.trie.sequences[item]
+                let scored = ig.scoredPositions(ofItem: item)
+                // The logits at the token before a response predict its first token, and so on.
+                rowOutputs += (row.count - 1)..<(row.count - 1 + response.count)
+                firsts.append(scored.firstIndex { $0.valid.count >= atsMinValid }.map { positions.count + $0 })
+                positions += scored
+                row += response
+            }
+            row.removeLast()
+            sequences.append(row)
+            outputs.append(rowOutputs)
         }
         return (sequences, outputs, positions, firsts)
+    }
+
+    /// The tokens an example's row holds (its forward pass's length).
+    public func tokens(_ e: TrainingExample) -> Int {
+        switch format {
+        case .windows: catalog.promptTokens(history: e.history).count + e.targets.reduce(0) { $0 + ig.trie.sequences[$1].count } - 1
+        case .sequences: e.lengthHint
+        }
     }
 }

@@ -2,6 +2,7 @@
 // and a resume checked.
 import CausalLM
 import Kernels
+import RecData
 
 public struct TrainingParameters: Sendable, Codable, Equatable {
     /// The loss and its settings.
@@ -26,6 +27,19 @@ public struct TrainingParameters: Sendable, Codable, Equatable {
     public var epochs = 1
     /// Stop after this many optimiser steps (nil: the epochs decide).
     public var maxSteps: Int?
+    /// Train until this many forward tokens have passed (instead of the epochs): the run stops at
+    /// the first step that reaches it. nil: the epochs decide.
+    public var trainTokens: Int?
+    /// Windows (one target per row) or sequences (a user's items, every training target scored);
+    /// nil reads as windows and is left out of config.json, so older runs read as what they were.
+    public var samples: SampleFormat?
+    /// The sequence format's row budget in tokens (nil: SequenceChunks.defaultMaxTokens).
+    public var maxTokens: Int?
+
+    /// The sample format (`samples` or windows).
+    public var format: SampleFormat { samples ?? .windows }
+    /// The row budget of sequence chunks.
+    public var chunkTokens: Int { maxTokens ?? SequenceChunks.defaultMaxTokens }
     /// Samples per micro-batch, and micro-batches per optimiser step.
     public var batch = 8
     public var gradAccum = 1

@@ -1,0 +1,155 @@
+// Sequence training (docs/DESIGN.md, "Sequence training"): users' samples chain into sequences,
+// chunks teach every target exactly once with its context, and — on the tiny Llama, through the
+// CPU engine — a target inside a chunk gets exactly the loss and gradients of a window whose prompt
+// is the same tokens before it, and chunks packed in one batch give what each gives alone.
+import CatalogIndex
+import CausalLM
+import Foundation
+import ItemIndex
+import RecData
+import Support
+import Testing
+import Tokenizers
+@testable import Training
+
+@Suite("Sequence training")
+struct SequenceTrainingTests {
+    static func sample(_ user: String, _ history: [Int], _ target: Int) -> StoredSample {
+        StoredSample(user: user, history: history, target: target, timestamp: 0)
+    }
+
+    @Test func samplesChainIntoEachUsersSequence() {
+        // Two users interleaved, as a time-sorted split holds them; history capped at 3.
+        let samples = [Self.sample("a", [7], 8), Self.sample("b", [1], 2), Self.sample("a", [7, 8], 9),
+                       Self.sample("a", [7, 8, 9], 10), Self.sample("b", [1, 2], 3), Self.sample("a", [8, 9, 10], 11)]
+        let chains = UserSequences.chain(samples, historyLength: 3)
+        #expect(chains == [UserSequence(user: "a", items: [7, 8, 9, 10, 11], firstTarget: 1),
+                           UserSequence(user: "b", items: [1, 2, 3], firstTarget: 1)])
+        // A sample that does not continue its user's chain (a subsampled split) opens a new one.
+        let gap = UserSequences.chain([Self.sample("a", [7], 8), Self.sample("a", [1, 2, 3], 4)], historyLength: 3)
+        #expect(gap.map(\.items) == [[7, 8], [1, 2, 3, 4]] && gap.map(\.firstTarget) == [1, 3])
+        // Whole histories across splits: the test sample sees its user's items from every split.
+        let histories = UserHistories(splits: [Array(samples.prefix(4)), [samples[4]], [samples[5]]], historyLength: 3)
+        #expect(histories.history(split: 2, index: 0, limit: 50) == [7, 8, 9, 10])
+        #expect(histories.history(split: 2, index: 0, limit: 2) == [9, 10])
+        #expect(histories.history(split: 1, index: 0, limit: 50) == [1, 2])
+    }
+
+    static let dataset = TrainerTests.dataset
+
+    static func catalog() throws -> (DecoderModel, TokenizedCatalog) {
+        let (model, tokenizer) = try ModelSource.resolve(tinyLlama.path).load()
+        return (model, try TokenizedCatalog(dataset: DatasetReader.open(dataset), tokenizer: tokenizer).formatted(.sequences))
+    }
+
+    /// Random chains cut into chunks: every target once, in order; each chunk within budget
+    /// unless it holds a single target; each target with min(context, its position) items before it.
+    @Test func chunksTeachEveryTargetOnceWithItsContext() throws {
+        let (_, catalog) = try Self.catalog()
+        var rng = SeededGenerator(seed: 7)
+        for budget in [64, 80, 120, 400] {
+            let chunker = SequenceChunks(catalog: catalog, maxTokens: budget)
+            for _ in 0..<50 {
+                let n = 2 + rng.below(40), first = 1 + rng.below(min(3, n - 1))
+                let seq = UserSequence(user: "u", items: (0..<n).map { _ in rng.below(catalog.catalog.count) }, firstTarget: first)
+                let chunks = chunker.chunks(seq, context: 10)
+                #expect(chunks.flatMap(\.targets) == Array(seq.items[first...]))
+                var position = first
+                for c in chunks {
+                    #expect(c.history == Array(seq.items[max(0, position - 10)..<position]))
+                    #expect(c.lengthHint == chunker.tokens(history: c.history, targets: c.targets))
+                    #expect(c.lengthHint <= budget || c.targets.count == 1)
+                    let row = TrainingCorpus(catalog: catalog, train: [], valid: [], format: .sequences).assemble([c]).sequences[0]
+                    #expect(row.count == c.lengthHint)
+                    position += c.targets.count
+                }
+            }
+        }
+    }
+
+    /// The loss and gradient of `batch` through the CPU engine (no dropout).
+    static func lossAndGradients(_ model: DecoderModel, _ batch: AssembledBatch, _ settings: LossSettings) throws -> (Double, [Float]) {
+        let engine = CPUTrainingEngine(model: model, adapter: nil, recompute: false, precision: .fp32, adamW: AdamWSettings(weightDecay: 0))
+        engine.zeroGradients()
+        let loss = try engine.accumulate(batch, settings: settings, gradAccum: 1, dropoutSeed: 0, temperature: nil)
+        return (loss, Array(UnsafeBufferPointer(start: engine.grads.data, count: engine.count)))
+    }
+
+    /// What tokenLoss divides by: the sum of the positions' weights under `settings`.
+    static func normaliser(_ positions: [ScoredPosition], _ s: LossSettings) -> Double {
+        positions.reduce(0) { sum, p in
+            s.kind.masked && p.valid.count <= 1 ? sum : sum + (s.kind.weighted ? igdWeight(p, beta: s.beta) : 1)
+        }
+    }
+
+    /// Loss and gradient of several batches' positions pooled into one mean: each part weighted by its normaliser.
+    static func pooled(_ parts: [(loss: Double, grads: [Float], weight: Double)]) -> (Double, [Float]) {
+        let total = parts.reduce(0) { $0 + $1.weight }
+        var grads = [Float](repeating: 0, count: parts[0].grads.count)
+        var loss = 0.0
+        for p in parts {
+            loss += p.loss * p.weight / total
+            for i in grads.indices { grads[i] += Float(p.weight / total) * p.grads[i] }
+        }
+        return (loss, grads)
+    }
+
+    static func expectClose(_ a: (Double, [Float]), _ b: (Double, [Float]), _ what: String) {
+        #expect(abs(a.0 - b.0) <= 1e-5 * max(1, abs(b.0)), "\(what): loss \(a.0) against \(b.0)")
+        let scale = b.1.reduce(Float(0)) { max($0, abs($1)) }
+        let worst = zip(a.1, b.1).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        #expect(worst <= 2e-4 * scale, "\(what): gradients differ by \(worst) (largest \(scale))")
+    }
+
+    static let settings: [LossSettings] = [LossSettings(kind: .ce), LossSettings(kind: .igd, beta: 0.1),
+                                            LossSettings(kind: .msl, tau: 1.7), LossSettings(kind: .mslIGD, beta: 0.3, tau: 1.2)]
+
+    /// A target inside a chunk is scored from the tokens before it, exactly as a window whose
+    /// prompt is those tokens: the chunk's loss and gradients are its targets' windows pooled.
+    @Test(arguments: SequenceTrainingTests.settings)
+    func aTargetInAChunkIsTheWindowWithTheSameContext(_ settings: LossSettings) throws {
+        let (model, catalog) = try Self.catalog()
+        let corpus = TrainingCorpus(catalog: catalog, train: [], valid: [], format: .sequences)
+        let chunk = TrainingExample(history: [1, 0], targets: [2, 3, 0, 2], lengthHint: 0)
+        let whole = try Self.lossAndGradients(model, corpus.assembled([chunk]), settings)
+        var parts: [(loss: Double, grads: [Float], weight: Double)] = []
+        for j in chunk.targets.indices {
+            // The window: the header and every item before target j as its prompt, then target j.
+            let prompt = catalog.promptTokens(history: chunk.history + chunk.targets[..<j])
+            let response = catalog.ig.trie.sequences[chunk.targets[j]]
+            let positions = catalog.ig.scoredPositions(ofItem: chunk.targets[j])
+            let window = AssembledBatch(sequences: [prompt + response.dropLast()], outputs: [Array((prompt.count - 1)..<(prompt.count - 1 + response.count))],
+                                        positions: positions, firstScored: [nil])
+            let (loss, grads) = try Self.lossAndGradients(model, window, settings)
+            parts.append((loss, grads, Self.normaliser(positions, settings)))
+        }
+        Self.expectClose(whole, Self.pooled(parts.filter { $0.weight > 0 }), "\(settings.kind)")
+    }
+
+    /// Chunks packed in one batch (one token stream, attention blocked between them) give the
+    /// loss and gradients of each chunk alone, pooled.
+    @Test(arguments: SequenceTrainingTests.settings)
+    func packedChunksGiveWhatEachGivesAlone(_ settings: LossSettings) throws {
+        let (model, catalog) = try Self.catalog()
+        let corpus = TrainingCorpus(catalog: catalog, train: [], valid: [], format: .sequences)
+        let chunks = [TrainingExample(history: [1], targets: [2, 3], lengthHint: 0), TrainingExample(history: [], targets: [0, 1, 2], lengthHint: 0),
+                      TrainingExample(history: [3, 2, 1], targets: [0], lengthHint: 0)]
+        let packed = try Self.lossAndGradients(model, corpus.assembled(chunks), settings)
+        let parts = try chunks.map { c in
+            let batch = corpus.assembled([c])
+            let (loss, grads) = try Self.lossAndGradients(model, batch, settings)
+            return (loss: loss, grads: grads, weight: Self.normaliser(batch.positions, settings))
+        }
+        Self.expectClose(packed, Self.pooled(parts.filter { $0.weight > 0 }), "\(settings.kind)")
+    }
+
+    /// Each item of a sequence prompt is its trie path, joined as ids: never re-tokenized text.
+    @Test func sequencePromptsJoinTriePaths() throws {
+        let (_, catalog) = try Self.catalog()
+        let prompt = catalog.promptTokens(history: [2, 0])
+        let paths = catalog.ig.trie.sequences
+        #expect(prompt.suffix(paths[2].count + paths[0].count).elementsEqual(paths[2] + paths[0]))
+        #expect(Array(prompt.prefix(prompt.count - paths[2].count - paths[0].count)) == catalog.promptTokens(history: []))
+        #expect(catalog.formatted(.windows).promptTokens(history: [2, 0]) != prompt)
+    }
+}
