@@ -56,6 +56,9 @@ public final class CPUTrainingEngine: TrainingEngine {
     let weights: ParameterBuffer
     let grads: ParameterBuffer
     let optimizer: AdamW
+    /// d loss / d logits, kept between micro-batches: a sequence batch's is hundreds of MB, and
+    /// fresh pages each time cost their clearing.
+    private var dlogits: [Float] = []
 
     public init(model: DecoderModel, adapter: LoRAAdapter?, recompute: Bool, precision: Precision, adamW: AdamWSettings) {
         self.model = model
@@ -82,11 +85,14 @@ public final class CPUTrainingEngine: TrainingEngine {
                 temperature(batch.firstScored.compactMap { $0 }.map { (l.baseAddress! + $0 * V, batch.positions[$0].valid, batch.positions[$0].target) })
             }
         }
-        var dlogits = [Float](repeating: 0, count: logits.count)
-        let loss = logits.withUnsafeBufferPointer { tokenLoss(settings, logits: $0.baseAddress!, V: V, positions: batch.positions, grad: &dlogits) }
-        if gradAccum > 1 { for i in dlogits.indices { dlogits[i] /= Float(gradAccum) } }
-        dlogits.withUnsafeBufferPointer {
-            model.backward(tape, dlogits: $0.baseAddress!, grads: adapter == nil ? grads : nil, adapterGrads: adapter == nil ? nil : grads)
+        if dlogits.count < logits.count { dlogits = [Float](repeating: 0, count: logits.count) }
+        // tokenLoss writes every element of its rows (zeros where a row does not count).
+        let loss = logits.withUnsafeBufferPointer { l in
+            dlogits.withUnsafeMutableBufferPointer { tokenLoss(settings, logits: l.baseAddress!, V: V, positions: batch.positions, grad: $0.baseAddress!) }
+        }
+        dlogits.withUnsafeMutableBufferPointer { d in
+            if gradAccum > 1 { for i in 0..<logits.count { d[i] /= Float(gradAccum) } }
+            model.backward(tape, dlogits: d.baseAddress!, grads: adapter == nil ? grads : nil, adapterGrads: adapter == nil ? nil : grads)
         }
         model.recycle(tape)
         return loss
