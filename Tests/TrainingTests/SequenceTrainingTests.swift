@@ -153,3 +153,68 @@ struct SequenceTrainingTests {
         #expect(catalog.formatted(.windows).promptTokens(history: [2, 0]) != prompt)
     }
 }
+
+/// The packed sequence batch against an independent implementation in PyTorch
+/// (scripts/fixtures/make_sequence_fixtures.py): the rows, output positions, valid sets and zero-IG
+/// flags our assembly makes, and each loss's value and every parameter's gradient, with the two
+/// chunks packed into one token stream here and run one by one there.
+@Suite("Sequence batch against PyTorch")
+struct SequenceFixtureTests {
+    struct Fixture: Decodable {
+        struct Chunk: Decodable { let history: [Int]; let targets: [Int] }
+        struct Position: Decodable { let target: Int32; let valid: [Int32]; let zero_ig: Bool }
+        struct Loss: Decodable {
+            struct Entry: Decodable { let offset: Int; let shape: [Int] }
+            let loss: Double
+            let file: String
+            let tensors: [String: Entry]
+        }
+        let titles: [String]
+        let counts: [Int]
+        let chunks: [Chunk]
+        let beta: Double
+        let tau: Double
+        let sequences: [[Int32]]
+        let outputs: [[Int]]
+        let positions: [Position]
+        let losses: [String: Loss]
+    }
+
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    @Test(arguments: LossKind.allCases)
+    func packedChunksMatchPyTorch(_ kind: LossKind) throws {
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("sequence_batch.json")))
+        let (model, tokenizer) = try ModelSource.resolve(tinyLlama.path).load()
+        let dataset = try DatasetReader.open(TrainerTests.dataset)
+        // The fixture's titles are the dataset's catalog, in its own order.
+        let ids = try fixture.titles.map { title in try #require(dataset.catalog.titles.firstIndex(of: title), "\(title) in the catalog") }
+        var counts = [Int](repeating: 0, count: dataset.catalog.count)
+        for (id, count) in zip(ids, fixture.counts) { counts[id] = count }
+        let catalog = try TokenizedCatalog(dataset: dataset, tokenizer: tokenizer, targetCounts: counts)
+        let corpus = TrainingCorpus(catalog: catalog, train: [], valid: [], format: .sequences)
+        let chunks = fixture.chunks.map { TrainingExample(history: $0.history.map { ids[$0] }, targets: $0.targets.map { ids[$0] }, lengthHint: 0) }
+        let batch = corpus.assembled(chunks)
+        #expect(batch.sequences == fixture.sequences)
+        #expect(batch.outputs == fixture.outputs)
+        #expect(batch.positions.map(\.target) == fixture.positions.map(\.target))
+        #expect(batch.positions.map(\.valid) == fixture.positions.map(\.valid))
+        #expect(batch.positions.map { $0.isEOS || InformationGain.isZero($0.informationGain) } == fixture.positions.map(\.zero_ig))
+
+        let reference = try #require(fixture.losses[kind.rawValue])
+        let want = try Data(contentsOf: Self.fixtures.appendingPathComponent(reference.file)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let (loss, grads) = try SequenceTrainingTests.lossAndGradients(model, batch, LossSettings(kind: kind, beta: fixture.beta, tau: fixture.tau))
+        #expect(abs(loss - reference.loss) < 1e-4 * reference.loss, "\(kind): loss \(loss) vs \(reference.loss)")
+        var slots: [(String, TensorSlot)] = model.layout.globals.map { (WeightNames.huggingFace($0.key), $0.value) }
+        for (i, layer) in model.layout.layers.enumerated() { slots += layer.map { (WeightNames.huggingFace($0.key, layer: i), $0.value) } }
+        #expect(slots.count == reference.tensors.count)
+        for (tensor, slot) in slots {
+            let entry = try #require(reference.tensors[tensor], "no reference for \(tensor)")
+            let got = grads[slot.offset..<(slot.offset + slot.count)], ref = want[entry.offset..<(entry.offset + slot.count)]
+            var diff2 = 0.0, ref2 = 0.0
+            for (a, b) in zip(got, ref) { diff2 += Double(a - b) * Double(a - b); ref2 += Double(b) * Double(b) }
+            let relative = (diff2 / max(ref2, 1e-30)).squareRoot()
+            #expect(relative <= 2e-4, "\(kind) \(tensor): relative error \(relative)")
+        }
+    }
+}
