@@ -367,8 +367,18 @@ struct PlanParser {
         guard let m else { return nil }
         var o = try object(m.node, "'imports'")
         let studyMember = try o.required("study"), rowsMember = try o.required("rows")
-        let spec = ImportSpec(study: try o.string(studyMember), rows: try o.strings(rowsMember))
-        try o.finish(known: ["study", "rows"])
+        var spec = ImportSpec(study: try o.string(studyMember), rows: try o.strings(rowsMember))
+        if let m = o.member("training_tokens") {
+            var tokens: [String: Int] = [:]
+            var t = try object(m.node, "'training_tokens'")
+            for member in t.members {
+                guard spec.rows.contains(member.key) else { throw t.fail(member.line, "'\(member.key)' is not an imported row") }
+                tokens[member.key] = try t.integer(t.member(member.key)!, min: 1)
+            }
+            try t.finish(known: spec.rows)
+            spec.trainingTokens = tokens
+        }
+        try o.finish(known: ["study", "rows", "training_tokens"])
         guard !spec.rows.isEmpty, Set(spec.rows).count == spec.rows.count else { throw o.fail(rowsMember.line, "'rows' names each row once, at least one") }
         for row in spec.rows where taken.contains(row) {
             throw o.fail(rowsMember.line, "the imported row '\(row)' has the name of one of this plan's rows")

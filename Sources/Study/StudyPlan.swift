@@ -148,6 +148,15 @@ public struct ImportSpec: Sendable, Equatable, Codable {
     /// The other study's directory, relative to this plan's.
     public var study: String
     public var rows: [String]
+    /// Forward training tokens of imported arms whose logs predate the count (the report's
+    /// tokens figure), as `study run`'s plan summary gives them.
+    public var trainingTokens: [String: Int]? = nil
+
+    public init(study: String, rows: [String], trainingTokens: [String: Int]? = nil) {
+        self.study = study
+        self.rows = rows
+        self.trainingTokens = trainingTokens
+    }
 }
 
 /// Results made outside `study run` (a classic recommender trained by a script), read from

@@ -84,11 +84,34 @@ import Training
         #expect(plan.contrasts == [ContrastSpec(arm: "msl+igd", minus: "ce", asks: "does MSL+IGD beat CE?")])
     }
 
+    /// Sequence arms, a decoder's whole-sequence history and rows imported from another study.
+    @Test func sequenceArmsHistoriesAndImports() throws {
+        let plan = try read(edited(#"{"name": "ce-seed2", "seed": 2,"#, #"{"name": "ce-seed2", "samples": "sequences", "max_tokens": 512, "train_tokens": 90000, "seed": 2,"#)
+            .replacingOccurrences(of: #"{"name": "plain"},"#, with: #"{"name": "plain"}, {"name": "long", "history": 50},"#))
+        let arm = try #require(plan.arm("ce-seed2"))
+        #expect(arm.training.format == .sequences && arm.training.chunkTokens == 512 && arm.training.trainTokens == 90000)
+        #expect(plan.arm("ce")!.training.format == .windows && plan.decoder("long")?.history == 50 && plan.decoder("plain")?.history == nil)
+        #expect(failure(edited(#"{"name": "ce-seed2", "seed": 2,"#, #"{"name": "ce-seed2", "max_tokens": 512, "seed": 2,"#))
+                == #"17: arm 'ce-seed2': 'max_tokens' applies with "samples": "sequences" only"#)
+        #expect(failure(edited(#"{"name": "ce-seed2", "seed": 2,"#, #"{"name": "ce-seed2", "samples": "sessions", "seed": 2,"#))
+                == "17: arm 'ce-seed2': unknown sample format 'sessions' (one of: windows, sequences)")
+        let imports = #", "imports": {"study": "../other", "rows": ["ce-old", "sasrec2"], "training_tokens": {"ce-old": 1000}}"#
+        let withImports = edited(#""external": [{"name": "sasrec", "description": "SASRec", "command": "python3 x.py"}]"#,
+                                 #""external": [{"name": "sasrec", "description": "SASRec", "command": "python3 x.py"}]"# + imports)
+            .replacingOccurrences(of: #""contrasts": [{"arm": "msl+igd", "minus": "ce", "asks": "does MSL+IGD beat CE?"}]"#,
+                                  with: #""contrasts": [{"arm": "msl+igd", "minus": "sasrec2", "asks": "the gap"}]"#)
+        let imported = try read(withImports)
+        #expect(imported.imports == ImportSpec(study: "../other", rows: ["ce-old", "sasrec2"], trainingTokens: ["ce-old": 1000]))
+        #expect(imported.contrasts.map(\.minus) == ["sasrec2"])
+        #expect(failure(withImports.replacingOccurrences(of: #""sasrec2"]"#, with: #""sasrec"]"#)).hasSuffix("the imported row 'sasrec' has the name of one of this plan's rows"))
+        #expect(failure(withImports.replacingOccurrences(of: #"{"ce-old": 1000}"#, with: #"{"ce-new": 1000}"#)).hasSuffix("'ce-new' is not an imported row"))
+    }
+
     @Test func namesTheLineOfEachMistake() {
         // Line numbers count from the "{" on line 1.
         #expect(failure("{\n  \"name\": \"x\",\n  \"model\" \"smollm2\"\n}") == "3: not valid JSON: expected ':' after the key 'model' (column 11)")
         #expect(failure(edited(#""name": "demo","#, #""name": "demo", "nmae": 1,"#))
-                == "2: the plan: unknown key 'nmae' (known: name, description, model, dataset, samples, training, evaluation, decoders, arms, baseline, noise_floor, contrasts, power_check, floors, external)")
+                == "2: the plan: unknown key 'nmae' (known: name, description, model, dataset, samples, training, evaluation, decoders, arms, baseline, noise_floor, contrasts, power_check, floors, external, imports)")
         #expect(failure(edited(#"{"name": "ce-seed2", "seed": 2,"#, #"{"name": "ce-seed2", "sed": 2,"#)).hasPrefix("17: arm 'ce-seed2': unknown key 'sed' (known: name, decoders, loss, beta"))
         #expect(failure(edited(#""loss": "msl+igd""#, #""loss": "msl-igd""#)) == "15: arm 'msl+igd': unknown loss 'msl-igd' (one of: ce, igd, msl, msl+igd)")
         #expect(failure(edited(#"{"name": "ce-lora","#, #"{"name": "ce","#)) == "16: an arm: a second arm named 'ce'")

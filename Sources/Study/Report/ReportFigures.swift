@@ -15,6 +15,7 @@ struct ReportFigures {
         "tau.svg": "Temperature τ over steps (ATS arms)",
         "hr-at-k.svg": "HR@K for K = 1…20",
         "zero-ig.svg": "Share of zero-IG tokens by position in the response",
+        "tokens.svg": "NDCG@10 against training tokens",
     ]
     static let notes = [
         "train-loss.svg": "Each arm's own loss, as it trains (mean of 8 steps): CE, IGD's weighted CE, MSL's masked softmax (times τ with ATS). "
@@ -24,6 +25,9 @@ struct ReportFigures {
             + "(the mean over its micro-batches); τ moves only while τ* is above 1.5. "
             + "Arms whose τ stayed at 1.5 share that line: the earlier arm in the plan is drawn wider, under the later.",
         "hr-at-k.svg": "LLM rows stop at their list length (one item per beam); the floors rank the whole catalog.",
+        "tokens.svg": "Each arm at the forward training tokens it trained on (log scale; validation not counted), with its 95% bootstrap "
+            + "interval; filled: the arm's first decoder, rings: its others (set slightly right). Dashed lines: rows that rank the whole "
+            + "catalog without an LLM (popularity, SASRec), at their NDCG@10.",
         "zero-ig.svg": "Over the training split's targets, with the tokenizer of the model: position 0 is the opening quote, "
             + "the last positions are the closing quote and EOS. IGD weights zero-IG tokens by β.",
     ]
@@ -39,12 +43,39 @@ struct ReportFigures {
         if logged.contains(where: { $0.spec.training.ats }) { out.append(("tau.svg", tau())) }
         if !results.rows.isEmpty { out.append(("hr-at-k.svg", hitCurve())) }
         if results.ig != nil { out.append(("zero-ig.svg", zeroIG())) }
+        if results.rows.contains(where: { trainingTokens($0) != nil }) { out.append(("tokens.svg", tokens())) }
         return out
+    }
+
+    /// The forward tokens a row's model trained on: its log's running total (sequence-era runs)
+    /// or, for an imported arm, the count its import states.
+    func trainingTokens(_ row: StudyResults.Row) -> Double? {
+        if row.source != nil { return results.plan.imports?.trainingTokens?[row.arm].map(Double.init) }
+        guard row.kind == .arm, let arm = results.arms.first(where: { $0.spec.name == row.arm }) else { return nil }
+        return arm.log.last { $0.kind == .step && $0.value("tokens_total") != nil }?.value("tokens_total")
+    }
+
+    func tokens() -> String {
+        let metric = Metric(.ndcg, 10)
+        let points = results.rows.compactMap { row -> SVGPlot.Point? in
+            guard let x = trainingTokens(row) else { return nil }
+            let decoders = results.plan.arm(row.arm)?.decoders ?? [results.rows.first { $0.arm == row.arm }?.decoder ?? row.decoder]
+            let first = decoders.first == row.decoder
+            let values = row.values(metric)
+            let c = PairedBootstrap.compare([Double](repeating: 0, count: values.count), values)
+            return .init(label: row.label, x: first ? x : x * 1.06, value: c.meanB, low: c.low, high: c.high, color: color(row.arm), hollow: !first)
+        }
+        let references = results.rows.filter { $0.decoder == ExternalResults.decoder }.map { row in
+            (label: row.arm, value: row.record.metrics["ndcg@10"] ?? 0, color: color(row.arm))
+        }
+        return SVGPlot.scatterLogX(title: "NDCG@10 against training tokens", xLabel: "forward training tokens (log scale)",
+                                   yLabel: "NDCG@10", points: points, references: references)
     }
 
     /// Colour of an arm or floor: its place in the plan, floors after the arms.
     func color(_ arm: String) -> Int {
-        let names = results.plan.arms.map(\.name) + ["popularity", "zero-shot"] + results.plan.external.map(\.name)
+        let imported = (results.plan.imports?.rows ?? []).filter { !["popularity", "zero-shot"].contains($0) }
+        let names = results.plan.arms.map(\.name) + ["popularity", "zero-shot"] + results.plan.external.map(\.name) + imported
         return names.firstIndex(of: arm) ?? 0
     }
 

@@ -72,7 +72,8 @@ public struct StudyReport {
         for row in results.rows {
             let m = row.record.metrics
             let external = row.record.training.map { formatDuration($0.seconds) + onDevice($0.device == "cpu" ? nil : $0.device) }
-            let training = results.arms.first { $0.spec.name == row.arm }?.training.map { formatDuration($0.seconds) + onDevice($0.device) } ?? external ?? "–"
+            let own = row.source == nil ? results.arms.first { $0.spec.name == row.arm }?.training : results.importedTraining[row.arm]
+            let training = own.map { formatDuration($0.seconds) + onDevice($0.device) } ?? external ?? "–"
             let evaluation = row.kind == .external ? "–" : formatDuration(row.record.seconds) + onDevice(row.record.device)
             md += "| \(row.label) | \(grouped(row.record.samples)) | \(f4(m["ndcg@5"])) | **\(f4(m["ndcg@10"]))** | \(f4(m["hr@5"])) | \(f4(m["hr@10"])) "
                 + "| \(String(format: "%.0f%%", 100 * row.record.validShare)) | \(training) | \(evaluation) |\n"
@@ -159,7 +160,7 @@ public struct StudyReport {
         for contrast in plan.contrasts {
             guard let arm = plan.arm(contrast.arm) else { continue }
             let found = arm.decoders.compactMap { d -> (StudyResults.Row, StudyResults.Row)? in
-                guard let base = results.row(contrast.minus, d), let row = results.row(contrast.arm, d) else { return nil }
+                guard let base = results.counterpart(contrast.minus, d), let row = results.row(contrast.arm, d) else { return nil }
                 return (base, row)
             }
             questions.append("- \(contrast.arm) − \(contrast.minus)" + (found.isEmpty ? " (not both run yet)" : "") + ": \(contrast.asks)")
@@ -254,6 +255,14 @@ public struct StudyReport {
         return text.hasSuffix("\n") ? text + "\n" : text + "\n\n"
     }
 
+    /// What the training-window draw is for: every arm, the window arms, or (sequence arms only) nothing.
+    var windowDraw: String {
+        let windowArms = results.arms.filter { $0.spec.training.format == .windows }.count
+        guard windowArms > 0 else { return "" }
+        return "\(grouped(results.plan.samples.train)) training windows (the same samples, in the same order for one seed, for every "
+            + (windowArms == results.arms.count ? "arm" : "window arm") + "), "
+    }
+
     func settings() -> String {
         let plan = results.plan
         var md = "## Settings\n\n"
@@ -262,7 +271,7 @@ public struct StudyReport {
                 + (plan.dataset.split == .time ? " (all samples by target time, 8:1:1)" : "") + ", history ≤ \(plan.dataset.history): "
                 + "\(grouped(d.users)) users, \(grouped(d.catalogItems)) catalog titles (\(d.duplicateTitlesMerged) duplicates merged), "
                 + "\(grouped(d.interactions)) interactions → \(grouped(d.trainSamples)) / \(grouped(d.validSamples)) / \(grouped(d.testSamples)) train / valid / test windows. "
-                + "Drawn with seed \(plan.samples.seed): \(grouped(plan.samples.train)) training windows (the same samples, in the same order for one seed, for every arm), "
+                + "Drawn with seed \(plan.samples.seed): " + windowDraw
                 + "\(grouped(plan.samples.valid)) validation windows (validation loss), \(grouped(plan.samples.test)) test windows. "
                 + "IG (IGD's token weights and IGD decoding) and the popularity floor count targets over the whole training split "
                 + "(\(grouped(d.targetCountTotal)) targets), not only the drawn training windows. "
@@ -275,6 +284,9 @@ public struct StudyReport {
             + "\(t.epochs) epoch\(t.epochs == 1 ? "" : "s")" + (t.maxSteps.map { " (at most \($0) steps)" } ?? "")
             + ", clip \(formatSetting(t.clipNorm)), weight decay \(formatSetting(t.weightDecay)), validation every \(t.evalEvery) steps"
             + (t.precision == .bf16 ? "; bf16 mixed precision (bf16 products, Float32 weights, gradients and optimiser state; the arms evaluate in bf16 too). " : ". ")
+            + (t.format == .sequences ? "Sequence training: every training window's target, each user's training items chained in time order and cut "
+                + "into chunks of at most \(t.chunkTokens) tokens that open with up to \(plan.dataset.history) items of context "
+                + "(docs/DESIGN.md, \"Sequence training\"); validation windows and prompts rendered as sequences. " : "")
             + "The report reads the **final** checkpoint of every arm; nothing is chosen on test.\n\n"
         md += "| arm | loss | β | τ | seed | other settings | steps | best step by validation | final valid loss | training time |\n"
         md += "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |\n"
@@ -287,6 +299,9 @@ public struct StudyReport {
                     switch key {
                     case "precision": "precision \(p.precision?.rawValue ?? "fp32")"
                     case "ats_min_valid": "ATS read at the first position with ≥ \(p.atsFirstPositionMinimum) valid tokens"
+                    case "train_tokens": "\(grouped(p.trainTokens ?? 0)) training tokens"
+                    case "samples": p.format.rawValue
+                    case "max_tokens": "chunks ≤ \(p.chunkTokens) tokens"
                     default: key
                     }
                 }
@@ -297,9 +312,15 @@ public struct StudyReport {
         }
         md += "\n**Decoders.** "
         md += plan.decoders.map { "`\($0.name)`: \($0.summary), \($0.samples.map(grouped) ?? grouped(plan.samples.test)) windows" }.joined(separator: "; ")
-        md += "; \(plan.evaluation.beams) beams. Floors: " + ([plan.floors.popularity ? "popularity (training-target frequency, history items excluded)" : nil,
-                                                              plan.floors.zeroShot.isEmpty ? nil : "the untrained model (zero-shot)"].compactMap { $0 }).joined(separator: ", ")
-        md += plan.external.isEmpty ? ".\n\n" : ". From outside: " + plan.external.map { "\($0.name) — \($0.description)" }.joined(separator: "; ") + ".\n\n"
+        let floors = [plan.floors.popularity ? "popularity (training-target frequency, history items excluded)" : nil,
+                      plan.floors.zeroShot.isEmpty ? nil : "the untrained model (zero-shot)"].compactMap { $0 }
+        md += "; \(plan.evaluation.beams) beams." + (floors.isEmpty ? "" : " Floors: " + floors.joined(separator: ", ") + ".")
+        md += plan.external.isEmpty ? "" : " From outside: " + plan.external.map { "\($0.name) — \($0.description)" }.joined(separator: "; ") + "."
+        if let spec = plan.imports {
+            md += " Imported from the study in `\(spec.study)` (marked [\(results.files.directory.appendingPathComponent(spec.study).standardizedFileURL.lastPathComponent)], "
+                + "the same test windows, not run again): \(spec.rows.joined(separator: ", "))."
+        }
+        md += "\n\n"
         if !results.machines.isEmpty {
             md += "**Machines.** " + results.machines.map { "\($0.cpu) (\($0.features)), \($0.cores) cores, \($0.memoryGibibytes) GiB (llmrec \($0.llmrec))" }.joined(separator: "; ")
                 + ". Times are wall-clock on these machines, which were shared with other work at times.\n\n"

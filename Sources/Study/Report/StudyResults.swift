@@ -14,8 +14,10 @@ public struct StudyResults {
         public var ranks: [Int?]
         public var kind: Kind
         public enum Kind: Int { case arm, floor, external }
+        /// The study a row is imported from (its directory's name); nil for this study's own.
+        public var source: String? = nil
 
-        public var label: String { decoder == ExternalResults.decoder ? arm : "\(arm) · \(decoder)" }
+        public var label: String { (decoder == ExternalResults.decoder ? arm : "\(arm) · \(decoder)") + (source.map { " [\($0)]" } ?? "") }
         public var listLength: Int { record.decoder.name == ExternalResults.decoder ? ExternalResults.listLength : record.beams }
         public func values(_ metric: Metric, first n: Int? = nil) -> [Double] {
             ranks.prefix(n ?? ranks.count).map { metric.value(rank: $0) }
@@ -33,6 +35,8 @@ public struct StudyResults {
     public let plan: StudyPlan
     public let arms: [Arm]
     public let rows: [Row]
+    /// Imported arms' training records, by name.
+    public let importedTraining: [String: TrainingRecord]
     public let powerCheck: PowerCheckRecord?
     public let dataset: DatasetRecord?
     public let ig: IGRecord?
@@ -58,12 +62,52 @@ public struct StudyResults {
         if plan.floors.popularity, let r = try Self.row(files, "popularity", ExternalResults.decoder, .floor) { rows.append(r) }
         for d in plan.floors.zeroShot { if let r = try Self.row(files, "zero-shot", d, .floor) { rows.append(r) } }
         for e in plan.external { if let r = try Self.row(files, e.name, ExternalResults.decoder, .external) { rows.append(r) } }
+        var importedTraining: [String: TrainingRecord] = [:]
+        if let spec = plan.imports {
+            let imported = try Self.importedRows(spec, into: files)
+            rows += imported.rows
+            importedTraining = imported.training
+        }
         self.arms = arms
         self.rows = rows
+        self.importedTraining = importedTraining
         powerCheck = try Self.optional(PowerCheckRecord.self, files.powerCheck)
         dataset = try Self.optional(DatasetRecord.self, files.datasetSummary)
         ig = try Self.optional(IGRecord.self, files.ig)
         machines = try Self.optional([MachineRecord].self, files.machines) ?? []
+    }
+
+    /// The rows `spec` names from the other study, after checking it ranked the same test windows.
+    static func importedRows(_ spec: ImportSpec, into files: StudyFiles) throws -> (rows: [Row], training: [String: TrainingRecord]) {
+        let other = StudyFiles(directory: files.directory.appendingPathComponent(spec.study).standardizedFileURL)
+        let source = other.directory.lastPathComponent
+        let plan = try PlanReader.read(other.plan, checkSources: false)
+        if let ours = try optional(SampleDraw.self, files.samples), let theirs = try optional(SampleDraw.self, other.samples) {
+            let n = min(ours.test.count, theirs.test.count)
+            guard ours.seed == theirs.seed, ours.test.prefix(n) == theirs.test.prefix(n) else {
+                throw StudyError.damagedResult(file: other.samples.path, message: "the imported study drew other test windows than \(files.samples.path)")
+            }
+        }
+        var rows: [Row] = [], training: [String: TrainingRecord] = [:]
+        func add(_ name: String, _ decoder: String, _ kind: Row.Kind) throws {
+            if var r = try row(other, name, decoder, kind) {
+                r.source = source
+                rows.append(r)
+            }
+        }
+        for name in spec.rows {
+            if let arm = plan.arm(name) {
+                for d in arm.decoders { try add(name, d, .arm) }
+                training[name] = try optional(TrainingRecord.self, other.training(name))
+            } else if name == "popularity" {
+                try add(name, ExternalResults.decoder, .floor)
+            } else if name == "zero-shot" {
+                for d in plan.floors.zeroShot { try add(name, d, .floor) }
+            } else {
+                try add(name, ExternalResults.decoder, .external)
+            }
+        }
+        return (rows, training)
     }
 
     static func optional<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T? {
@@ -83,6 +127,12 @@ public struct StudyResults {
 
     public func row(_ arm: String, _ decoder: String) -> Row? { rows.first { $0.arm == arm && $0.decoder == decoder } }
 
+    /// The row of `name` a decoder of this study's arms is compared with: its own row with that
+    /// decoder, or an imported full ranking (popularity, SASRec), which stands against every decoder.
+    public func counterpart(_ name: String, _ decoder: String) -> Row? {
+        row(name, decoder) ?? rows.first { $0.arm == name && $0.source != nil && $0.decoder == ExternalResults.decoder }
+    }
+
     /// The reference every row is compared with: the baseline arm with its first decoder.
     public var reference: Row? { plan.arm(plan.baseline).flatMap { row(plan.baseline, $0.decoders[0]) } }
 
@@ -100,6 +150,9 @@ public struct StudyResults {
         if plan.floors.popularity, row("popularity", ExternalResults.decoder) == nil { out.append("popularity") }
         for d in plan.floors.zeroShot where row("zero-shot", d) == nil { out.append("zero-shot · \(d)") }
         for e in plan.external where row(e.name, ExternalResults.decoder) == nil { out.append("\(e.name) (\(e.command))") }
+        if let spec = plan.imports {
+            for name in spec.rows where !rows.contains(where: { $0.arm == name && $0.source != nil }) { out.append("\(name) (imported from \(spec.study))") }
+        }
         return out
     }
 }
