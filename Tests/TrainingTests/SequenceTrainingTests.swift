@@ -218,3 +218,65 @@ struct SequenceFixtureTests {
         }
     }
 }
+
+/// Sequence runs through the Trainer: a token budget sets the steps, the log counts tokens, and a
+/// killed LoRA run in bf16 with MSL+IGD and ATS resumes to the uninterrupted run's weights.
+@Suite("Sequence runs", .serialized)
+struct SequenceRunTests {
+    func makeTrainer(_ dir: URL, _ p: TrainingParameters, resume: Bool) throws -> Trainer {
+        let (model, tokenizer) = try ModelSource.resolve(tinyLlama.path).load()
+        let corpus = try TrainingCorpus(catalog: TokenizedCatalog(dataset: DatasetReader.open(TrainerTests.dataset), tokenizer: tokenizer),
+                                        maxValid: 10, format: p.format, maxTokens: p.chunkTokens)
+        let run = RunDirectory(dir)
+        try run.prepare(RunConfig(parameters: p, model: tinyLlama.path, modelFingerprint: "m", data: "d", dataFingerprint: "d"), resume: resume)
+        return try Trainer(model: model, corpus: corpus, parameters: p, run: run)
+    }
+
+    var params: TrainingParameters {
+        var p = TrainingParameters()
+        p.samples = .sequences
+        p.maxTokens = 64
+        p.loss = .mslIGD
+        p.ats = true
+        p.batch = 1
+        p.learningRate = 3e-3
+        p.warmup = 1
+        p.evalEvery = 2
+        p.precision = .bf16
+        p.lora = LoRASettings(rank: 4, alpha: 8, dropout: 0.1, targets: LoRATarget.defaults)
+        return p
+    }
+
+    @Test func aTokenBudgetSetsTheStepsAndAKilledRunResumesExactly() throws {
+        let fm = FileManager.default
+        let a = fm.temporaryDirectory.appendingPathComponent("llmrec-seqrun-\(UUID().uuidString.prefix(8))")
+        let b = fm.temporaryDirectory.appendingPathComponent("llmrec-seqrun-\(UUID().uuidString.prefix(8))")
+        defer { try? fm.removeItem(at: a); try? fm.removeItem(at: b) }
+        var p = params
+        let probe = try makeTrainer(a, p, resume: false)
+        let chunks = probe.corpus.train
+        #expect(chunks.count >= 2 && chunks.allSatisfy { $0.lengthHint <= 64 || $0.targets.count == 1 })
+        // A budget of about three epochs' tokens.
+        let perEpoch = chunks.reduce(0) { $0 + probe.corpus.tokens($1) }
+        p.trainTokens = 3 * perEpoch - 1
+        try fm.removeItem(at: a)
+        let full = try makeTrainer(a, p, resume: false)
+        #expect(full.totalSteps == 3 * chunks.count, "three epochs of one chunk a step")
+        try full.train(resume: false) { _ in }
+        let log = try String(contentsOf: a.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { $0["tokens"] != nil }
+        let totals = log.compactMap { $0["tokens_total"] as? Int }
+        #expect(totals.count == full.totalSteps && totals.last! >= p.trainTokens! && totals.dropLast().last! < p.trainTokens!)
+        #expect(zip(totals, totals.dropFirst()).allSatisfy { $0 < $1 })
+
+        let first = try makeTrainer(b, p, resume: false)
+        #expect(throws: SimulatedKill.self) { try first.train(resume: false) { if case .step(3, _, _, _, _, _, _) = $0 { throw SimulatedKill() } } }
+        let second = try makeTrainer(b, p, resume: true)
+        try second.train(resume: true) { _ in }
+        let weights = { (t: Trainer) in Array(UnsafeBufferPointer(start: t.adapter!.parameters.data, count: t.adapter!.parameters.count)) }
+        #expect(weights(full) == weights(second), "resumed adapters differ from the uninterrupted run")
+        let resumedTotals = try String(contentsOf: b.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.compactMap { $0["tokens_total"] as? Int }
+        #expect(resumedTotals == totals, "the resumed run counts the same tokens")
+    }
+}
