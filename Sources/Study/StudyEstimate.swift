@@ -51,7 +51,7 @@ extension StudyRunner {
                 state += compute.runs(arm) ? " (not named by --arm)" : " by a run with --device \(arm.device!.rawValue)"
             }
             say("  \(arm.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(arm.decoders.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
-                + left(here ? hours : nil) + state + ", \(grouped(plannedTokens(arm, trainWindows: trainWindows))) training tokens")
+                + left(here ? hours : nil) + "\(grouped(plannedTokens(arm, trainWindows: trainWindows))) tokens".padding(toLength: 18, withPad: " ", startingAt: 0) + state)
         }
         if !plan.floors.zeroShot.isEmpty {
             let windows = windowsToDecode("zero-shot", plan.floors.zeroShot)
