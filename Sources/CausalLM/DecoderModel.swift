@@ -36,6 +36,9 @@ public final class DecoderModel: @unchecked Sendable {
     public let rope: RoPETable
     let workspaces = Mutex<Workspace?>(nil)
     let tapes = Mutex<TrainingTape?>(nil)
+    /// The last training pass's logits array, handed back by `recycleLogits`: a sequence batch's
+    /// is hundreds of MB, and fresh pages each pass cost their clearing.
+    let logitsStore = Mutex<[Float]>([])
     /// The GGUF tensors the weights were loaded from, when they were (see GGUFOrigin).
     public internal(set) var ggufOrigin: GGUFOrigin?
 

@@ -182,7 +182,14 @@ extension DecoderModel {
         defer { gathered.deallocate() }
         for (i, r) in outRows.enumerated() { (gathered + i * C).update(from: x + r * C, count: C) }
         rmsNormForward(tape.xnF, rstd: tape.rstdF, gathered, g(.finalNorm), N: R, C: C, eps: cfg.rmsNormEps)
-        var logits = [Float](repeating: 0, count: R * V)
+        var logits = logitsStore.withLock { stored -> [Float] in defer { stored = [] }; return stored }
+        if logits.capacity >= R * V {
+            // The recycled array's pages are already mapped; the product overwrites every value.
+            logits.removeAll(keepingCapacity: true)
+            logits.append(contentsOf: repeatElement(0, count: R * V))
+        } else {
+            logits = [Float](repeating: 0, count: R * V)
+        }
         logits.withUnsafeMutableBufferPointer { linearForward(tape, $0.baseAddress!, tape.xnF, outputHead, nil, N: R, C: C, OC: V) }
         return (logits, tape)
     }
@@ -280,6 +287,11 @@ extension DecoderModel {
     }
 
     /// Hands a tape back after `backward`, so the next `trainForward` can reuse its memory.
+    /// Hands a training pass's logits back for the next pass to fill (the caller keeps no use of them).
+    public func recycleLogits(_ logits: [Float]) {
+        logitsStore.withLock { stored in if logits.capacity > stored.capacity { stored = logits } }
+    }
+
     public func recycle(_ tape: TrainingTape) {
         tapes.withLock { current in
             if current == nil || current!.capacity.rows < tape.capacity.rows || current!.adapter !== tape.adapter

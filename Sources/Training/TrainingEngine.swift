@@ -95,6 +95,7 @@ public final class CPUTrainingEngine: TrainingEngine {
             model.backward(tape, dlogits: d.baseAddress!, grads: adapter == nil ? grads : nil, adapterGrads: adapter == nil ? nil : grads)
         }
         model.recycle(tape)
+        model.recycleLogits(logits)
         return loss
     }
 
