@@ -134,35 +134,13 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        for (name, v) in [("--warmup", warmup), ("--eval-every", evalEvery), ("--valid-samples", validSamples)] where v < 0 {
-            throw ValidationError("\(name) must be 0 or more, got \(v).")
-        }
-        for (name, v) in [("--epochs", epochs), ("--batch", batch), ("--grad-accum", gradAccum), ("--max-steps", maxSteps ?? 1)] where v < 1 {
-            throw ValidationError("\(name) must be at least 1, got \(v).")
-        }
-        for (name, v) in [("--lr", lr), ("--tau", tau), ("--clip", clip)] where !(v > 0 && v.isFinite) {
-            throw ValidationError("\(name) must be a positive number, got \(v).")
-        }
-        if !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be a number of at least 0, got \(weightDecay).") }
-        if !(0...1).contains(beta) { throw ValidationError("--beta must be in [0, 1], got \(beta).") }
-        if ats, !loss.masked { throw ValidationError("--ats applies to the msl losses only; use --loss msl or msl+igd.") }
-        if let n = atsMinValid {
-            if !ats { throw ValidationError("--ats-min-valid applies with --ats only.") }
-            if n < 2 { throw ValidationError("--ats-min-valid must be at least 2, got \(n).") }
-        }
         if full, loraRank != nil { throw ValidationError("--full and --lora-rank exclude each other: train every weight, or adapters.") }
         if loraRank == nil, loraAlpha != nil || loraTargets != "q_proj,v_proj" || loraDropout != 0.05 {
             throw ValidationError("--lora-alpha, --lora-dropout and --lora-targets need --lora-rank.")
         }
-        if let n = trainTokens, n < 1 { throw ValidationError("--train-tokens must be at least 1, got \(n).") }
-        if let n = maxTokens {
-            if samples != .sequences { throw ValidationError("--max-tokens applies with --samples sequences only.") }
-            if n < SequenceChunks.smallestMaxTokens { throw ValidationError("--max-tokens must be at least \(SequenceChunks.smallestMaxTokens), got \(n).") }
-        }
-        if let r = loraRank, r < 1 { throw ValidationError("--lora-rank must be at least 1, got \(r).") }
-        if !(0..<1).contains(loraDropout) { throw ValidationError("--lora-dropout must be in [0, 1), got \(loraDropout).") }
-        if let a = loraAlpha, !(a > 0 && a.isFinite) { throw ValidationError("--lora-alpha must be positive, got \(a).") }
         _ = try LoRATarget.parse(loraNames)
+        // The rules every run meets (Training/TrainingSettingRules.swift), as a plan's are checked.
+        do { try parameters.check { $0.option } } catch { throw ValidationError(error.message + ".") }
     }
 
     var loraNames: [String] { loraTargets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }

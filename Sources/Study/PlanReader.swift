@@ -26,9 +26,7 @@ public enum PlanReader {
     }
 
     /// The training keys a plan's "training" object and each arm take, and what they set.
-    public static let trainingKeys = ["loss", "beta", "tau", "ats", "ats_min_valid", "lr", "warmup", "schedule", "epochs", "max_steps", "batch",
-                                      "grad_accum", "clip", "weight_decay", "seed", "eval_every", "lora_rank", "lora_alpha",
-                                      "lora_dropout", "lora_targets", "precision", "samples", "max_tokens", "train_tokens"]
+    public static let trainingKeys = TrainingSetting.planKeys
 }
 
 /// One JSON object being read: hands out members by key, remembers which were read, and
@@ -424,50 +422,40 @@ struct PlanParser {
         return name
     }
 
-    /// Applies the training keys present in `o` to `p`, checking each value.
+    /// Applies the training keys present in `o` to `p`, reading each value's type; the values
+    /// are then checked by the rules every run meets (TrainingParameters.check), at the line of
+    /// the key a broken rule names.
     func applyTraining(_ o: inout PlanObject, to p: inout TrainingParameters) throws {
         if let m = o.member("loss") { p.loss = try o.choice(m, LossKind.self, what: "loss") }
-        func positive(_ key: String) throws -> Double? {
-            guard let m = o.member(key) else { return nil }
-            let x = try o.number(m)
-            guard x > 0 else { throw o.fail(m.line, "'\(key)' must be positive, got \(x)") }
-            return x
-        }
-        if let m = o.member("beta") {
-            p.beta = try o.number(m)
-            guard (0...1).contains(p.beta) else { throw o.fail(m.line, "'beta' must be in [0, 1], got \(p.beta)") }
-        }
-        if let x = try positive("tau") { p.tau = x }
+        func whole(_ key: String) throws -> Int? { try o.member(key).map { try o.integer($0, min: Int.min) } }
+        func number(_ key: String) throws -> Double? { try o.member(key).map { try o.number($0) } }
+        if let x = try number("beta") { p.beta = x }
+        if let x = try number("tau") { p.tau = x }
         if let m = o.member("ats") { p.ats = try o.bool(m) }
-        if let m = o.member("ats_min_valid") { p.atsMinValid = try o.integer(m, min: 2) }
-        if let x = try positive("lr") { p.learningRate = x }
-        if let m = o.member("warmup") { p.warmup = try o.integer(m, min: 0) }
+        if let n = try whole("ats_min_valid") { p.atsMinValid = n }
+        if let x = try number("lr") { p.learningRate = x }
+        if let n = try whole("warmup") { p.warmup = n }
         if let m = o.member("schedule") { p.schedule = try o.choice(m, LRSchedule.self, what: "schedule") }
-        if let m = o.member("epochs") { p.epochs = try o.integer(m, min: 1) }
-        if let m = o.member("max_steps") { p.maxSteps = try o.integer(m, min: 1) }
-        if let m = o.member("train_tokens") { p.trainTokens = try o.integer(m, min: 1) }
+        if let n = try whole("epochs") { p.epochs = n }
+        if let n = try whole("max_steps") { p.maxSteps = n }
+        if let n = try whole("train_tokens") { p.trainTokens = n }
         // Windows stay nil, as in a run's config.json.
         if let m = o.member("samples") { p.samples = try o.choice(m, SampleFormat.self, what: "sample format") == .sequences ? .sequences : nil }
-        if let m = o.member("max_tokens") { p.maxTokens = try o.integer(m, min: SequenceChunks.smallestMaxTokens) }
-        if let m = o.member("batch") { p.batch = try o.integer(m, min: 1) }
-        if let m = o.member("grad_accum") { p.gradAccum = try o.integer(m, min: 1) }
-        if let x = try positive("clip") { p.clipNorm = x }
-        if let m = o.member("weight_decay") {
-            p.weightDecay = try o.number(m)
-            guard p.weightDecay >= 0 else { throw o.fail(m.line, "'weight_decay' must be 0 or more") }
+        if let n = try whole("max_tokens") { p.maxTokens = n }
+        if let n = try whole("batch") { p.batch = n }
+        if let n = try whole("grad_accum") { p.gradAccum = n }
+        if let x = try number("clip") { p.clipNorm = x }
+        if let x = try number("weight_decay") { p.weightDecay = x }
+        if let n = try whole("seed") {
+            guard n >= 0 else { throw o.fail(o.member("seed")!.line, "'seed' must be at least 0, got \(n)") }
+            p.seed = UInt64(n)
         }
-        if let m = o.member("seed") { p.seed = UInt64(try o.integer(m, min: 0)) }
-        if let m = o.member("eval_every") { p.evalEvery = try o.integer(m, min: 0) }
+        if let n = try whole("eval_every") { p.evalEvery = n }
         // fp32 stays nil, as in a run's config.json: plans from before the key read the same.
         if let m = o.member("precision") { p.precision = try o.choice(m, Precision.self, what: "precision") == .bf16 ? .bf16 : nil }
-        let rank = try o.member("lora_rank").map { try o.integer($0, min: 1) }
-        let alpha = try positive("lora_alpha")
-        var dropout: Double?
-        if let m = o.member("lora_dropout") {
-            let d = try o.number(m)
-            guard (0..<1).contains(d) else { throw o.fail(m.line, "'lora_dropout' must be in [0, 1), got \(d)") }
-            dropout = d
-        }
+        let rank = try whole("lora_rank")
+        let alpha = try number("lora_alpha")
+        let dropout = try number("lora_dropout")
         var targets: [LoRATarget]?
         if let m = o.member("lora_targets") {
             do { targets = try LoRATarget.parse(try o.strings(m)) } catch { throw o.fail(m.line, "'lora_targets': \(error)") }
@@ -484,14 +472,9 @@ struct PlanParser {
                 throw o.fail(o.line, "lora_alpha, lora_dropout and lora_targets need lora_rank")
             }
         }
-        if p.ats, !p.loss.masked {
-            throw o.fail(o.line, "'ats' applies to the msl losses only (loss is \(p.loss.rawValue))")
-        }
-        if p.maxTokens != nil, p.format != .sequences {
-            throw o.fail(o.line, "'max_tokens' applies with \"samples\": \"sequences\" only")
-        }
-        if p.atsMinValid != nil, !p.ats {
-            throw o.fail(o.line, "'ats_min_valid' applies with 'ats' only")
+        do { try p.check { "'\($0.planKey)'" } } catch {
+            // At the key the broken rule names where this object sets it, else at the object.
+            throw o.fail(o.members.first { $0.key == error.setting.planKey }?.line ?? o.line, error.message)
         }
     }
 }

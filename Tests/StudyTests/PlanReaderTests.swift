@@ -92,7 +92,7 @@ import Training
         #expect(arm.training.format == .sequences && arm.training.chunkTokens == 512 && arm.training.trainTokens == 90000)
         #expect(plan.arm("ce")!.training.format == .windows && plan.decoder("long")?.history == 50 && plan.decoder("plain")?.history == nil)
         #expect(failure(edited(#"{"name": "ce-seed2", "seed": 2,"#, #"{"name": "ce-seed2", "max_tokens": 512, "seed": 2,"#))
-                == #"17: arm 'ce-seed2': 'max_tokens' applies with "samples": "sequences" only"#)
+                == "17: arm 'ce-seed2': 'max_tokens' applies with 'samples' sequences only")
         #expect(failure(edited(#"{"name": "ce-seed2", "seed": 2,"#, #"{"name": "ce-seed2", "samples": "sessions", "seed": 2,"#))
                 == "17: arm 'ce-seed2': unknown sample format 'sessions' (one of: windows, sequences)")
         let imports = #", "imports": {"study": "../other", "rows": ["ce-old", "sasrec2"], "training_tokens": {"ce-old": 1000}}"#
