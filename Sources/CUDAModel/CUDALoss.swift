@@ -1,5 +1,5 @@
-// The fine-tuning losses on the GPU (Training/TokenLoss.swift's, same weights and normaliser):
-// the per-position weights are worked out on the host, exactly as tokenLoss does, and each row's
+// The fine-tuning losses on the GPU (Training/TokenLoss.swift's): the scale of each position
+// comes from the losses' one description (LossRows, worked out on the host), and each row's
 // loss and gradient on the device: CE and IGD over the whole vocabulary, MSL and MSL+IGD over the
 // position's valid next tokens only (sparse lists, never a dense mask).
 import CUDABackend
@@ -19,20 +19,14 @@ extension CUDATrainingPass {
 public func tokenLossOnDevice(_ settings: LossSettings, logits: DeviceBuffer<Float>, V: Int, positions: [ScoredPosition],
                               device d: CUDADevice) throws -> (loss: Double, dlogits: DeviceBuffer<Float>) {
     let R = positions.count
-    let kind = settings.kind
-    var weights = [Double](repeating: 0, count: R)
-    for (t, p) in positions.enumerated() where !(kind.masked && p.valid.count <= 1) {
-        weights[t] = kind == .igd || kind == .mslIGD ? igdWeight(p, beta: settings.beta) : 1
-    }
-    let total = weights.reduce(0, +)
-    let outer = kind.masked && settings.scaleByTau ? settings.tau : 1
-    let scales = weights.map { total > 0 ? Float(outer * $0 / total) : 0 }
+    let rows = LossRows(settings, positions: positions)
+    let scales = rows.scales.map(Float.init)
     let grad = try d.allocate(Float.self, count: max(R, 1) * V)
     try grad.fill(bits: 0)
-    guard total > 0 else { return (0, grad) }
+    guard rows.scales.contains(where: { $0 > 0 }) else { return (0, grad) }
     let losses = try d.allocate(Float.self, count: R)
     let dTargets = try d.upload(positions.map(\.target)), dScales = try d.upload(scales)
-    if kind.masked {
+    if let tau = rows.maskedTau {
         var starts: [Int32] = [0], tokens: [Int32] = []
         for p in positions {
             tokens += p.valid
@@ -41,13 +35,13 @@ public func tokenLossOnDevice(_ settings: LossSettings, logits: DeviceBuffer<Flo
         let dStarts = try d.upload(starts), dTokens = try d.upload(tokens.isEmpty ? [0] : tokens)
         try d.launch("masked_softmax_rows", grid: (R, 1), block: 128,
                      [grad.argument, losses.argument, logits.argument, dStarts.argument, dTokens.argument, dTargets.argument,
-                      dScales.argument, .float(Float(settings.tau)), .int32(Int32(R)), .int32(Int32(V))])
+                      dScales.argument, .float(Float(tau)), .int32(Int32(R)), .int32(Int32(V))])
     } else {
         try d.launch("softmax_xent_rows", grid: (R, 1), block: 256,
                      [grad.argument, losses.argument, logits.argument, dTargets.argument, dScales.argument, .int32(Int32(R)), .int32(Int32(V))])
     }
     let rowLosses = try losses.download()
     var loss = 0.0
-    for t in 0..<R where weights[t] > 0 { loss += Double(scales[t]) * Double(rowLosses[t]) }
+    for t in 0..<R where rows.scales[t] > 0 { loss += Double(scales[t]) * Double(rowLosses[t]) }
     return (loss, grad)
 }

@@ -58,6 +58,29 @@ public func igdWeight(_ p: ScoredPosition, beta: Double) -> Double {
     p.isEOS || InformationGain.isZero(p.informationGain) ? beta : 1
 }
 
+/// Each loss, described once for every engine: per scored position, its scale in the batch's loss
+/// (its weight — 1, or IGD's β for zero-IG tokens — over the batch's sum of weights, times τ under
+/// ATS; 0 for a position that does not count, |V_t| = 1 under MSL) and which softmax it takes:
+/// over the whole vocabulary, or over its valid next tokens at temperature τ. An engine then runs
+/// plain row operations (Training/TokenLoss.swift's rows here, the CUDA kernels on a GPU).
+public struct LossRows: Sendable {
+    /// Scale of each position's term in the loss (and of its gradient).
+    public let scales: [Double]
+    /// nil: softmax over the vocabulary (CE, IGD); else the τ of the softmax over the valid set (MSL).
+    public let maskedTau: Double?
+
+    public init(_ settings: LossSettings, positions: [ScoredPosition]) {
+        let kind = settings.kind
+        let weights = positions.map { p in
+            kind.masked && p.valid.count <= 1 ? 0 : kind.weighted ? igdWeight(p, beta: settings.beta) : 1
+        }
+        let total = weights.reduce(0, +)
+        let outer = kind.masked && settings.scaleByTau ? settings.tau : 1
+        scales = weights.map { total > 0 ? outer * $0 / total : 0 }
+        maskedTau = kind.masked ? settings.tau : nil
+    }
+}
+
 /// The loss over `positions` with logits (P, V); writes d loss / d logits into `grad` (P, V).
 /// Rows that do not count (|V_t| = 1 under MSL) get a zero gradient.
 public func tokenLoss(
@@ -66,30 +89,22 @@ public func tokenLoss(
 ) -> Double {
     let P = positions.count
     grad.initialize(repeating: 0, count: P * V)
-    let kind = settings.kind
-    // Weights and the normaliser.
-    var weights = [Double](repeating: 0, count: P)
-    for (t, p) in positions.enumerated() {
-        if kind.masked && p.valid.count <= 1 { continue }
-        weights[t] = kind.weighted ? igdWeight(p, beta: settings.beta) : 1
-    }
-    let total = weights.reduce(0, +)
-    guard total > 0 else { return 0 }
-    let tau = kind.masked ? settings.tau : 1
-    let outer = (kind.masked && settings.scaleByTau) ? settings.tau : 1
+    let rows = LossRows(settings, positions: positions)
     // Rows are independent: spread over the workers (sequence batches score thousands of
     // full-vocabulary rows), each row's term summed afterwards in order.
     let terms = UnsafeMutableBufferPointer<Double>.allocate(capacity: P)
     defer { terms.deallocate() }
     terms.initialize(repeating: 0)
     let shared = Shared((logits: logits, grad: grad, terms: terms))
-    Parallel.chunks(P, minChunk: kind.masked ? 256 : 4) { range in
+    Parallel.chunks(P, minChunk: rows.maskedTau == nil ? 4 : 256) { range in
         let (logits, grad, terms) = shared.value
-        for t in range where weights[t] > 0 {
-            let p = positions[t], row = logits + t * V, g = grad + t * V
-            let scale = outer * weights[t] / total
-            terms[t] = scale * (kind.masked ? maskedRow(row, valid: p.valid, target: p.target, tau: tau, grad: g, scale: scale)
-                                             : fullRow(row, V: V, target: p.target, grad: g, scale: scale))
+        for t in range where rows.scales[t] > 0 {
+            let p = positions[t], row = logits + t * V, g = grad + t * V, scale = rows.scales[t]
+            if let tau = rows.maskedTau {
+                terms[t] = scale * maskedRow(row, valid: p.valid, target: p.target, tau: tau, grad: g, scale: scale)
+            } else {
+                terms[t] = scale * fullRow(row, V: V, target: p.target, grad: g, scale: scale)
+            }
         }
     }
     return terms.reduce(0, +)
