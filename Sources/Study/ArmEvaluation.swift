@@ -93,7 +93,7 @@ extension StudyRunner {
         spec.samples = nil
         let record = DecoderRecord(arm: arm, decoder: spec, beams: plan.evaluation.beams, samples: ranked.count, metrics: metrics,
                                    validShare: summary.validShare, fullListShare: summary.fullListShare,
-                                   seconds: summary.seconds, droppedHistories: dropped, device: arm == "popularity" ? nil : compute.recorded)
+                                   seconds: summary.seconds, droppedHistories: dropped, device: arm == Floor.popularity.name ? nil : compute.recorded)
         try FileManager.default.createDirectory(at: files.arm(arm), withIntermediateDirectories: true)
         try RankedSample.write(ranked, to: files.rankings(arm, decoder.name))
         try StudyJSON.write(record, to: files.metrics(arm, decoder.name))
@@ -105,7 +105,7 @@ extension StudyRunner {
     /// window's history excluded, on all test windows.
     func rankPopularity() throws {
         let decoder = DecoderSpec(name: ExternalResults.decoder)
-        if files.exists(files.metrics("popularity", decoder.name)) { return }
+        if files.exists(files.metrics(Floor.popularity.name, decoder.name)) { return }
         let baseline = PopularityBaseline(targetCounts: context.targetCounts)
         let start = Date()
         let ranked = context.testSamples(plan.samples.test).enumerated().map { i, s in
@@ -115,23 +115,23 @@ extension StudyRunner {
         var timed = ranked
         let share = Date().timeIntervalSince(start) / Double(max(ranked.count, 1))
         for i in timed.indices { timed[i].seconds = share }
-        try StudyJSON.write(ArmRecord(name: "popularity", training: TrainingParameters(), trainWindows: context.train.count,
-                                      validWindows: 0, modelFingerprint: "", kind: "popularity"),
-                            to: files.armSettings("popularity"))
-        try finish("popularity", decoder, ranked: timed, dropped: 0)
+        try StudyJSON.write(ArmRecord(name: Floor.popularity.name, training: TrainingParameters(), trainWindows: context.train.count,
+                                      validWindows: 0, modelFingerprint: "", kind: Floor.popularity.name),
+                            to: files.armSettings(Floor.popularity.name))
+        try finish(Floor.popularity.name, decoder, ranked: timed, dropped: 0)
     }
 
     /// The zero-shot floor: the untrained model with each of its decoders.
     func runZeroShot() throws {
-        let record = ArmRecord(name: "zero-shot", training: TrainingParameters(), trainWindows: 0, validWindows: 0,
-                               modelFingerprint: fingerprint(source.path), kind: "zero-shot")
+        let record = ArmRecord(name: Floor.zeroShot.name, training: TrainingParameters(), trainWindows: 0, validWindows: 0,
+                               modelFingerprint: fingerprint(source.path), kind: Floor.zeroShot.name)
         try claimArm(record)
-        let pending = try plan.floors.zeroShot.compactMap { plan.decoder($0) }.filter { try !isEvaluated("zero-shot", $0) }
+        let pending = try plan.floors.zeroShot.compactMap { plan.decoder($0) }.filter { try !isEvaluated(Floor.zeroShot.name, $0) }
         guard !pending.isEmpty else {
             say("[zero-shot] done")
             return
         }
         let (model, _) = try source.load()
-        try evaluate("zero-shot", model: model, decoders: pending)
+        try evaluate(Floor.zeroShot.name, model: model, decoders: pending)
     }
 }

@@ -183,9 +183,9 @@ struct PlanParser {
         }
         let floors = try floorSpec(top.member("floors"), decoders: decoders)
         let powerCheck = try top.member("power_check").map { try powerCheckSpec($0, samples: samples, floors: floors) }
-        let external = try externalSpecs(top.member("external"), taken: armNames + ["popularity", "zero-shot"])
+        let external = try externalSpecs(top.member("external"), taken: armNames + Floor.names)
         let imports = try importSpec(top.member("imports"), taken: armNames + external.map(\.name)
-            + (floors.popularity ? ["popularity"] : []) + (floors.zeroShot.isEmpty ? [] : ["zero-shot"]))
+            + floors.enabled.map(\.name))
         let contrasts = try contrastSpecs(top.member("contrasts"), arms: arms, imported: imports?.rows ?? [])
         try top.finish(known: Self.topKeys)
         return StudyPlan(name: name, description: description, model: model, dataset: dataset, samples: samples, training: training,
@@ -259,7 +259,7 @@ struct PlanParser {
 
     func armSpecs(_ m: JSONMember, base: TrainingParameters, decoders: [DecoderSpec]) throws -> [ArmSpec] {
         var out: [ArmSpec] = []
-        let reserved = ["popularity", "zero-shot", "power-check"]
+        let reserved = Floor.names + ["power-check"]
         for node in try array(m) {
             var o = try object(node, "an arm")
             let nameMember = try o.required("name")
@@ -305,7 +305,7 @@ struct PlanParser {
         var o = try object(m.node, "'power_check'")
         let againstMember = try o.required("against")
         let against = try o.string(againstMember)
-        guard against == "popularity", floors.popularity else {
+        guard against == Floor.popularity.name, floors.popularity else {
             throw o.fail(againstMember.line, "'against' must be popularity (the floor computed before any arm), with floors.popularity on")
         }
         let metricMember = try o.required("metric")
@@ -387,8 +387,7 @@ struct PlanParser {
             do { other = try PlanReader.read(url, checkSources: false) } catch {
                 throw o.fail(studyMember.line, "'study': \(error)")
             }
-            let known = other.arms.map(\.name) + other.external.map(\.name) + (other.floors.popularity ? ["popularity"] : [])
-                + (other.floors.zeroShot.isEmpty ? [] : ["zero-shot"])
+            let known = other.arms.map(\.name) + other.external.map(\.name) + other.floors.enabled.map(\.name)
             for row in spec.rows where !known.contains(row) {
                 throw o.fail(rowsMember.line, "'\(row)' is no row of \(url.path) (rows: \(known.joined(separator: ", ")))")
             }

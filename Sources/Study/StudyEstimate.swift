@@ -54,11 +54,11 @@ extension StudyRunner {
                 + left(here ? hours : nil) + "\(grouped(plannedTokens(arm, trainWindows: trainWindows))) tokens".padding(toLength: 18, withPad: " ", startingAt: 0) + state)
         }
         if !plan.floors.zeroShot.isEmpty {
-            let windows = windowsToDecode("zero-shot", plan.floors.zeroShot)
-            let hours = chosen("zero-shot") ? rates.map { Double(windows) * $0.secondsPerWindow / 3600 } : nil
+            let windows = windowsToDecode(Floor.zeroShot.name, plan.floors.zeroShot)
+            let hours = chosen(Floor.zeroShot.name) ? rates.map { Double(windows) * $0.secondsPerWindow / 3600 } : nil
             total += hours ?? 0
             say("  zero-shot    \(plan.floors.zeroShot.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
-                + left(hours) + (windows == 0 ? "done" : chosen("zero-shot") ? "to do" : "to do (not named by --arm)"))
+                + left(hours) + (windows == 0 ? "done" : chosen(Floor.zeroShot.name) ? "to do" : "to do (not named by --arm)"))
         }
         // Unfinished arms pinned to another device are not this run's work.
         let elsewhere = plan.arms.filter { !compute.runs($0) && !files.exists(files.training($0.name)) }
@@ -122,7 +122,7 @@ extension StudyRunner {
         let trained = plan.arms.compactMap { trainedHere($0.name) }
         // The zero-shot floor decodes in fp32.
         let precisions = Dictionary(uniqueKeysWithValues: plan.arms.map { ($0.name, $0.training.precision ?? .fp32) })
-            .merging(["zero-shot": .fp32]) { a, _ in a }
+            .merging([Floor.zeroShot.name: .fp32]) { a, _ in a }
         let decoded = precisions.keys.sorted().flatMap { arm in
             plan.decoders.compactMap { try? StudyJSON.read(DecoderRecord.self, from: files.metrics(arm, $0.name)) }.filter { $0.device == compute.recorded }
         }

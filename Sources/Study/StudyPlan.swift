@@ -135,11 +135,25 @@ public struct PowerCheckSpec: Sendable, Equatable, Codable {
     public var train: [Int]
 }
 
+/// The rows a study makes without training an arm; their names are result directories, so no arm,
+/// external or imported row may take them.
+public enum Floor: String, Sendable, CaseIterable {
+    case popularity
+    case zeroShot = "zero-shot"
+
+    public var name: String { rawValue }
+    /// Every floor's name.
+    public static let names = allCases.map(\.name)
+}
+
 public struct FloorSpec: Sendable, Equatable {
     /// Training-target frequency over the whole training split, history excluded.
     public var popularity = true
     /// Decoders to evaluate the untrained model with; empty: no zero-shot floor.
     public var zeroShot: [String] = []
+
+    /// The floors this plan makes.
+    public var enabled: [Floor] { (popularity ? [.popularity] : []) + (zeroShot.isEmpty ? [] : [.zeroShot]) }
 }
 
 /// Rows of another study on the same dataset and the same test windows (its arms, floors or

@@ -60,7 +60,7 @@ public final class StudyRunner {
     /// Keeps this run to the named arms (and the zero-shot floor, by that name).
     public func restrict(to names: [String]) throws {
         guard !names.isEmpty else { return }
-        let known = plan.arms.map(\.name) + ["zero-shot"]
+        let known = plan.arms.map(\.name) + [Floor.zeroShot.name]
         for name in names where !known.contains(name) {
             throw StudyError.missing("--arm \(name): not an arm of this plan (arms and floors: \(known.joined(separator: ", ")))")
         }
@@ -72,7 +72,7 @@ public final class StudyRunner {
 
     /// Deletes the results and run of each named arm (or floor), so it starts fresh.
     public func restart(_ names: [String]) throws {
-        let known = plan.arms.map(\.name) + ["popularity", "zero-shot"]
+        let known = plan.arms.map(\.name) + Floor.names
         for name in names {
             guard known.contains(name) else {
                 throw StudyError.missing("--restart \(name): not an arm of this plan (arms and floors: \(known.joined(separator: ", ")))")
@@ -118,7 +118,7 @@ public final class StudyRunner {
             }
             try runArm(arm, trainWindows: trainWindows)
         }
-        if !plan.floors.zeroShot.isEmpty && chosen("zero-shot") { try runZeroShot() }
+        if !plan.floors.zeroShot.isEmpty && chosen(Floor.zeroShot.name) { try runZeroShot() }
         for e in plan.external where !files.exists(files.metrics(e.name, ExternalResults.decoder)) {
             say("\(e.name): no results yet in \(files.arm(e.name).path); they come from outside: \(e.command)")
         }

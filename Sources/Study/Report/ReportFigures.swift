@@ -74,8 +74,8 @@ struct ReportFigures {
 
     /// Colour of an arm or floor: its place in the plan, floors after the arms.
     func color(_ arm: String) -> Int {
-        let imported = (results.plan.imports?.rows ?? []).filter { !["popularity", "zero-shot"].contains($0) }
-        let names = results.plan.arms.map(\.name) + ["popularity", "zero-shot"] + results.plan.external.map(\.name) + imported
+        let imported = (results.plan.imports?.rows ?? []).filter { !Floor.names.contains($0) }
+        let names = results.plan.arms.map(\.name) + Floor.names + results.plan.external.map(\.name) + imported
         return names.firstIndex(of: arm) ?? 0
     }
 
@@ -88,7 +88,7 @@ struct ReportFigures {
                     row.kind == .external)
         }
         var references: [(String, Double)] = []
-        if let p = results.row("popularity", ExternalResults.decoder) { references.append(("popularity", p.record.metrics["ndcg@10"] ?? 0)) }
+        if let p = results.row(Floor.popularity.name, ExternalResults.decoder) { references.append((Floor.popularity.name, p.record.metrics["ndcg@10"] ?? 0)) }
         // An external model far above the LLM rows (SASRec) would squeeze their differences into a
         // sliver; the axis then ends at the LLM rows and the external row shows its numbers.
         let ownHigh = rows.filter { !$0.external }.map(\.interval.high).max() ?? 0

@@ -59,8 +59,8 @@ public struct StudyResults {
             arms.append(Arm(spec: spec, record: record, training: training, log: log))
             for d in spec.decoders { if let r = try Self.row(files, spec.name, d, .arm) { rows.append(r) } }
         }
-        if plan.floors.popularity, let r = try Self.row(files, "popularity", ExternalResults.decoder, .floor) { rows.append(r) }
-        for d in plan.floors.zeroShot { if let r = try Self.row(files, "zero-shot", d, .floor) { rows.append(r) } }
+        if plan.floors.popularity, let r = try Self.row(files, Floor.popularity.name, ExternalResults.decoder, .floor) { rows.append(r) }
+        for d in plan.floors.zeroShot { if let r = try Self.row(files, Floor.zeroShot.name, d, .floor) { rows.append(r) } }
         for e in plan.external { if let r = try Self.row(files, e.name, ExternalResults.decoder, .external) { rows.append(r) } }
         var importedTraining: [String: TrainingRecord] = [:]
         if let spec = plan.imports {
@@ -99,9 +99,9 @@ public struct StudyResults {
             if let arm = plan.arm(name) {
                 for d in arm.decoders { try add(name, d, .arm) }
                 training[name] = try optional(TrainingRecord.self, other.training(name))
-            } else if name == "popularity" {
+            } else if name == Floor.popularity.name {
                 try add(name, ExternalResults.decoder, .floor)
-            } else if name == "zero-shot" {
+            } else if name == Floor.zeroShot.name {
                 for d in plan.floors.zeroShot { try add(name, d, .floor) }
             } else {
                 try add(name, ExternalResults.decoder, .external)
@@ -147,8 +147,8 @@ public struct StudyResults {
             let waits = a.device.map { " (pinned to \($0.rawValue): only `study run --device \($0.rawValue)` runs it)" } ?? ""
             out.append(what + waits)
         }
-        if plan.floors.popularity, row("popularity", ExternalResults.decoder) == nil { out.append("popularity") }
-        for d in plan.floors.zeroShot where row("zero-shot", d) == nil { out.append("zero-shot · \(d)") }
+        if plan.floors.popularity, row(Floor.popularity.name, ExternalResults.decoder) == nil { out.append(Floor.popularity.name) }
+        for d in plan.floors.zeroShot where row(Floor.zeroShot.name, d) == nil { out.append("\(Floor.zeroShot.name) · \(d)") }
         for e in plan.external where row(e.name, ExternalResults.decoder) == nil { out.append("\(e.name) (\(e.command))") }
         if let spec = plan.imports {
             for name in spec.rows where !rows.contains(where: { $0.arm == name && $0.source != nil }) { out.append("\(name) (imported from \(spec.study))") }
