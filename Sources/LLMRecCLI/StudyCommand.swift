@@ -36,7 +36,8 @@ extension StudyCommand {
                 whole batch. Ctrl-C (SIGINT or SIGTERM) stops at the end of the current training step, saving \
                 a checkpoint there so that nothing is repeated, or after the current evaluation batch; a \
                 second Ctrl-C stops at once. A plan whose settings for an arm differ from that arm's stored results is \
-                refused, naming the arm and the settings; --restart ARM starts that arm fresh.
+                refused, naming the arm and the settings; --restart ARM starts that arm fresh (its results and run \
+                are deleted once the directory is found to hold this study; --dry-run deletes nothing).
 
                 With --device cuda, the arms trained and the decoders run in this invocation use the GPU \
                 (fp32 or bf16 as each arm says); each arm's training.json and each decoder's results name the \
@@ -95,7 +96,7 @@ extension StudyCommand {
             let compute = try compute()
             let runner = try StudyRunner(plan: plan, files: files, compute: compute) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
             try runner.restrict(to: arms)
-            try runner.restart(restart)
+            try runner.restart(restart, dryRun: dryRun)
             if dryRun {
                 try runner.summary(planText: text)
                 return

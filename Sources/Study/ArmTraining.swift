@@ -65,7 +65,8 @@ extension StudyRunner {
     /// Refuses, before anything runs, a plan that changes the settings of an arm with results
     /// (the training windows are the power check's, so they are taken as stored).
     func checkStoredArms() throws {
-        for arm in plan.arms where files.exists(files.armSettings(arm.name)) {
+        // An arm a dry run would restart keeps its old settings until a real run removes them.
+        for arm in plan.arms where files.exists(files.armSettings(arm.name)) && !(dryRun && restarting.contains(arm.name)) {
             let stored = try StudyJSON.read(ArmRecord.self, from: files.armSettings(arm.name))
             try claimArm(armRecord(arm, trainWindows: stored.trainWindows))
         }

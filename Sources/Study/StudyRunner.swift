@@ -70,12 +70,28 @@ public final class StudyRunner {
     /// Whether this run works on `name` (an arm or "zero-shot").
     func chosen(_ name: String) -> Bool { only?.contains(name) ?? true }
 
-    /// Deletes the results and run of each named arm (or floor), so it starts fresh.
-    public func restart(_ names: [String]) throws {
+    /// Arms (or floors) to start fresh, and whether this is a dry run (which removes nothing).
+    var restarting: [String] = []
+    var dryRun = false
+
+    /// Names arms (or floors) whose results and run are removed so that they start fresh: only
+    /// once every name is known and the directory is found to hold this study (never in a dry
+    /// run, which says what it would remove).
+    public func restart(_ names: [String], dryRun: Bool = false) throws {
         let known = plan.arms.map(\.name) + Floor.names
-        for name in names {
-            guard known.contains(name) else {
-                throw StudyError.missing("--restart \(name): not an arm of this plan (arms and floors: \(known.joined(separator: ", ")))")
+        for name in names where !known.contains(name) {
+            throw StudyError.missing("--restart \(name): not an arm of this plan (arms and floors: \(known.joined(separator: ", ")))")
+        }
+        restarting = names
+        self.dryRun = dryRun
+    }
+
+    /// Carries out `restart`, after the directory's identity was checked.
+    func removeRestarted() {
+        for name in restarting {
+            if dryRun {
+                say("restart: would remove the results and run of '\(name)' (dry run: nothing removed)")
+                continue
             }
             try? FileManager.default.removeItem(at: files.arm(name))
             try? FileManager.default.removeItem(at: files.run(name))
@@ -141,6 +157,7 @@ public final class StudyRunner {
             }
         }
         context = try StudyContext.load(plan: plan, files: files, source: source, say: say)
+        removeRestarted()
         try checkStoredArms()
         if !known { try StudyJSON.write(identity, to: files.study) }
         if (try? Data(contentsOf: files.plan)) != planText { try writeFileAtomically(planText, to: files.plan) }

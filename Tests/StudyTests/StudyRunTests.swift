@@ -60,6 +60,42 @@ struct StudyRunTests {
         return out
     }
 
+    /// --restart removes nothing until every name is known and the directory holds this study,
+    /// and a dry run removes nothing at all (it says what it would remove).
+    @Test func restartRemovesOnlyWhatARealRunOfThisStudyMay() throws {
+        let fm = FileManager.default
+        let dir = fm.temporaryDirectory.appendingPathComponent("llmrec-restart-\(UUID().uuidString.prefix(8))")
+        defer { try? fm.removeItem(at: dir) }
+        let text = Self.planText(arms: Self.ce, baseline: "ce", powerCheck: false)
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent("input-plan.json")
+        try Data(text.utf8).write(to: url)
+        let files = StudyFiles(directory: dir)
+        let kept = files.arm("ce").appendingPathComponent("mine.txt")
+        try fm.createDirectory(at: files.arm("ce"), withIntermediateDirectories: true)
+        try Data("keep".utf8).write(to: kept)
+        func runner(_ lines: @escaping (String) -> Void = { _ in }) throws -> StudyRunner {
+            try StudyRunner(plan: PlanReader.read(url), files: files, compute: .cpu, say: lines)
+        }
+        // An unknown name stops before anything is removed, the known one included.
+        #expect(throws: StudyError.self) { try runner().restart(["ce", "cee"]) }
+        #expect(fm.fileExists(atPath: kept.path))
+        // A dry run says what it would remove and removes nothing.
+        var lines: [String] = []
+        let dry = try runner { lines.append($0) }
+        try dry.restart(["ce"], dryRun: true)
+        try dry.summary(planText: Data(text.utf8))
+        #expect(fm.fileExists(atPath: kept.path))
+        #expect(lines.contains("restart: would remove the results and run of 'ce' (dry run: nothing removed)"))
+        // A directory holding another study is refused before the restart removes anything.
+        let other = Self.planText(arms: Self.ce, baseline: "ce", powerCheck: false).replacingOccurrences(of: #""seed": 11"#, with: #""seed": 12"#)
+        try Data(other.utf8).write(to: url)
+        let wrong = try runner()
+        try wrong.restart(["ce"])
+        #expect(throws: StudyError.self) { try wrong.summary(planText: Data(other.utf8)) }
+        #expect(fm.fileExists(atPath: kept.path))
+    }
+
     @Test func interruptedStudyResumesSkipsFinishedArmsAndReportsTheSameBytes() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("llmrec-study-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: root) }
