@@ -71,7 +71,6 @@ public struct TokenizedCatalog: Sendable {
         return prompt
     }
 
-
     /// The prompt of a history with its oldest items dropped until it fits in `limit` tokens.
     public func promptTokens(history: [Int], limit: Int) -> (tokens: [Int32], dropped: Int) {
         var h = history

@@ -77,11 +77,7 @@ struct EvalCommand: ParsableCommand {
         let splits = try order.map { try DatasetReader.samples($0, of: dataset) }
         let histories = UserHistories(splits: splits, historyLength: dataset.manifest.options.historyLength)
         let index = order.firstIndex(of: split)!
-        return samples.enumerated().map { i, s in
-            var s = s
-            s.history = histories.history(split: index, index: i, limit: limit)
-            return s
-        }
+        return samples.enumerated().map { histories.sample($1, split: index, index: $0, limit: limit) }
     }
 
     var cutoffs: [Int] { k.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }

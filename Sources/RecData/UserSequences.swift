@@ -17,9 +17,6 @@ public struct UserSequence: Sendable, Equatable {
         self.items = items
         self.firstTarget = firstTarget
     }
-
-    /// The number of targets.
-    public var targetCount: Int { items.count - firstTarget }
 }
 
 public enum UserSequences {
@@ -76,5 +73,12 @@ public struct UserHistories: Sendable {
         let p = positions[split][index]
         let items = sequences[p.sequence].items
         return Array(items[max(0, p.index - limit)..<p.index])
+    }
+
+    /// Sample `index` of split `split` as stored, with up to `limit` items of its whole history.
+    public func sample(_ stored: StoredSample, split: Int, index: Int, limit: Int) -> StoredSample {
+        var s = stored
+        s.history = history(split: split, index: index, limit: limit)
+        return s
     }
 }

@@ -240,22 +240,21 @@ struct PlanParser {
             guard !out.contains(where: { $0.arm == spec.arm && $0.minus == spec.minus }) else {
                 throw o.fail(armMember.line, "'\(spec.arm)' minus '\(spec.minus)' is declared twice")
             }
-            // A row imported from another study is set against each decoder of the arm.
-            if imported.contains(spec.minus) {
-                guard arms.contains(where: { $0.name == spec.arm }) else {
-                    throw o.fail(armMember.line, "'\(spec.arm)' is not an arm (arms: \(arms.map(\.name).joined(separator: ", ")))")
-                }
-                out.append(spec)
-                continue
-            }
-            func arm(_ name: String, line: Int) throws -> ArmSpec {
+            /// The arm `name`; only `minus` may also name an imported row.
+            func arm(_ name: String, line: Int, minus: Bool = false) throws -> ArmSpec {
                 guard let found = arms.first(where: { $0.name == name }) else {
                     throw o.fail(line, "'\(name)' is not an arm (arms: \(arms.map(\.name).joined(separator: ", ")))"
-                        + (imported.isEmpty ? "" : " nor an imported row (\(imported.joined(separator: ", ")))"))
+                        + (minus && !imported.isEmpty ? " nor an imported row (\(imported.joined(separator: ", ")))" : ""))
                 }
                 return found
             }
-            let a = try arm(spec.arm, line: armMember.line), b = try arm(spec.minus, line: minusMember.line)
+            let a = try arm(spec.arm, line: armMember.line)
+            // A row imported from another study is set against each decoder of the arm.
+            if imported.contains(spec.minus) {
+                out.append(spec)
+                continue
+            }
+            let b = try arm(spec.minus, line: minusMember.line, minus: true)
             guard a.decoders.contains(where: b.decoders.contains) else {
                 throw o.fail(minusMember.line, "'\(spec.arm)' and '\(spec.minus)' share no decoder, so nothing compares them")
             }

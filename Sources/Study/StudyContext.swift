@@ -90,11 +90,7 @@ struct StudyContext {
     /// whole sequence (nil: as stored).
     func testSamples(_ count: Int, history: Int?) -> [StoredSample] {
         guard let history, let histories else { return testSamples(count) }
-        return draw.test.prefix(count).map { i in
-            var s = test[i]
-            s.history = histories.history(split: 2, index: i, limit: history)
-            return s
-        }
+        return draw.test.prefix(count).map { histories.sample(test[$0], split: 2, index: $0, limit: history) }
     }
 
     /// results/dataset.json and results/ig.json: what the report says about the data.

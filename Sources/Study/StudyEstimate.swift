@@ -28,14 +28,16 @@ extension StudyRunner {
         func left(_ hours: Double?) -> String { hours.map { String(format: "%5.1f h left  ", $0) } ?? "             " }
         var total = 0.0
         let ordered = [plan.arm(plan.baseline)!] + plan.arms.filter { $0.name != plan.baseline }
+        var corpora: [String: TrainingCorpus] = [:]
         for arm in ordered {
+            let work = plannedWork(arm, trainWindows: trainWindows, corpora: &corpora)
             let trained = files.exists(files.training(arm.name))
             let windows = windowsToDecode(arm.name, arm.decoders)
             // A started training counts only the steps after its last checkpoint.
             let done = (try? StudyJSON.read(TrainingClock.self, from: files.trainingClock(arm.name)))?.step ?? 0
             let hours = rates.map { rates in
                 let perArm = rates.byPrecision[arm.training.precision ?? .fp32] ?? rates.trainingSecondsPerArm
-                let remaining = trained ? 0 : arm.training.format == .sequences ? sequenceSecondsLeft(arm, rates: rates, doneSteps: done)
+                let remaining = trained ? 0 : arm.training.format == .sequences ? sequenceSecondsLeft(arm, work: work, rates: rates, doneSteps: done)
                     : perArm * max(0, 1 - Double(done) / Double(arm.training.totalSteps(trainSamples: trainWindows)))
                 let perWindow = rates.windowSecondsByPrecision[arm.training.precision ?? .fp32] ?? rates.secondsPerWindow
                 return (remaining + Double(windows) * perWindow) / 3600
@@ -51,7 +53,7 @@ extension StudyRunner {
                 state += compute.runs(arm) ? " (not named by --arm)" : " by a run with --device \(arm.device!.rawValue)"
             }
             say("  \(arm.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(arm.decoders.joined(separator: ", ").padding(toLength: 34, withPad: " ", startingAt: 0)) "
-                + left(here ? hours : nil) + "\(grouped(plannedTokens(arm, trainWindows: trainWindows))) tokens".padding(toLength: 18, withPad: " ", startingAt: 0) + state)
+                + left(here ? hours : nil) + "\(grouped(work.tokens)) tokens".padding(toLength: 18, withPad: " ", startingAt: 0) + state)
         }
         if !plan.floors.zeroShot.isEmpty {
             let windows = windowsToDecode(Floor.zeroShot.name, plan.floors.zeroShot)
@@ -77,23 +79,22 @@ extension StudyRunner {
         }
     }
 
-    /// The forward tokens an arm's training takes (its batches, in order; validation not counted).
-    func plannedTokens(_ arm: ArmSpec, trainWindows: Int) -> Int {
+    /// An arm's training as planned: its optimiser steps and their forward tokens (its batches, in
+    /// order; validation not counted). `corpora` keeps the corpora built so far, by their settings,
+    /// so that arms that share them (a study's sequence arms) chain and chunk the split once.
+    func plannedWork(_ arm: ArmSpec, trainWindows: Int, corpora: inout [String: TrainingCorpus]) -> (steps: Int, tokens: Int) {
         let p = arm.training
-        let corpus = trainingCorpus(p, trainWindows: trainWindows)
-        let steps = p.trainTokens.map { Trainer.steps(toReach: $0, corpus: corpus, parameters: p) } ?? p.totalSteps(trainSamples: corpus.train.count)
-        return Trainer.plannedTokens(corpus: corpus, parameters: p, steps: steps)
+        let key = p.format == .sequences ? "sequences-\(p.chunkTokens)" : "windows-\(trainWindows)"
+        let corpus = corpora[key] ?? trainingCorpus(p, trainWindows: trainWindows)
+        corpora[key] = corpus
+        return Trainer.plannedWork(corpus: corpus, parameters: p)
     }
 
-    /// Training seconds a sequence arm has left: its forward tokens (its budget, or its epochs
-    /// over every chunk) after `doneSteps`, at the tokens/s measured in its precision.
-    func sequenceSecondsLeft(_ arm: ArmSpec, rates: Rates, doneSteps: Int) -> Double {
-        let p = arm.training
-        let corpus = trainingCorpus(p, trainWindows: context.train.count)
-        let steps = p.trainTokens.map { Trainer.steps(toReach: $0, corpus: corpus, parameters: p) } ?? p.totalSteps(trainSamples: corpus.train.count)
-        let tokens = Double(p.trainTokens ?? p.epochs * corpus.train.reduce(0) { $0 + corpus.tokens($1) })
-        let pace = rates.tokensPerSecondByPrecision[p.precision ?? .fp32] ?? rates.tokensPerSecond
-        return tokens * max(0, 1 - Double(doneSteps) / Double(steps)) / pace
+    /// Training seconds a sequence arm has left: its planned tokens after `doneSteps`, at the
+    /// tokens/s measured in its precision.
+    func sequenceSecondsLeft(_ arm: ArmSpec, work: (steps: Int, tokens: Int), rates: Rates, doneSteps: Int) -> Double {
+        let pace = rates.tokensPerSecondByPrecision[arm.training.precision ?? .fp32] ?? rates.tokensPerSecond
+        return Double(work.tokens) * max(0, 1 - Double(doneSteps) / Double(work.steps)) / pace
     }
 
     struct Rates {

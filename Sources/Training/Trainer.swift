@@ -60,14 +60,15 @@ public final class Trainer {
     public static let modelFile = "model.bin", adapterFile = "adapter.bin"
 
     /// Micro-batches per epoch, and optimiser steps in the whole run.
-    public var batchesPerEpoch: Int { (corpus.train.count + parameters.batch - 1) / parameters.batch }
+    public var batchesPerEpoch: Int { Self.batchesPerEpoch(corpus, parameters) }
+    static func batchesPerEpoch(_ corpus: TrainingCorpus, _ p: TrainingParameters) -> Int { (corpus.train.count + p.batch - 1) / p.batch }
     public let totalSteps: Int
 
     /// The micro-batch of global index `index` (step × grad-accum + micro), its epoch's batches
     /// made once and kept in `cache`.
     static func microBatch(_ index: Int, corpus: TrainingCorpus, parameters p: TrainingParameters,
                            cache: inout (epoch: Int, batches: [[Int]])) -> [TrainingExample] {
-        let perEpoch = (corpus.train.count + p.batch - 1) / p.batch
+        let perEpoch = batchesPerEpoch(corpus, p)
         let epoch = index / perEpoch
         if epoch != cache.epoch { cache = (epoch, corpus.batches(epoch: epoch, batchSize: p.batch, seed: p.seed)) }
         return cache.batches[index % perEpoch].map { corpus.train[$0] }
@@ -93,9 +94,14 @@ public final class Trainer {
         max(1, walkSteps(corpus: corpus, parameters: p) { step, tokens in tokens < budget && step < (p.maxSteps ?? Int.max) }.steps)
     }
 
-    /// The forward training tokens of the run's `steps` steps (validation not counted).
-    public static func plannedTokens(corpus: TrainingCorpus, parameters p: TrainingParameters, steps: Int) -> Int {
-        walkSteps(corpus: corpus, parameters: p) { step, _ in step < steps }.tokens
+    /// A run's optimiser steps and their forward training tokens (validation not counted), in one
+    /// walk of its batches.
+    public static func plannedWork(corpus: TrainingCorpus, parameters p: TrainingParameters) -> (steps: Int, tokens: Int) {
+        if let budget = p.trainTokens {
+            return walkSteps(corpus: corpus, parameters: p) { step, tokens in tokens < budget && step < (p.maxSteps ?? Int.max) }
+        }
+        let steps = p.totalSteps(trainSamples: corpus.train.count)
+        return walkSteps(corpus: corpus, parameters: p) { step, _ in step < steps }
     }
 
     var lossSettings: LossSettings {
